@@ -1,0 +1,120 @@
+"""One ConvTranspose node, judged: the reference window, what TensorRT's parser builds, the verdict and
+the patch that makes TensorRT agree with the reference."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from polygraphy_deconv.core.attributes import ConvTransposeAttributes
+from polygraphy_deconv.core.deconvolution import (
+    DeconvolutionPatch,
+    plan_patch,
+    windows_differ_in_offset,
+    windows_differ_in_shape,
+)
+from polygraphy_deconv.core.trt_parser import ParserBuild, predict_parser_build
+from polygraphy_deconv.core.window import (
+    UndecidableWindow,
+    Window,
+    onnxruntime_rejections,
+    reference_window,
+    window_length,
+)
+
+
+class Verdict(str, enum.Enum):
+    """How TensorRT's build of a node compares with the ONNX meaning."""
+
+    OK = "ok"
+    SHIFTED = "shifted"  # same shape, values offset
+    WRONG_SHAPE = "wrong-shape"
+    PARSE_ERROR = "parse-error"  # the parser rejects the node
+    TENSOR_BIAS = "tensor-bias"  # right window, but the extension rows lose the bias
+    UNDECIDED = "undecided"  # dynamic input sizes leave the answer open
+
+    @property
+    def needs_patch(self) -> bool:
+        return self in (Verdict.SHIFTED, Verdict.WRONG_SHAPE, Verdict.PARSE_ERROR, Verdict.TENSOR_BIAS)
+
+
+@dataclass(frozen=True)
+class NodeFinding:
+    """Everything known about one ConvTranspose node."""
+
+    attributes: ConvTransposeAttributes
+    input_sizes: tuple[int | None, ...]
+    reference: Window | None
+    parser: ParserBuild
+    verdict: Verdict
+    reason: str
+    patch: DeconvolutionPatch | None
+    declared_sizes: tuple[int | None, ...] | None = None  # what ONNX shape inference declares, when it differs
+    bias_is_tensor: bool = False
+    notes: tuple[str, ...] = ()
+
+    @property
+    def node(self) -> str:
+        return self.attributes.node
+
+    @property
+    def output_sizes(self) -> tuple[int | None, ...] | None:
+        return None if self.reference is None else window_length(self.reference)
+
+
+def judge(reference: Window, build: ParserBuild) -> tuple[Verdict, str]:
+    """Compare the parser's build with the reference window."""
+    if build.parse_error is not None:
+        return Verdict.PARSE_ERROR, build.parse_error
+    if build.window is None:
+        return Verdict.WRONG_SHAPE, build.undefined or "the parser's result cannot be predicted"
+    if windows_differ_in_shape(build.window, reference):
+        return Verdict.WRONG_SHAPE, "TensorRT's output has a different size"
+    if windows_differ_in_offset(build.window, reference):
+        return Verdict.SHIFTED, "same size, but TensorRT's output starts at a different element"
+    if build.extension and not build.extension_has_bias:
+        return Verdict.TENSOR_BIAS, "the bias is a tensor: TensorRT's extension rows hold 0 instead of the bias"
+    return Verdict.OK, ""
+
+
+def analyse_node(
+    attrs: ConvTransposeAttributes,
+    input_sizes: Sequence[int | None],
+    *,
+    bias_is_tensor: bool = False,
+    declared_sizes: Sequence[int | None] | None = None,
+) -> NodeFinding:
+    """Judge one node: reference window, predicted TensorRT build, verdict and patch.
+
+    `declared_sizes` is the spatial output shape ONNX shape inference declares (None if unknown); it
+    is kept in the finding only where it disagrees with the window that runs.
+    """
+    sizes = tuple(input_sizes)
+    build = predict_parser_build(attrs, sizes, bias_is_tensor)
+    notes = list(onnxruntime_rejections(attrs, sizes))
+    try:
+        reference: Window | None = reference_window(attrs, sizes)
+    except UndecidableWindow as error:
+        reference = None
+        if build.parse_error is not None:
+            verdict, reason = Verdict.PARSE_ERROR, build.parse_error
+        else:
+            verdict, reason = Verdict.UNDECIDED, f"{error}; bind it with --input-shapes"
+        return NodeFinding(attrs, sizes, None, build, verdict, reason, None, bias_is_tensor=bias_is_tensor, notes=tuple(notes))
+
+    verdict, reason = judge(reference, build)
+    if verdict is Verdict.OK and build.window is not None and any(a.length is None for a in reference):
+        reason = "decided for every input size (begin and trim do not depend on it)"
+
+    declared: tuple[int | None, ...] | None = None
+    if declared_sizes is not None:
+        lengths = window_length(reference)
+        if any(d is not None and n is not None and d != n for d, n in zip(declared_sizes, lengths)):
+            declared = tuple(declared_sizes)
+            notes.append(
+                f"ONNX shape inference declares {list(declared)} but the node computes {list(lengths)}: "
+                "the declared shape is not what runs"
+            )
+    patch = plan_patch(reference) if verdict.needs_patch else None
+    return NodeFinding(attrs, sizes, reference, build, verdict, reason, patch, declared, bias_is_tensor, tuple(notes))
