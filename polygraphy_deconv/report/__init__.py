@@ -1,0 +1,1 @@
+"""Reports: the JSON findings document (schema.py) and rich tables for people."""

@@ -1,0 +1,125 @@
+"""The JSON findings document, shared by `polygraphy-deconv inspect --json` and the plugin's
+`--deconv-report`. Pure: builds plain dicts from core values; no rich, no onnx.
+
+Schema `polygraphy-deconv/findings`, version 1 (docs/json-schema.md documents every field):
+
+    {
+      "schema": "polygraphy-deconv/findings",
+      "version": 1,
+      "tool": "polygraphy-deconv 0.1.0",
+      "source": "inspect" | "network",
+      "model": "/abs/path/model.onnx",
+      "findings": [ <node finding>, ... ],
+      "summary": {"nodes": N, "verdicts": {"ok": n, ...}, "actions": {...} (network only)}
+    }
+
+A node finding:
+
+    {
+      "node": "name", "rank": 2,
+      "attributes": {"kernel_shape": [...], "strides": [...], "dilations": [...], "pads": [...],
+                     "output_padding": [...], "output_shape": [...] | null, "auto_pad": "NOTSET", "group": 1},
+      "bias": "none" | "initializer" | "tensor",
+      "input_spatial": [5, 6] (null for a dynamic size),
+      "output_spatial": [10, 12] | null,
+      "reference": <window> | null,
+      "declared_spatial": [..] | null     (only where ONNX shape inference disagrees with what runs)
+      "tensorrt": {"window": <window> | null, "parse_error": str | null, "extension": bool},
+      "verdict": "ok" | "shifted" | "wrong-shape" | "parse-error" | "tensor-bias" | "undecided",
+      "reason": str,
+      "patch": <patch> | null,
+      "notes": [str, ...]
+    }
+
+A window is a list with one entry per spatial axis: {"begin": b, "trim": e, "length": O | null}.
+A patch: {"pre_padding": [..], "post_padding": [..], "padding_mode": "EXPLICIT_ROUND_DOWN",
+"extension_before": [..], "extension_after": [..], "bias_add": bool}.
+The plugin adds to each finding "network": {"layers": [...], "actual": <window> | null,
+"action": "ok" | "patched" | "unpatchable" | "unmatched", "detail": str}.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from polygraphy_deconv import __version__
+from polygraphy_deconv.core.deconvolution import DeconvolutionPatch
+from polygraphy_deconv.core.finding import NodeFinding, Verdict
+from polygraphy_deconv.core.window import Window
+
+SCHEMA = "polygraphy-deconv/findings"
+SCHEMA_VERSION = 1
+
+
+def window_record(window: Window | None) -> list[dict[str, int | None]] | None:
+    if window is None:
+        return None
+    return [{"begin": a.begin, "trim": a.trim, "length": a.length} for a in window]
+
+
+def patch_record(patch: DeconvolutionPatch | None) -> dict[str, Any] | None:
+    if patch is None:
+        return None
+    return {
+        "pre_padding": list(patch.pre_padding),
+        "post_padding": list(patch.post_padding),
+        "padding_mode": "EXPLICIT_ROUND_DOWN",
+        "extension_before": list(patch.extension_before),
+        "extension_after": list(patch.extension_after),
+        "bias_add": patch.needs_extension,
+    }
+
+
+def node_finding_record(finding: NodeFinding, bias: str) -> dict[str, Any]:
+    """One finding as a JSON-ready dict; `bias` is "none", "initializer" or "tensor"."""
+    attrs = finding.attributes
+    return {
+        "node": finding.node,
+        "rank": attrs.rank,
+        "attributes": {
+            "kernel_shape": list(attrs.kernel_shape),
+            "strides": list(attrs.strides),
+            "dilations": list(attrs.dilations),
+            "pads": list(attrs.pads),
+            "output_padding": list(attrs.output_padding),
+            "output_shape": None if attrs.output_shape is None else list(attrs.output_shape),
+            "auto_pad": attrs.auto_pad,
+            "group": attrs.group,
+        },
+        "bias": bias,
+        "input_spatial": list(finding.input_sizes),
+        "output_spatial": None if finding.output_sizes is None else list(finding.output_sizes),
+        "reference": window_record(finding.reference),
+        "declared_spatial": None if finding.declared_sizes is None else list(finding.declared_sizes),
+        "tensorrt": {
+            "window": window_record(finding.parser.window),
+            "parse_error": finding.parser.parse_error,
+            "extension": finding.parser.extension,
+        },
+        "verdict": finding.verdict.value,
+        "reason": finding.reason,
+        "patch": patch_record(finding.patch),
+        "notes": list(finding.notes),
+    }
+
+
+def verdict_counts(verdicts: Iterable[Verdict]) -> dict[str, int]:
+    counts = Counter(v.value for v in verdicts)
+    return {v.value: counts.get(v.value, 0) for v in Verdict}
+
+
+def findings_document(
+    source: str, model: str, records: Sequence[Mapping[str, Any]], summary: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The top-level document; `source` is "inspect" or "network"."""
+    return {
+        "schema": SCHEMA,
+        "version": SCHEMA_VERSION,
+        "tool": f"polygraphy-deconv {__version__}",
+        "source": source,
+        "model": model,
+        "findings": list(records),
+        "summary": dict(summary),
+    }
