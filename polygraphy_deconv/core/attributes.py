@@ -11,10 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from polygraphy_deconv.errors import DeconvError
+
 AUTO_PAD_MODES = ("NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER")
 
 
-class InvalidConvTranspose(ValueError):
+class InvalidConvTranspose(DeconvError, ValueError):
     """A ConvTranspose node whose attributes or weights no system can run. The message names the node."""
 
     def __init__(self, node: str, problem: str) -> None:
