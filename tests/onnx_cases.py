@@ -90,14 +90,14 @@ def _node_test_cases() -> list[OnnxCase]:
 
     exports = [getattr(convtranspose.ConvTranspose, k) for k in sorted(vars(convtranspose.ConvTranspose))
                if k.startswith("export")]
-    original = convtranspose.expect  # type: ignore[attr-defined]
-    convtranspose.expect = collect  # type: ignore[attr-defined]
+    original = convtranspose.expect
+    convtranspose.expect = collect  # type: ignore[assignment]
     try:
         for export in exports:
             np.random.seed(0)  # what onnx's exporter does before each export
             export()
     finally:
-        convtranspose.expect = original  # type: ignore[attr-defined]
+        convtranspose.expect = original
 
     opset = onnx.defs.get_schema("ConvTranspose").since_version
     cases = []
