@@ -94,9 +94,8 @@ def analyse_node(
     build = predict_parser_build(attrs, sizes, bias_is_tensor)
     notes = list(onnxruntime_rejections(attrs, sizes))
     try:
-        reference: Window | None = reference_window(attrs, sizes)
+        reference = reference_window(attrs, sizes)
     except UndecidableWindow as error:
-        reference = None
         if build.parse_error is not None:
             verdict, reason = Verdict.PARSE_ERROR, build.parse_error
         else:
