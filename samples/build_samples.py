@@ -267,7 +267,7 @@ def mixed() -> onnx.ModelProto:
         _weight(rng, (c, c, 3, 3), "W_same"), _weight(rng, (c,), "B_same"),
         _weight(rng, (c, c, 3, 3), "W_bias_from_x"),
     ]
-    k3s2 = {"kernel_shape": [3, 3], "strides": [2, 2]}
+    k3s2: dict[str, Any] = {"kernel_shape": [3, 3], "strides": [2, 2]}
     nodes = [
         helper.make_node("ConvTranspose", ["x", "W_pads", "B_pads"], ["pads_out"], name="up_pads",
                          pads=[1, 1, 1, 1], output_padding=[1, 1], **k3s2),
