@@ -5,9 +5,16 @@ getKernelParams and generatePadding), stable from TensorRT 8.5 to 10.x:
 
 1. output_shape with auto_pad NOTSET: total = S * (I - 1) + op + DK - output_shape; pre = total / 2
    (C++ truncation), post = total - pre. A negative pre fails to parse; a negative post becomes a
-   fill-slice extension. Otherwise output_padding is subtracted from post a second time (it was already
-   in total), so the output is output_shape + output_padding long. Odd totals put the extra element at
+   fill-slice extension that REPLACES output_padding (the output is then output_shape - output_padding
+   long: wrong shape when output_padding > 0). Otherwise output_padding is subtracted from post a second
+   time; as total already holds it, the output is output_shape long. Odd totals put the extra element at
    the end, onnxruntime puts it at the start: same shape, values shifted by one (onnx-tensorrt 1042).
+   Checked in the source (onnx/onnx-tensorrt main, importerUtils.cpp generatePadding: totalPadding =
+   strides * (inputShape - 1) + outputPadding + DK - outputShape[outputOffset + i], begPadding = total / 2
+   unless SAME_UPPER; onnxOpImporters.cpp importConvTranspose: a negative endPadding replaces
+   outputPadding by -endPadding, otherwise outputPadding is kept and "if (endPadding - outputPadding >= 0)
+   endPadding -= outputPadding" runs after it). The input size is read from the network at parse time,
+   -1 for a dynamic axis: total then usually turns negative, and the parse fails.
 2. auto_pad SAME_*: TensorRT's SAME padding mode; output_padding and output_shape are ignored.
    auto_pad VALID: explicit zero padding; output_padding and output_shape are ignored.
 3. pads (NOTSET): pre = pads_begin, post = pads_end - op when that is >= 0; otherwise post = 0 and a
@@ -65,32 +72,31 @@ def predict_parser_build(
                     "so the added axis gets negative pre-padding",
                 )
             return ParserBuild(None, undefined="1D output_shape: the parser reads output_shape one entry off")
-        dynamic = [axis for axis, size in enumerate(input_sizes) if size is None]
-        if dynamic:
-            return ParserBuild(
-                None,
-                f"output_shape with dynamic input size on axis {', '.join(map(str, dynamic))}: "
-                "the parser computes a negative pre-padding",
-            )
         axes = []
         extension = False
         for axis, size in enumerate(input_sizes):
-            assert size is not None
             stride, dk, op = attrs.strides[axis], attrs.dilated_kernel[axis], attrs.output_padding[axis]
-            full = full_length(size, stride, dk)
-            total = full + op - attrs.output_shape[axis]
+            # A dynamic axis is -1 in the network the parser reads.
+            total = full_length(-1 if size is None else size, stride, dk) + op - attrs.output_shape[axis]
             pre = _trunc_half(total)
             post = total - pre
             if pre < 0:
+                cause = (
+                    f"output_shape with a dynamic input size on axis {axis}: the parser computes the padding from "
+                    "size -1 and gets"
+                    if size is None
+                    else f"output_shape {attrs.output_shape[axis]} on axis {axis} needs"
+                )
                 return ParserBuild(
                     None,
-                    f"output_shape {attrs.output_shape[axis]} on axis {axis} needs pre-padding {pre}: "
+                    f"{cause} pre-padding {pre}: "
                     "'TensorRT does not support negative pre-padding in the ConvTranspose operator!'",
                 )
             if post >= 0:
-                post -= op  # output_padding applied a second time
+                post -= op  # output_padding subtracted a second time (it is in total already)
+            # else: the parser overwrites output_padding with -post, so output_padding is lost
             extension = extension or post < 0
-            axes.append(AxisWindow(pre, post, full))
+            axes.append(AxisWindow(pre, post, None if size is None else full_length(size, stride, dk)))
         return ParserBuild(tuple(axes), extension=extension, extension_has_bias=not bias_is_tensor)
 
     axes = [
