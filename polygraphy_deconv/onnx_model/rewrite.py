@@ -243,7 +243,7 @@ def fix_file(
     elif dst is None:
         raise DeconvError("no output path given")
     elif same_file(src, dst):
-        raise DeconvError(f"refusing to overwrite the input model {src}; write to another path (or ask for in-place)")
+        raise DeconvError(f"refusing to overwrite the input model {src}; write to another path (-o OUT) or pass --in-place")
 
     dst_dir = os.path.dirname(os.path.abspath(dst))
     if os.path.isdir(dst):

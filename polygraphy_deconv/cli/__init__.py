@@ -1,0 +1,1 @@
+"""The `polygraphy-deconv` command: one module per subcommand (inspect, fix), registered in main.py."""

@@ -1,0 +1,90 @@
+"""`polygraphy-deconv fix MODEL -o OUT [--verify] [--input-shapes ...] [--seed N]`: rewrite every
+ConvTranspose TensorRT would build wrong into a form every parser >= 8.5 builds right.
+
+With --verify the original and the fixed model are compared on onnxruntime with Polygraphy's comparator;
+on a mismatch the command prints FAILED and exits 1. OUT is kept then: it was written completely, and
+it is what one wants to look at.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from polygraphy_deconv.cli.options import add_input_shapes_option
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "fix",
+        help="Write a model whose ConvTranspose nodes every TensorRT parser builds as ONNX means them.",
+        description="Rewrite each ConvTranspose that TensorRT's ONNX parser would build with a different output "
+        "window (explicit pads, plus Pad and a bias Add where the window extends past the full result). "
+        "Nodes already correct are left untouched; external data is kept (copied next to OUT when OUT "
+        "is in another folder), never loaded.",
+    )
+    parser.add_argument("model", metavar="MODEL", help="the ONNX model")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("-o", "--output", metavar="OUT", help="where to write the fixed model (not MODEL itself)")
+    target.add_argument("--in-place", action="store_true", help="overwrite MODEL (atomically)")
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="compare the original and the fixed model on onnxruntime (Polygraphy's comparator, seeded random "
+        "inputs); exit 1 on a mismatch (OUT is kept)",
+    )
+    parser.add_argument("--seed", type=int, default=None, help="seed of the --verify inputs (default 1)")
+    add_input_shapes_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from polygraphy_deconv.onnx_model.input_shapes import parse_input_shapes
+    from polygraphy_deconv.onnx_model.rewrite import fix_file
+    from polygraphy_deconv.report.inspect_table import make_console, summary_line
+
+    from polygraphy_deconv.errors import DeconvError
+
+    if args.in_place and args.verify:
+        raise DeconvError(
+            "--verify compares the fixed model with the original, which --in-place replaces; "
+            "write to -o OUT, verify, then move OUT over the model"
+        )
+    shapes = parse_input_shapes(args.input_shapes)
+    output = args.model if args.in_place else args.output
+    result = fix_file(args.model, args.output, input_shapes=shapes, in_place=args.in_place)
+    console = make_console()
+
+    if result.rewrites:
+        from rich import box
+        from rich.table import Table
+
+        table = Table(box=box.SIMPLE_HEAD if console.is_terminal else box.ASCII2, show_edge=False, pad_edge=False)
+        for column in ("node", "verdict", "before", "after"):
+            table.add_column(column)
+        for rewrite in result.rewrites:
+            table.add_row(rewrite.node, rewrite.verdict.value, rewrite.before, rewrite.after)
+        console.print(table)
+    findings = [] if result.analysis is None else [n.finding for n in result.analysis.nodes]
+    console.print(f"{summary_line(findings)}; rewrote {len(result.rewrites)}", markup=False)
+    for line in [r.note and f"{r.node}: {r.note}" for r in result.rewrites] + list(result.notes):
+        if line:
+            console.print(f"  - {line}", markup=False, soft_wrap=True)
+    console.print(f"wrote {output}", markup=False)
+
+    if not args.verify:
+        return 0
+    from polygraphy_deconv.onnx_model.verify import verify_fix
+
+    verification = verify_fix(args.model, output, args.seed, shapes)
+    for comparison in verification.outputs:
+        console.print(f"  {comparison.describe()}", markup=False)
+    if verification.passed:
+        console.print(f"verify (onnxruntime, seed {verification.seed}): PASSED", markup=False)
+        return 0
+    console.print(
+        f"verify (onnxruntime, seed {verification.seed}): FAILED; the fixed model differs from the original "
+        f"(kept at {output} for inspection)",
+        markup=False,
+    )
+    return 1

@@ -1,0 +1,59 @@
+"""`polygraphy-deconv inspect MODEL [--json PATH] [--input-shapes NAME:[d,...] ...]`: a table of every
+ConvTranspose, its windows and the verdict. Exit 0 whenever the model could be analysed."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from polygraphy_deconv.cli.options import add_input_shapes_option
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "inspect",
+        help="Show what TensorRT's ONNX parser builds for each ConvTranspose (no TensorRT needed).",
+        description="Show, for each ConvTranspose, the output window ONNX means, the one TensorRT's ONNX "
+        "parser builds, the verdict and the patch. External weight data is never read.",
+    )
+    parser.add_argument("model", metavar="MODEL", help="the ONNX model")
+    parser.add_argument("--json", metavar="PATH", help="also write the findings as JSON (schema polygraphy-deconv/findings)")
+    add_input_shapes_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    import os
+
+    from polygraphy_deconv.errors import DeconvError
+    from polygraphy_deconv.onnx_model.input_shapes import parse_input_shapes
+    from polygraphy_deconv.onnx_model.reading import analyse_model
+    from polygraphy_deconv.onnx_model.rewrite import same_file, write_atomically
+    from polygraphy_deconv.report.inspect_table import print_inspect_report
+    from polygraphy_deconv.report.schema import findings_document, node_finding_record, verdict_counts
+
+    shapes = parse_input_shapes(args.input_shapes)
+    if args.json and os.path.exists(args.model) and same_file(args.model, args.json):
+        raise DeconvError(f"--json {args.json} is the model itself; choose another path")
+    analysis = analyse_model(args.model, shapes)
+    findings = [node.finding for node in analysis.nodes]
+
+    if args.json:
+        if os.path.isdir(args.json):
+            raise DeconvError(f"--json {args.json} is a directory; give a file name")
+        document = findings_document(
+            "inspect",
+            analysis.path,
+            [node_finding_record(node.finding, node.bias) for node in analysis.nodes],
+            {"nodes": len(findings), "verdicts": verdict_counts(f.verdict for f in findings)},
+        )
+        if analysis.notes:
+            document["notes"] = list(analysis.notes)
+        text = json.dumps(document, indent=2) + "\n"
+        write_atomically(args.json, lambda handle: handle.write(text.encode()))
+
+    print_inspect_report(
+        findings, model=analysis.path, biases=[n.bias for n in analysis.nodes], model_notes=analysis.notes
+    )
+    return 0
