@@ -145,6 +145,11 @@ class ConvTransposeAttributes:
                 raise InvalidConvTranspose(node, f"{name} {list(values)} has an entry below {low}")
         if group < 1:
             raise InvalidConvTranspose(node, f"group {group} is below 1")
+        # W is [C, M/group, k...]: the input channels C split into `group` equal groups.
+        if weight_shape[0] is not None and weight_shape[0] % group:
+            raise InvalidConvTranspose(
+                node, f"group {group} does not divide the weight's {weight_shape[0]} input channels"
+            )
         # The spec: "output_padding ... must be less than either stride or dilation" (PyTorch's check too).
         for axis, (op, s, d) in enumerate(zip(output_padding, strides, dilations)):
             if op >= max(s, d):
