@@ -1,0 +1,260 @@
+"""Reading ConvTranspose nodes from ONNX files: sizes, weights, bias kinds, declared shapes, bad input."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from polygraphy_deconv.core.attributes import InvalidConvTranspose
+from polygraphy_deconv.core.finding import Verdict
+from polygraphy_deconv.errors import DeconvError
+from polygraphy_deconv.onnx_model.reading import analyse_model, analyse_proto, load_model
+from tests.models import conv_transpose_model
+
+K3S2 = dict(input_shape=[1, 2, 5, 6], weight_shape=[2, 3, 3, 3], strides=[2, 2])
+
+
+def save(model: onnx.ModelProto, folder: Path, name: str = "model.onnx") -> str:
+    path = str(folder / name)
+    onnx.save(model, path)
+    return path
+
+
+def chain_model(*nodes: onnx.NodeProto, extra_inputs: tuple[onnx.ValueInfoProto, ...] = ()) -> onnx.ModelProto:
+    """x [1, 2, 5, 6] -> nodes -> y, with W [2, 3, 3, 3] and B [3] as initializers."""
+    rng = np.random.default_rng(0)
+    graph = helper.make_graph(
+        list(nodes),
+        "chain",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 5, 6]), *extra_inputs],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [
+            numpy_helper.from_array(rng.standard_normal((2, 3, 3, 3)).astype(np.float32), "W"),
+            numpy_helper.from_array(rng.standard_normal(3).astype(np.float32), "B"),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model
+
+
+class TestAnalyseModel:
+    def test_basic(self, tmp_path: Path) -> None:
+        path = save(conv_transpose_model(**K3S2, pads=[1, 1, 1, 1], output_padding=[1, 1]), tmp_path)
+        analysis = analyse_model(path)
+        assert analysis.path == os.path.abspath(path)
+        assert analysis.notes == ()
+        (node,) = analysis.nodes
+        assert (node.name, node.index, node.output, node.bias) == ("deconv", 0, "y", "initializer")
+        assert node.finding.input_sizes == (5, 6)
+        assert node.finding.output_sizes == (10, 12)
+        assert node.finding.verdict is Verdict.OK
+
+    @pytest.mark.parametrize(
+        "attributes, bias, verdict",
+        [
+            (dict(output_shape=[10, 12]), "initializer", Verdict.SHIFTED),
+            (dict(auto_pad="SAME_UPPER", output_shape=[11, 13]), "initializer", Verdict.WRONG_SHAPE),
+            (dict(strides=[3, 3], output_shape=[17, 19]), "initializer", Verdict.PARSE_ERROR),
+            (dict(output_padding=[1, 1]), "tensor", Verdict.TENSOR_BIAS),
+            (dict(output_padding=[1, 1]), "initializer", Verdict.OK),
+        ],
+    )
+    def test_verdicts(self, tmp_path: Path, attributes: dict[str, Any], bias: str, verdict: Verdict) -> None:
+        kwargs: dict[str, Any] = {**K3S2, **attributes}
+        analysis = analyse_model(save(conv_transpose_model(**kwargs, bias=bias), tmp_path))
+        assert analysis.nodes[0].finding.verdict is verdict
+
+    def test_declared_shape_disagreement(self, tmp_path: Path) -> None:
+        # ONNX shape inference declares I * S + op for SAME_* with output_padding; onnxruntime runs I * S.
+        model = conv_transpose_model(**K3S2, auto_pad="SAME_UPPER", output_padding=[1, 1])
+        finding = analyse_model(save(model, tmp_path)).nodes[0].finding
+        assert finding.declared_sizes == (11, 13)
+        assert finding.output_sizes == (10, 12)
+        assert any("declares [11, 13]" in note for note in finding.notes)
+
+    def test_dynamic_batch_is_decided(self, tmp_path: Path) -> None:
+        model = conv_transpose_model(["N", 2, 5, 6], [2, 3, 3, 3], strides=[2, 2], output_shape=[10, 12])
+        finding = analyse_model(save(model, tmp_path)).nodes[0].finding
+        assert finding.input_sizes == (5, 6)
+        assert finding.verdict is Verdict.SHIFTED
+
+    def test_dynamic_spatial_output_shape_then_bound(self, tmp_path: Path) -> None:
+        model = conv_transpose_model([1, 2, "H", "W"], [2, 3, 3, 3], strides=[2, 2], auto_pad="SAME_UPPER", output_shape=[11, 13])
+        path = save(model, tmp_path)
+        unbound = analyse_model(path).nodes[0].finding
+        assert unbound.input_sizes == (None, None)
+        assert unbound.verdict is Verdict.UNDECIDED
+        assert "--input-shapes" in unbound.reason
+        bound = analyse_model(path, {"x": (1, 2, 5, 6)}).nodes[0].finding
+        assert bound.input_sizes == (5, 6)
+        assert bound.verdict is Verdict.WRONG_SHAPE
+        assert bound.output_sizes == (11, 13)
+
+    def test_dynamic_spatial_pads_decided_for_every_size(self, tmp_path: Path) -> None:
+        model = conv_transpose_model([1, 2, "H", "W"], [2, 3, 3, 3], strides=[2, 2], pads=[1, 1, 1, 1], output_padding=[1, 1])
+        finding = analyse_model(save(model, tmp_path)).nodes[0].finding
+        assert finding.verdict is Verdict.OK
+        assert finding.output_sizes == (None, None)
+
+    @pytest.mark.parametrize("rank", [1, 2, 3])
+    def test_ranks(self, tmp_path: Path, rank: int) -> None:
+        model = conv_transpose_model([1, 2, *([4] * rank)], [2, 3, *([3] * rank)], strides=[2] * rank, output_shape=[8] * rank)
+        finding = analyse_model(save(model, tmp_path)).nodes[0].finding
+        assert finding.attributes.rank == rank
+        assert finding.input_sizes == (4,) * rank
+        assert finding.output_sizes == (8,) * rank
+
+    def test_unnamed_nodes_get_their_index(self, tmp_path: Path) -> None:
+        model = chain_model(
+            helper.make_node("Identity", ["x"], ["x1"]),
+            helper.make_node("ConvTranspose", ["x1", "W", "B"], ["y"], strides=[2, 2]),
+        )
+        (node,) = analyse_model(save(model, tmp_path)).nodes
+        assert (node.name, node.index) == ("ConvTranspose_1", 1)
+        assert node.finding.node == "ConvTranspose_1"
+
+    @pytest.mark.parametrize(
+        "bias_input, extra, bias",
+        [
+            ("", (), "none"),  # an empty third input means no bias
+            ("B", (), "initializer"),
+            ("Bg", ("graph-input",), "tensor"),
+            ("Bn", ("node-output",), "tensor"),
+            ("Bc", ("constant",), "initializer"),  # TensorRT's importer imports Constant nodes as weights
+        ],
+    )
+    def test_bias_kinds(self, tmp_path: Path, bias_input: str, extra: tuple[str, ...], bias: str) -> None:
+        nodes = []
+        extra_inputs = []
+        if "graph-input" in extra:
+            extra_inputs.append(helper.make_tensor_value_info("Bg", TensorProto.FLOAT, [3]))
+        if "node-output" in extra:
+            nodes.append(helper.make_node("Identity", ["B"], ["Bn"]))
+        if "constant" in extra:
+            nodes.append(
+                helper.make_node("Constant", [], ["Bc"], value=numpy_helper.from_array(np.ones(3, np.float32)))
+            )
+        nodes.append(helper.make_node("ConvTranspose", ["x", "W", bias_input], ["y"], name="d", strides=[2, 2], output_padding=[1, 1]))
+        (node,) = analyse_model(save(chain_model(*nodes, extra_inputs=tuple(extra_inputs)), tmp_path)).nodes
+        assert node.bias == bias
+        assert node.finding.bias_is_tensor == (bias == "tensor")
+        assert node.finding.verdict is (Verdict.TENSOR_BIAS if bias == "tensor" else Verdict.OK)
+
+    def test_weight_shape_from_value_info(self, tmp_path: Path) -> None:
+        # W is a graph input: its shape comes from the declared value info, not an initializer.
+        model = conv_transpose_model(**K3S2, output_shape=[10, 12])
+        weight = model.graph.initializer[0]
+        model.graph.input.append(helper.make_tensor_value_info("W", TensorProto.FLOAT, list(weight.dims)))
+        model.graph.initializer.remove(weight)
+        finding = analyse_model(save(model, tmp_path)).nodes[0].finding
+        assert finding.attributes.kernel_shape == (3, 3)
+        assert finding.verdict is Verdict.SHIFTED
+
+    def test_subgraph_conv_transpose_is_noted_not_analysed(self, tmp_path: Path) -> None:
+        inner = helper.make_graph(
+            [helper.make_node("ConvTranspose", ["x", "W"], ["inner_y"], strides=[2, 2])],
+            "then",
+            [],
+            [helper.make_tensor_value_info("inner_y", TensorProto.FLOAT, None)],
+        )
+        model = chain_model(
+            helper.make_node("If", ["cond"], ["y"], name="branch", then_branch=inner, else_branch=inner),
+            extra_inputs=(helper.make_tensor_value_info("cond", TensorProto.BOOL, []),),
+        )
+        analysis = analyse_model(save(model, tmp_path))
+        assert analysis.nodes == ()
+        assert len(analysis.notes) == 1
+        assert "2 ConvTranspose node(s) inside subgraphs of 'branch' are not analysed" in analysis.notes[0]
+
+    def test_external_data_is_never_read(self, tmp_path: Path) -> None:
+        model = conv_transpose_model(**K3S2, output_shape=[10, 12])
+        path = str(tmp_path / "model.onnx")
+        onnx.save(model, path, save_as_external_data=True, all_tensors_to_one_file=True, location="weights.bin", size_threshold=0)
+        os.unlink(tmp_path / "weights.bin")  # reading it would fail now
+        finding = analyse_model(path).nodes[0].finding
+        assert finding.verdict is Verdict.SHIFTED
+        assert finding.attributes.kernel_shape == (3, 3)
+
+    def test_analyse_proto_leaves_model_untouched(self) -> None:
+        model = conv_transpose_model([1, 2, "H", "W"], [2, 3, 3, 3], strides=[2, 2], output_shape=[10, 12])
+        before = model.SerializeToString()
+        analysis = analyse_proto(model, {"x": (1, 2, 5, 6)})
+        assert analysis.nodes[0].finding.verdict is Verdict.SHIFTED
+        assert model.SerializeToString() == before
+
+    def test_negative_missing_path(self, tmp_path: Path) -> None:
+        with pytest.raises(DeconvError, match="model file not found"):
+            analyse_model(str(tmp_path / "nope.onnx"))
+
+    def test_negative_directory(self, tmp_path: Path) -> None:
+        with pytest.raises(DeconvError, match="is a directory"):
+            analyse_model(str(tmp_path))
+
+    def test_negative_empty_file(self, tmp_path: Path) -> None:
+        (tmp_path / "empty.onnx").write_bytes(b"")
+        with pytest.raises(DeconvError, match="is empty"):
+            analyse_model(str(tmp_path / "empty.onnx"))
+
+    @pytest.mark.parametrize("seed", range(5))
+    def test_negative_random_bytes(self, tmp_path: Path, seed: int) -> None:
+        (tmp_path / "random.onnx").write_bytes(np.random.default_rng(seed).bytes(300))
+        with pytest.raises(DeconvError, match="is not an ONNX model"):
+            analyse_model(str(tmp_path / "random.onnx"))
+
+    def test_negative_truncated(self, tmp_path: Path) -> None:
+        data = conv_transpose_model(**K3S2).SerializeToString()
+        (tmp_path / "cut.onnx").write_bytes(data[: len(data) // 2])
+        with pytest.raises(DeconvError, match="is not an ONNX model"):
+            analyse_model(str(tmp_path / "cut.onnx"))
+
+    def test_negative_protobuf_without_graph(self, tmp_path: Path) -> None:
+        model = onnx.ModelProto(ir_version=8)
+        model.opset_import.append(helper.make_opsetid("", 17))
+        (tmp_path / "nograph.onnx").write_bytes(model.SerializeToString())
+        with pytest.raises(DeconvError, match="no graph"):
+            analyse_model(str(tmp_path / "nograph.onnx"))
+
+    def test_negative_unknown_input_shapes_name(self, tmp_path: Path) -> None:
+        path = save(conv_transpose_model(**K3S2), tmp_path)
+        with pytest.raises(DeconvError, match="'image', which is not a model input \\(inputs: x\\)"):
+            analyse_model(path, {"image": (1, 2, 5, 6)})
+
+    def test_negative_input_shapes_wrong_rank(self, tmp_path: Path) -> None:
+        path = save(conv_transpose_model(**K3S2), tmp_path)
+        with pytest.raises(DeconvError, match="3 dims .* rank 4"):
+            analyse_model(path, {"x": (1, 2, 5)})
+
+    def test_negative_input_shapes_contradict_fixed_dim(self, tmp_path: Path) -> None:
+        path = save(conv_transpose_model(**K3S2), tmp_path)
+        with pytest.raises(DeconvError, match="size 7 on axis 2, but the model fixes it to 5"):
+            analyse_model(path, {"x": (1, 2, 7, 6)})
+
+    def test_negative_invalid_attributes(self, tmp_path: Path) -> None:
+        path = save(conv_transpose_model(**K3S2, output_padding=[2, 2]), tmp_path)
+        with pytest.raises(InvalidConvTranspose, match="ConvTranspose node 'deconv': output_padding 2"):
+            analyse_model(path)
+
+    def test_negative_rank_mismatch_between_x_and_w(self, tmp_path: Path) -> None:
+        path = save(conv_transpose_model([1, 2, 5, 6, 7], [2, 3, 3, 3], strides=[2, 2]), tmp_path)
+        with pytest.raises(DeconvError, match="'deconv': input X has rank 5 but the weight W has rank 4"):
+            analyse_model(path)
+
+
+class TestLoadModel:
+    def test_basic(self, tmp_path: Path) -> None:
+        model = conv_transpose_model(**K3S2)
+        assert load_model(save(model, tmp_path)).graph.node[0].op_type == "ConvTranspose"
+
+    def test_negative_not_a_model_proto(self, tmp_path: Path) -> None:
+        # A GraphProto alone is a protobuf, but not a model.
+        graph = conv_transpose_model(**K3S2).graph
+        (tmp_path / "graph.pb").write_bytes(graph.SerializeToString())
+        with pytest.raises(DeconvError, match="is not an ONNX model"):
+            load_model(str(tmp_path / "graph.pb"))
