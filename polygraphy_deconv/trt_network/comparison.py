@@ -1,0 +1,106 @@
+"""Each deconvolution unit next to its ONNX node: the node's reference window against the unit's window.
+
+Mapping (never a guess): the deconvolution layer's name is the node's name (the ONNX parser names the
+layer after the node); else the unit's final tensor carries the node's output name; else unmatched.
+
+With dynamic input sizes a window is still decided by (begin, trim), which do not depend on the size
+(core/window.py); only output_shape makes the reference depend on it, and then the axes are named.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from polygraphy_deconv.core.window import Window, describe_window
+from polygraphy_deconv.onnx_model.reading import ConvTransposeNode
+from polygraphy_deconv.trt_network.units import DeconvolutionUnit, layer_window_for
+
+STATUS_OK = "ok"
+STATUS_DIFFERS = "differs"  # the unit computes another window, or loses the bias in its extension
+STATUS_UNDECIDABLE = "undecidable"  # the reference depends on a dynamic input size
+STATUS_UNREADABLE = "unreadable"  # part of the unit cannot be read (or does not fit the node)
+STATUS_UNMATCHED = "unmatched"
+
+
+@dataclass(frozen=True)
+class UnitComparison:
+    unit: DeconvolutionUnit
+    node: ConvTransposeNode | None
+    matched_by: str  # "layer name" | "output name" | ""
+    status: str
+    reason: str
+    undecided_axes: tuple[int, ...] = ()
+
+    @property
+    def reference(self) -> Window | None:
+        return None if self.node is None else self.node.finding.reference
+
+    @property
+    def needs_patch(self) -> bool:
+        return self.status == STATUS_DIFFERS
+
+    def wanted_layer_window(self) -> Window:
+        """The window every spatial axis of the layer must have (only for a unit that differs)."""
+        assert self.reference is not None
+        return layer_window_for(self.unit, self.reference)
+
+
+def compare_unit(unit: DeconvolutionUnit, node: ConvTransposeNode, matched_by: str) -> UnitComparison:
+    finding = node.finding
+
+    def result(status: str, reason: str, undecided: tuple[int, ...] = ()) -> UnitComparison:
+        return UnitComparison(unit, node, matched_by, status, reason, undecided)
+
+    if unit.unreadable is not None:
+        return result(STATUS_UNREADABLE, unit.unreadable)
+    if finding.attributes.rank != unit.spatial_rank:
+        return result(
+            STATUS_UNREADABLE,
+            f"the node has {finding.attributes.rank} spatial axes, the TensorRT unit {unit.spatial_rank}",
+        )
+    reference = finding.reference
+    if reference is None:
+        undecided = tuple(axis for axis, size in enumerate(finding.input_sizes) if size is None)
+        axes = ", ".join(map(str, undecided)) or "?"
+        return result(
+            STATUS_UNDECIDABLE,
+            f"the reference window depends on the input size of axis {axes} (output_shape with a dynamic "
+            "input); bind it with --input-shapes",
+            undecided,
+        )
+    actual = unit.window()
+    differences = [
+        f"axis {axis}: begin {a.begin} trim {a.trim}, ONNX begin {r.begin} trim {r.trim}"
+        for axis, (a, r) in enumerate(zip(actual, reference))
+        if (a.begin, a.trim) != (r.begin, r.trim)
+    ]
+    if not unit.added_axis_is_identity():
+        differences.append("the axis added for 1D does not pass its one element through")
+    if differences:
+        return result(STATUS_DIFFERS, "; ".join(differences))
+    if unit.extension_loses_bias and node.bias != "none":
+        return result(
+            STATUS_DIFFERS, "the bias stays on the deconvolution, so the extension holds 0 instead of the bias"
+        )
+    return result(STATUS_OK, f"window {describe_window(actual)}")
+
+
+def compare_units(units: Sequence[DeconvolutionUnit], nodes: Sequence[ConvTransposeNode]) -> tuple[UnitComparison, ...]:
+    """Map every unit to its node and compare them."""
+    by_name = {node.name: node for node in nodes}
+    by_output = {node.output: node for node in nodes}
+    comparisons = []
+    for unit in units:
+        if unit.deconvolution in by_name:
+            comparisons.append(compare_unit(unit, by_name[unit.deconvolution], "layer name"))
+        elif unit.output in by_output:
+            comparisons.append(compare_unit(unit, by_output[unit.output], "output name"))
+        else:
+            comparisons.append(
+                UnitComparison(
+                    unit, None, "", STATUS_UNMATCHED,
+                    "no ConvTranspose node has the layer's name or the unit's output tensor name",
+                )
+            )
+    return tuple(comparisons)

@@ -1,0 +1,296 @@
+"""Patch a deconvolution unit in place so that it computes its ONNX node's window.
+
+The plan comes from the core (plan_patch): explicit padding mode with non-negative pre/post padding,
+plus a fill-slice extension where the window reaches past the full result. Where an extension is
+needed, the bias moves off the deconvolution into an add after the slice, so the extension holds the
+bias as onnxruntime's does:
+- bias weights: the deconvolution's bias becomes a constant [1, M, 1, ...] added with an elementwise SUM
+  (the weights are copied into a numpy array that the caller must keep alive until the engine is built:
+  TensorRT Weights do not own their memory);
+- a bias tensor (input 2): reshaped to [1, M, 1, ...] and added after the slice; the deconvolution's
+  input 2 becomes x - x (zeros of the same type), since the API cannot unset an input;
+- the parser's own bias add: its constant is reused.
+The slice has a static start and shape when the deconvolution's output dims are static; otherwise its
+size is shapeOf(deconvolution output) + a constant, the way the ONNX parser builds it.
+
+Every consumer of the old final tensor is rewired to the new one, network outputs are re-marked in
+their order, and the old tensor's name moves to the new final tensor, so outputs still compare by
+name. Old layers stay in the network without consumers (TensorRT drops unused layers when it builds);
+they are left shape-consistent. Patching never writes negative padding, and a unit whose window already
+matches is not touched, so patching a patched network changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from polygraphy_deconv.core.deconvolution import DeconvolutionPatch, patched_window, plan_patch
+from polygraphy_deconv.core.window import Window
+from polygraphy_deconv.errors import DeconvError
+from polygraphy_deconv.onnx_model.reading import ConvTransposeNode
+from polygraphy_deconv.trt_network.comparison import (
+    STATUS_DIFFERS,
+    STATUS_OK,
+    STATUS_UNDECIDABLE,
+    STATUS_UNMATCHED,
+    UnitComparison,
+    compare_units,
+)
+from polygraphy_deconv.trt_network.units import (
+    BIAS_ADD,
+    BIAS_TENSOR,
+    BIAS_WEIGHTS,
+    DeconvolutionUnit,
+    NetworkIndex,
+    as_deconvolution,
+    as_shuffle,
+    as_slice,
+    dims_of,
+    find_units,
+    optional_input,
+    read_unit,
+)
+
+if TYPE_CHECKING:
+    import tensorrt as trt
+
+ACTION_OK = "ok"
+ACTION_PATCHED = "patched"
+ACTION_NEEDS_PATCH = "needs-patch"  # --deconv-check: found, not changed
+ACTION_UNPATCHABLE = "unpatchable"
+ACTION_UNMATCHED = "unmatched"
+ACTION_UNDECIDED = "undecided"
+
+
+class UnpatchableUnit(DeconvError):
+    """A unit that cannot be patched safely; the message names the layer and the reason."""
+
+    def __init__(self, layer: str, reason: str) -> None:
+        super().__init__(f"TensorRT layer '{layer}': cannot patch the deconvolution safely: {reason}")
+        self.layer = layer
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    """What was found and done for one unit."""
+
+    comparison: UnitComparison
+    action: str  # ACTION_*
+    detail: str
+    patch: DeconvolutionPatch | None = None
+    after: DeconvolutionUnit | None = None  # the unit as read back after patching
+
+    @property
+    def unit(self) -> DeconvolutionUnit:
+        return self.comparison.unit
+
+
+@dataclass
+class NetworkFix:
+    """The results for every unit, and the arrays that TensorRT's Weights point into (keep them alive
+    until the engine is built)."""
+
+    results: tuple[UnitResult, ...]
+    keep_alive: list[Any] = field(default_factory=list)
+
+    @property
+    def needs_patch(self) -> tuple[UnitResult, ...]:
+        return tuple(r for r in self.results if r.action in (ACTION_NEEDS_PATCH, ACTION_UNPATCHABLE))
+
+
+def _dims(values: Sequence[int]) -> trt.Dims:
+    import tensorrt as trt
+
+    return trt.Dims([int(v) for v in values])
+
+
+def _check_plan(unit: DeconvolutionUnit, wanted: Window, patch: DeconvolutionPatch) -> None:
+    if any(v < 0 for v in (*patch.pre_padding, *patch.post_padding)):
+        raise UnpatchableUnit(unit.deconvolution, "the plan has negative padding")
+    result = patched_window(unit.geometry, patch)
+    if [(a.begin, a.trim) for a in result] != [(w.begin, w.trim) for w in wanted]:
+        raise UnpatchableUnit(unit.deconvolution, "the patch plan does not reproduce the wanted window")
+
+
+def _rewire(index: NetworkIndex, old: trt.ITensor, new: trt.ITensor, skip: set[int]) -> None:
+    """Every consumer of `old` (except the layers in `skip`) reads `new`; network outputs follow, in order;
+    the name moves to `new`."""
+    network = index.network
+    for position, slot in index.consumers.get(old.name, []):
+        if position not in skip:
+            index.layers[position].set_input(slot, new)
+    outputs = [network.get_output(i) for i in range(network.num_outputs)]
+    names = [t.name for t in outputs]
+    name = old.name
+    if name in names:
+        at = names.index(name)
+        for tensor in outputs[at:]:
+            network.unmark_output(tensor)
+        old.name = f"{name}/deconv_fix_replaced"
+        new.name = name
+        network.mark_output(new)
+        for tensor in outputs[at + 1 :]:
+            network.mark_output(tensor)
+    else:
+        old.name = f"{name}/deconv_fix_replaced"
+        new.name = name
+
+
+def patch_unit(network: trt.INetworkDefinition, unit: DeconvolutionUnit, wanted: Window, keep_alive: list[Any]) -> DeconvolutionPatch:
+    """Give `unit` the layer window `wanted` (every spatial axis of the layer). Raises UnpatchableUnit."""
+    import numpy as np
+    import tensorrt as trt
+
+    if unit.unreadable is not None:
+        raise UnpatchableUnit(unit.deconvolution, unit.unreadable)
+    if unit.one_dimensional and unit.geometry.dilated_kernel[1] != 1:
+        raise UnpatchableUnit(unit.deconvolution, "the axis added for 1D has a kernel wider than 1")
+    patch = plan_patch(wanted)
+    _check_plan(unit, wanted, patch)
+
+    index = NetworkIndex(network)
+    positions = {layer.name: i for i, layer in enumerate(index.layers)}
+    if positions.get(unit.deconvolution) != unit.index:
+        raise UnpatchableUnit(unit.deconvolution, "the layer changed since the network was read")
+    unit_positions = {positions[name] for name in unit.layers}
+    deconv = as_deconvolution(index.layers[unit.index])
+    deconv_out = deconv.get_output(0)
+    tail_layers = [positions[n] for n in unit.layers if positions[n] > unit.index]
+    squeeze = index.layers[tail_layers[-1]] if unit.one_dimensional else None
+    old_final = squeeze.get_output(0) if squeeze is not None else None
+    inner_tail = tail_layers[:-1] if unit.one_dimensional else tail_layers
+    old_inner = index.layers[inner_tail[-1]].get_output(0) if inner_tail else deconv_out
+    if inner_tail:
+        outside = [p for p, _ in index.value_consumers(deconv_out) if p not in unit_positions]
+        if outside or deconv_out.name in index.outputs:
+            raise UnpatchableUnit(unit.deconvolution, "its output is also read outside the unit")
+
+    deconv.padding_mode = trt.PaddingMode.EXPLICIT_ROUND_DOWN
+    deconv.pre_padding = _dims(patch.pre_padding)
+    deconv.post_padding = _dims(patch.post_padding)
+
+    rank = len(unit.geometry.strides) + 2
+    channels = int(deconv.num_output_maps)
+    bias_shape = [1, channels] + [1] * (rank - 2)
+    bias_operand: trt.ITensor | None = None
+    prefix = f"{unit.deconvolution}/deconv_fix"
+    if unit.bias == BIAS_ADD:
+        add = index.layers[inner_tail[-1]]
+        operands = [optional_input(add, 0), optional_input(add, 1)]
+        tail_name = index.layers[inner_tail[-2]].get_output(0).name if len(inner_tail) > 1 else deconv_out.name
+        bias_operand = next(t for t in operands if t is not None and t.name != tail_name)
+    elif patch.needs_extension and unit.bias == BIAS_WEIGHTS:
+        bias = np.array(deconv.bias, copy=True).reshape(bias_shape)
+        keep_alive.append(bias)
+        constant = network.add_constant(_dims(bias_shape), trt.Weights(bias))
+        constant.name = f"{prefix}/bias"
+        deconv.bias = trt.Weights()
+        bias_operand = constant.get_output(0)
+    elif patch.needs_extension and unit.bias == BIAS_TENSOR:
+        bias_tensor = optional_input(deconv, 2)
+        assert bias_tensor is not None
+        reshape = network.add_shuffle(bias_tensor)
+        reshape.reshape_dims = _dims(bias_shape)
+        reshape.name = f"{prefix}/bias_reshape"
+        zeros = network.add_elementwise(bias_tensor, bias_tensor, trt.ElementWiseOperation.SUB)
+        zeros.name = f"{prefix}/bias_off"
+        deconv.set_input(2, zeros.get_output(0))
+        bias_operand = reshape.get_output(0)
+
+    tail = deconv_out
+    if patch.needs_extension:
+        before = [0, 0, *patch.extension_before]
+        after = [0, 0, *patch.extension_after]
+        start = [-b for b in before]
+        out_dims = dims_of(deconv_out)
+        if None not in out_dims:
+            shape = [int(d or 0) + b + a for d, b, a in zip(out_dims, before, after)]
+            fill = network.add_slice(tail, _dims(start), _dims(shape), _dims([1] * rank))
+        else:
+            growth = np.array([b + a for b, a in zip(before, after)], dtype=np.int64)
+            keep_alive.append(growth)
+            shape_layer = network.add_shape(tail)
+            shape_layer.name = f"{prefix}/shape"
+            growth_layer = network.add_constant(_dims([rank]), trt.Weights(growth))
+            growth_layer.name = f"{prefix}/growth"
+            size = network.add_elementwise(
+                shape_layer.get_output(0), growth_layer.get_output(0), trt.ElementWiseOperation.SUM
+            )
+            size.name = f"{prefix}/size"
+            fill = network.add_slice(tail, _dims(start), _dims([1] * rank), _dims([1] * rank))
+            fill.set_input(2, size.get_output(0))
+        fill.mode = trt.SampleMode.FILL
+        fill.name = f"{prefix}/extension"
+        tail = fill.get_output(0)
+    if bias_operand is not None:
+        add_layer = network.add_elementwise(tail, bias_operand, trt.ElementWiseOperation.SUM)
+        add_layer.name = f"{prefix}/bias_add"
+        tail = add_layer.get_output(0)
+
+    if tail.name != old_inner.name:
+        # Old slices stay shape-consistent without consumers: FILL accepts any start and size.
+        for position in inner_tail:
+            old = index.layers[position]
+            if old.type == trt.LayerType.SLICE:
+                as_slice(old).mode = trt.SampleMode.FILL
+    if squeeze is None:
+        if tail.name != old_inner.name:
+            _rewire(index, old_inner, tail, skip=unit_positions)
+        return patch
+
+    assert old_final is not None
+    if squeeze.type == trt.LayerType.SHUFFLE and optional_input(squeeze, 1) is not None:
+        # Its shape comes from a tensor computed from the old tail: leave it there, squeeze anew.
+        if tail.name == old_inner.name:
+            return patch
+        new_squeeze = network.add_shuffle(tail)
+        new_squeeze.reshape_dims = _dims([0, 0, 0])
+        new_squeeze.zero_is_placeholder = True
+        new_squeeze.name = f"{prefix}/squeeze"
+        _rewire(index, old_final, new_squeeze.get_output(0), skip=unit_positions)
+        return patch
+    squeeze.set_input(0, tail)
+    if squeeze.type == trt.LayerType.SHUFFLE:
+        shuffle = as_shuffle(squeeze)
+        shuffle.zero_is_placeholder = True
+        shuffle.reshape_dims = _dims([0, 0, 0])  # N, C, W copied from the 4D input: the trailing 1 drops
+    return patch
+
+
+def fix_network(
+    network: trt.INetworkDefinition, nodes: Sequence[ConvTransposeNode], check_only: bool | None = None
+) -> NetworkFix:
+    """Find, compare and (unless `check_only`) patch every deconvolution unit of the network.
+
+    A unit that differs but cannot be patched is reported as ACTION_UNPATCHABLE (the caller decides to
+    fail); nothing else is changed for it.
+    """
+    comparisons = compare_units(find_units(network), nodes)
+    keep_alive: list[Any] = []
+    results = []
+    for comparison in comparisons:
+        unit = comparison.unit
+        if comparison.status == STATUS_OK:
+            results.append(UnitResult(comparison, ACTION_OK, comparison.reason))
+        elif comparison.status == STATUS_UNMATCHED:
+            results.append(UnitResult(comparison, ACTION_UNMATCHED, comparison.reason))
+        elif comparison.status == STATUS_UNDECIDABLE:
+            results.append(UnitResult(comparison, ACTION_UNDECIDED, comparison.reason))
+        elif comparison.status != STATUS_DIFFERS:
+            results.append(UnitResult(comparison, ACTION_UNPATCHABLE, comparison.reason))
+        elif check_only:
+            results.append(UnitResult(comparison, ACTION_NEEDS_PATCH, comparison.reason))
+        else:
+            try:
+                # Earlier patches add layers after this one: re-read the unit from the current network.
+                current = read_unit(NetworkIndex(network), unit.index)
+                patch = patch_unit(network, current, comparison.wanted_layer_window(), keep_alive)
+            except UnpatchableUnit as error:
+                results.append(UnitResult(comparison, ACTION_UNPATCHABLE, error.reason))
+                continue
+            after = read_unit(NetworkIndex(network), unit.index)
+            results.append(UnitResult(comparison, ACTION_PATCHED, f"{comparison.reason} -> {patch.describe()}", patch, after))
+    return NetworkFix(tuple(results), keep_alive)

@@ -1,0 +1,469 @@
+"""Deconvolution units of a TensorRT network: a deconvolution layer and what producers put around it.
+
+A unit is, in data-flow order:
+
+    [unsqueeze 3D -> 4D]  deconvolution  [slice]  [bias add]  [squeeze 4D -> 3D]
+
+- the unsqueeze/squeeze pair: TensorRT has only 2D and 3D deconvolutions, so a 1D ConvTranspose is
+  unsqueezed to 4D with a trailing axis of size 1 and squeezed back (an IShuffleLayer, or the
+  IUnsqueezeLayer/ISqueezeLayer of TensorRT 10's parser);
+- the slice: the ONNX parser's extension for output_padding > pads_end (onnxOpImporters.cpp,
+  importConvTranspose): a SampleMode.FILL slice whose start is a constant shape tensor (zeros) and whose
+  size is shapeOf(deconvolution output) + totalPadding (an elementwise SUM); or a slice with static
+  start/shape (what this package's patch and other producers build);
+- the bias add: an elementwise SUM with a constant of shape [1, M, 1, ...] (the parser's bias after the
+  extension), or with a bias tensor reshaped to [1, M, 1, ...] (this package's patch for a tensor bias).
+
+The unit's window comes from the core: deconvolution_window(geometry), then AxisWindow.sliced per axis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from polygraphy_deconv.core.deconvolution import DeconvolutionGeometry, deconvolution_window
+from polygraphy_deconv.core.window import AxisWindow, Window
+
+if TYPE_CHECKING:
+    import tensorrt as trt
+
+BIAS_NONE = "none"
+BIAS_WEIGHTS = "weights"  # bias weights on the deconvolution layer
+BIAS_TENSOR = "tensor"  # a bias tensor on input 2 of the deconvolution layer
+BIAS_ADD = "add"  # an elementwise SUM after the deconvolution (and its slice)
+
+_MISSING_DIM = -1
+
+
+@dataclass(frozen=True)
+class DeconvolutionUnit:
+    """One deconvolution layer with the layers that belong to its window.
+
+    `geometry` and `slice` are per spatial axis of the layer (for a 1D unit: the ONNX axis, then the
+    added axis of size 1). `slice` holds (start, overhang) per axis: the slice starts `start` elements
+    into the deconvolution output and ends `overhang` elements past its end.
+    """
+
+    deconvolution: str  # layer name
+    index: int  # layer index of the deconvolution
+    layers: tuple[str, ...]  # every layer of the unit, in data-flow order
+    geometry: DeconvolutionGeometry
+    slice: tuple[tuple[int, int], ...] | None
+    bias: str  # BIAS_*
+    output: str  # name of the unit's final tensor
+    one_dimensional: bool
+    input_dims: tuple[int | None, ...]  # the unit's input (3D for a 1D unit)
+    output_dims: tuple[int | None, ...]  # the unit's final tensor
+    unreadable: str | None = None  # why a layer after the deconvolution cannot be read as part of the unit
+
+    @property
+    def spatial_rank(self) -> int:
+        """Spatial axes of the ONNX node this unit computes."""
+        return 1 if self.one_dimensional else len(self.geometry.strides)
+
+    def layer_window(self) -> Window:
+        """The window of every spatial axis of the layer: the deconvolution's, then the slice's."""
+        window = deconvolution_window(self.geometry)
+        if self.slice is None:
+            return window
+        return tuple(axis.sliced(start, overhang) for axis, (start, overhang) in zip(window, self.slice))
+
+    def window(self) -> Window:
+        """The window of the ONNX node's spatial axes."""
+        return self.layer_window()[: self.spatial_rank]
+
+    def added_axis_is_identity(self) -> bool:
+        """For a 1D unit: the added axis (input size 1) passes its one element through unchanged."""
+        if not self.one_dimensional:
+            return True
+        added = self.layer_window()[1]
+        return added.begin == 0 and added.trim == 0 and self.geometry.dilated_kernel[1] == 1
+
+    @property
+    def has_extension(self) -> bool:
+        """The slice reads past the deconvolution output (FILL): those elements hold zeros, then the bias."""
+        return self.slice is not None and any(start < 0 or overhang > 0 for start, overhang in self.slice)
+
+    @property
+    def extension_loses_bias(self) -> bool:
+        """The bias is applied inside the deconvolution, before the extension: the extension holds 0."""
+        return self.has_extension and self.bias in (BIAS_WEIGHTS, BIAS_TENSOR)
+
+
+def dims_of(tensor: trt.ITensor) -> tuple[int | None, ...]:
+    """A tensor's dims with None for dynamic (-1) ones."""
+    shape = tensor.shape
+    return tuple(None if shape[i] == _MISSING_DIM else int(shape[i]) for i in range(len(shape)))
+
+
+def weights_size(value: Any) -> int:
+    """Number of elements of a weights getter's value (a numpy array; None or empty when unset)."""
+    import numpy as np
+
+    return 0 if value is None else int(np.asarray(value).size)
+
+
+def optional_input(layer: trt.ILayer, index: int) -> trt.ITensor | None:
+    """Input `index` of a layer, or None where it is not set (the real bindings return None then)."""
+    if index >= layer.num_inputs:
+        return None
+    return cast("trt.ITensor | None", layer.get_input(index))
+
+
+def as_deconvolution(layer: trt.ILayer) -> trt.IDeconvolutionLayer:
+    import tensorrt as trt
+
+    layer.__class__ = trt.IDeconvolutionLayer  # the bindings hand out ILayer; Polygraphy casts the same way
+    return cast("trt.IDeconvolutionLayer", layer)
+
+
+def as_slice(layer: trt.ILayer) -> trt.ISliceLayer:
+    import tensorrt as trt
+
+    layer.__class__ = trt.ISliceLayer
+    return cast("trt.ISliceLayer", layer)
+
+
+def as_shuffle(layer: trt.ILayer) -> trt.IShuffleLayer:
+    import tensorrt as trt
+
+    layer.__class__ = trt.IShuffleLayer
+    return cast("trt.IShuffleLayer", layer)
+
+
+def as_constant(layer: trt.ILayer) -> trt.IConstantLayer:
+    import tensorrt as trt
+
+    layer.__class__ = trt.IConstantLayer
+    return cast("trt.IConstantLayer", layer)
+
+
+def as_elementwise(layer: trt.ILayer) -> trt.IElementWiseLayer:
+    import tensorrt as trt
+
+    layer.__class__ = trt.IElementWiseLayer
+    return cast("trt.IElementWiseLayer", layer)
+
+
+class NetworkIndex:
+    """Who produces and who consumes each tensor of a network (by tensor name), built once per walk.
+
+    Only live layers count as consumers: those whose outputs reach a network output. Layers a patch left
+    without consumers are dead (TensorRT drops them when it builds) and must not hide a unit.
+    """
+
+    def __init__(self, network: trt.INetworkDefinition) -> None:
+        self.network = network
+        self.layers: list[trt.ILayer] = [network.get_layer(i) for i in range(network.num_layers)]
+        self.producer: dict[str, int] = {}
+        for index, layer in enumerate(self.layers):
+            for out in range(layer.num_outputs):
+                self.producer[layer.get_output(out).name] = index
+        self.outputs: list[str] = [network.get_output(i).name for i in range(network.num_outputs)]
+        self.live: set[int] = set()
+        pending = [self.producer[name] for name in self.outputs if name in self.producer]
+        while pending:
+            index = pending.pop()
+            if index in self.live:
+                continue
+            self.live.add(index)
+            for slot in range(self.layers[index].num_inputs):
+                tensor = optional_input(self.layers[index], slot)
+                if tensor is not None and tensor.name in self.producer:
+                    pending.append(self.producer[tensor.name])
+        self.consumers: dict[str, list[tuple[int, int]]] = {}
+        for index in sorted(self.live):
+            layer = self.layers[index]
+            for slot in range(layer.num_inputs):
+                tensor = optional_input(layer, slot)
+                if tensor is not None:
+                    self.consumers.setdefault(tensor.name, []).append((index, slot))
+
+    def producer_of(self, tensor: trt.ITensor) -> trt.ILayer | None:
+        index = self.producer.get(tensor.name)
+        return None if index is None else self.layers[index]
+
+    def value_consumers(self, tensor: trt.ITensor) -> list[tuple[int, int]]:
+        """Consumers that read the tensor's values (a shape layer reads only its dims)."""
+        import tensorrt as trt
+
+        return [(i, s) for i, s in self.consumers.get(tensor.name, []) if self.layers[i].type != trt.LayerType.SHAPE]
+
+    def sole_consumer(self, tensor: trt.ITensor) -> trt.ILayer | None:
+        """The one layer reading this tensor's values, if it is one and the tensor is no network output."""
+        if tensor.name in self.outputs:
+            return None
+        consumers = self.value_consumers(tensor)
+        if len(consumers) != 1 or consumers[0][1] != 0:
+            return None
+        return self.layers[consumers[0][0]]
+
+
+# A shape-tensor element as coefficient * (dim of the sliced tensor) + offset, coefficient 0 or 1.
+ShapeTerm = tuple[int, int]
+
+
+def shape_expression(index: NetworkIndex, tensor: trt.ITensor, base: str, depth: int = 0) -> list[ShapeTerm] | None:
+    """Read a 1D shape tensor built from constants, shapeOf(`base`) and SUM/SUB (the parser's slice size);
+    None when it is built otherwise."""
+    import numpy as np
+    import tensorrt as trt
+
+    layer = index.producer_of(tensor)
+    if layer is None or depth > 8:
+        return None
+    if layer.type == trt.LayerType.CONSTANT:
+        values = np.asarray(as_constant(layer).weights).reshape(-1)
+        return [(0, int(v)) for v in values]
+    if layer.type == trt.LayerType.SHAPE:
+        source = optional_input(layer, 0)
+        if source is None:
+            return None
+        if source.name == base:
+            return [(1, 0)] * len(source.shape)
+        dims = dims_of(source)
+        return None if None in dims else [(0, int(d)) for d in dims if d is not None]
+    if layer.type in (trt.LayerType.CAST, trt.LayerType.IDENTITY):
+        source = optional_input(layer, 0)
+        return None if source is None else shape_expression(index, source, base, depth + 1)
+    if layer.type == trt.LayerType.ELEMENTWISE:
+        op = as_elementwise(layer).op
+        a_tensor, b_tensor = optional_input(layer, 0), optional_input(layer, 1)
+        if a_tensor is None or b_tensor is None:
+            return None
+        a = shape_expression(index, a_tensor, base, depth + 1)
+        b = shape_expression(index, b_tensor, base, depth + 1)
+        if a is None or b is None or len(a) != len(b):
+            return None
+        if op == trt.ElementWiseOperation.SUM:
+            terms = [(ca + cb, oa + ob) for (ca, oa), (cb, ob) in zip(a, b)]
+        elif op == trt.ElementWiseOperation.SUB:
+            terms = [(ca - cb, oa - ob) for (ca, oa), (cb, ob) in zip(a, b)]
+        else:
+            return None
+        return terms if all(c in (0, 1) for c, _ in terms) else None
+    return None
+
+
+def _static_values(value: Any) -> tuple[int, ...] | None:
+    """A Dims getter's value as ints (TensorRT 11 returns None where the value comes from an input)."""
+    if value is None:
+        return None
+    return tuple(int(value[i]) for i in range(len(value)))
+
+
+def read_slice(index: NetworkIndex, layer: trt.ISliceLayer, base: trt.ITensor) -> tuple[list[tuple[int, int]] | None, str]:
+    """(start, overhang) for every axis of the sliced tensor, or None and the reason it cannot be read."""
+    import tensorrt as trt
+
+    dims = dims_of(base)
+    rank = len(dims)
+    if optional_input(layer, 4) is not None:
+        return None, "the slice fills with a value tensor"
+    stride_tensor = optional_input(layer, 3)
+    if stride_tensor is not None:
+        stride_terms = shape_expression(index, stride_tensor, base.name)
+        strides = None if stride_terms is None or any(c for c, _ in stride_terms) else tuple(o for _, o in stride_terms)
+    else:
+        strides = _static_values(layer.stride)
+    if strides is None or len(strides) != rank or any(s != 1 for s in strides):
+        return None, "the slice has a stride other than 1 or one that cannot be read"
+
+    start_tensor = optional_input(layer, 1)
+    if start_tensor is not None:
+        start_terms = shape_expression(index, start_tensor, base.name)
+        starts = None if start_terms is None or any(c for c, _ in start_terms) else tuple(o for _, o in start_terms)
+    else:
+        starts = _static_values(layer.start)
+    if starts is None or len(starts) != rank:
+        return None, "the slice start cannot be read"
+
+    size_tensor = optional_input(layer, 2)
+    if size_tensor is not None:
+        size_terms = shape_expression(index, size_tensor, base.name)
+    else:
+        static = _static_values(layer.shape)
+        size_terms = None if static is None else [(0, v) for v in static]
+    if size_terms is None or len(size_terms) != rank:
+        return None, "the slice size cannot be read"
+
+    axes = []
+    for axis, ((coefficient, offset), start, dim) in enumerate(zip(size_terms, starts, dims)):
+        if coefficient == 1:
+            overhang = start + offset
+        elif dim is None:
+            return None, f"the slice has a fixed size on axis {axis}, whose input size is dynamic"
+        else:
+            overhang = start + offset - dim
+        axes.append((start, overhang))
+    if any(axis != (0, 0) for axis in axes[:2]):
+        return None, "the slice changes the batch or channel axis"
+    reads_outside = any(start < 0 or overhang > 0 for start, overhang in axes)
+    if reads_outside and layer.mode != trt.SampleMode.FILL:
+        return None, f"the slice reads past its input in mode {getattr(layer.mode, 'name', layer.mode)}, not FILL"
+    return axes[2:], ""
+
+
+def _bias_operand(index: NetworkIndex, add: trt.ILayer, tail: trt.ITensor, channels: int) -> trt.ITensor | None:
+    """The other input of an elementwise SUM when it is a per-channel bias [1, M, 1, ...]: a constant, or a
+    tensor reshaped to that shape."""
+    import tensorrt as trt
+
+    if add.type != trt.LayerType.ELEMENTWISE or as_elementwise(add).op != trt.ElementWiseOperation.SUM:
+        return None
+    inputs = [optional_input(add, 0), optional_input(add, 1)]
+    others = [t for t in inputs if t is not None and t.name != tail.name]
+    if len(others) != 1 or len([t for t in inputs if t is not None]) != 2:
+        return None
+    operand = others[0]
+    producer = index.producer_of(operand)
+    if producer is None or producer.type not in (trt.LayerType.CONSTANT, trt.LayerType.SHUFFLE):
+        return None
+    rank = len(tail.shape)
+    wanted = (1, channels) + (1,) * (rank - 2)
+    return operand if dims_of(operand) == wanted else None
+
+
+def _is_zero_tensor(index: NetworkIndex, tensor: trt.ITensor) -> bool:
+    """x - x: how this package's patch takes a bias tensor off a deconvolution (there is no unset)."""
+    import tensorrt as trt
+
+    layer = index.producer_of(tensor)
+    if layer is None or layer.type != trt.LayerType.ELEMENTWISE or as_elementwise(layer).op != trt.ElementWiseOperation.SUB:
+        return False
+    a, b = optional_input(layer, 0), optional_input(layer, 1)
+    return a is not None and b is not None and a.name == b.name
+
+
+def deconvolution_bias(index: NetworkIndex, layer: trt.IDeconvolutionLayer) -> str:
+    """Where the deconvolution's own bias is: BIAS_TENSOR, BIAS_WEIGHTS or BIAS_NONE."""
+    tensor = optional_input(layer, 2)
+    if tensor is not None and not _is_zero_tensor(index, tensor):
+        return BIAS_TENSOR
+    return BIAS_WEIGHTS if weights_size(layer.bias) else BIAS_NONE
+
+
+def deconvolution_geometry(layer: trt.IDeconvolutionLayer) -> DeconvolutionGeometry:
+    """The layer's attributes as the core's geometry (spatial axes of the layer)."""
+    source = optional_input(layer, 0)
+    sizes = dims_of(source)[2:] if source is not None else ()
+
+    def values(dims: Any) -> tuple[int, ...]:
+        return tuple(int(dims[i]) for i in range(len(dims)))
+
+    kernel = values(layer.kernel_size_nd)
+    rank = len(kernel)
+    mode = getattr(layer.padding_mode, "name", str(layer.padding_mode))
+    pre, post = values(layer.pre_padding), values(layer.post_padding)
+    return DeconvolutionGeometry(
+        input_sizes=tuple(sizes) if len(sizes) == rank else (None,) * rank,
+        strides=values(layer.stride_nd),
+        kernel=kernel,
+        dilations=values(layer.dilation_nd),
+        pre_padding=pre if len(pre) == rank else (0,) * rank,
+        post_padding=post if len(post) == rank else (0,) * rank,
+        padding_mode=mode,
+    )
+
+
+def _reshapes(layer: trt.ILayer, from_rank: int, to_rank: int) -> bool:
+    """A shuffle/unsqueeze/squeeze between ranks 3 and 4 that adds or drops a trailing axis of size 1."""
+    import tensorrt as trt
+
+    if layer.type not in (trt.LayerType.SHUFFLE, trt.LayerType.UNSQUEEZE, trt.LayerType.SQUEEZE):
+        return False
+    source = optional_input(layer, 0)
+    if source is None:
+        return False
+    before, after = dims_of(source), dims_of(layer.get_output(0))
+    if len(before) != from_rank or len(after) != to_rank:
+        return False
+    long, short = (after, before) if to_rank > from_rank else (before, after)
+    if long[3] not in (1, None):
+        return False
+    return all(a is None or b is None or a == b for a, b in zip(long[:3], short))
+
+
+def read_unit(index: NetworkIndex, position: int) -> DeconvolutionUnit:
+    """The unit around the deconvolution layer at `position`."""
+    import tensorrt as trt
+
+    layer = as_deconvolution(index.layers[position])
+    names = [layer.name]
+    geometry = deconvolution_geometry(layer)
+    source = optional_input(layer, 0)
+    unit_input = source
+
+    unsqueeze = None
+    if source is not None and len(geometry.strides) == 2:
+        producer = index.producer_of(source)
+        if producer is not None and _reshapes(producer, 3, 4) and index.sole_consumer(source) is not None:
+            unsqueeze = producer
+
+    tail = layer.get_output(0)
+    bias = deconvolution_bias(index, layer)
+    slice_axes: tuple[tuple[int, int], ...] | None = None
+    unreadable: str | None = None
+
+    after = index.sole_consumer(tail)
+    if after is not None and after.type == trt.LayerType.SLICE:
+        axes, reason = read_slice(index, as_slice(after), tail)
+        if axes is None:
+            unreadable = f"layer '{after.name}': {reason}"
+        else:
+            slice_axes = tuple(axes)
+            names.append(after.name)
+            tail = after.get_output(0)
+            after = index.sole_consumer(tail)
+    if unreadable is None and bias == BIAS_NONE and after is not None:
+        channels = int(layer.num_output_maps)
+        if _bias_operand(index, after, tail, channels) is not None:
+            bias = BIAS_ADD
+            names.append(after.name)
+            tail = after.get_output(0)
+            after = index.sole_consumer(tail)
+
+    one_dimensional = False
+    if unreadable is None and unsqueeze is not None and after is not None and _reshapes(after, 4, 3):
+        one_dimensional = True
+        names.insert(0, unsqueeze.name)
+        names.append(after.name)
+        unit_input = optional_input(unsqueeze, 0)
+        tail = after.get_output(0)
+
+    return DeconvolutionUnit(
+        deconvolution=layer.name,
+        index=position,
+        layers=tuple(names),
+        geometry=geometry,
+        slice=slice_axes,
+        bias=bias,
+        output=tail.name,
+        one_dimensional=one_dimensional,
+        input_dims=() if unit_input is None else dims_of(unit_input),
+        output_dims=dims_of(tail),
+        unreadable=unreadable,
+    )
+
+
+def find_units(network: trt.INetworkDefinition) -> tuple[DeconvolutionUnit, ...]:
+    """Every live deconvolution unit of the network, in layer order."""
+    import tensorrt as trt
+
+    index = NetworkIndex(network)
+    return tuple(
+        read_unit(index, position)
+        for position, layer in enumerate(index.layers)
+        if layer.type == trt.LayerType.DECONVOLUTION and position in index.live
+    )
+
+
+def layer_window_for(unit: DeconvolutionUnit, wanted: Sequence[AxisWindow]) -> Window:
+    """The window every spatial axis of the layer needs for the node window `wanted`: for a 1D unit the
+    added axis must pass its one element through (begin 0, trim 0)."""
+    if not unit.one_dimensional:
+        return tuple(wanted)
+    added_full = unit.geometry.dilated_kernel[1]
+    return (*wanted, AxisWindow(0, 0, added_full))
