@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import onnx
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from onnx import numpy_helper
 
@@ -184,6 +184,10 @@ class TestWindowAgainstOnnxruntime:
 
         self._check_declared_shape(model, attrs, lengths)
         rejections = onnxruntime_rejections(attrs, drawn.spatial)
+        event(f"auto_pad={attrs.auto_pad}, output_shape={attrs.output_shape is not None}")
+        for note in rejections:
+            kind = "N, C output_shape" if "N, C" in note else "output_shape" if "exceeds" in note else "output_padding"
+            event(f"onnxruntime rejects: {kind}")
         if not rejections:
             (runtime,) = run_onnxruntime(model, feeds)
             assert runtime.shape == ours.shape, (drawn, window)
