@@ -46,14 +46,20 @@ def verify_fix(
     input_shapes: Mapping[str, Sequence[int | str | None]] | None = None,
 ) -> Verification:
     """Run both models on onnxruntime (CPU) with the same seeded random inputs and compare every output
-    with Polygraphy's default tolerances (rtol = atol = 1e-5, elementwise)."""
+    with Polygraphy's default tolerances (rtol = atol = 1e-5, elementwise).
+
+    onnxruntime's default logger is set to fatal-only (process-wide): a model it rejects becomes one
+    DeconvError here instead of its own error log plus ours.
+    """
     import numpy as np
+    import onnxruntime
     from polygraphy.backend.onnxrt import OnnxrtRunner, SessionFromOnnx
     from polygraphy.common import TensorMetadata
     from polygraphy.comparator import Comparator, DataLoader
     from polygraphy.logger import G_LOGGER
 
     seed = 1 if seed is None else seed
+    onnxruntime.set_default_logger_severity(4)
     metadata = TensorMetadata()
     for name, dims in (input_shapes or {}).items():
         # Polygraphy's DataLoader fills the dims still dynamic itself (with a warning).
