@@ -587,19 +587,17 @@ class INetworkDefinition:
                 _ = output.shape
 
     def execute(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Run the network with numpy; returns the network outputs by name."""
-        values: dict[int, np.ndarray] = {}
-        for tensor in self._inputs:
-            values[id(tensor)] = np.asarray(feeds[tensor.name], dtype=np.float64)
-        for layer in self._layers:
-            inputs = [None if t is None else values.get(id(t)) for t in layer._inputs]
-            if any(t is not None and v is None for t, v in zip(layer._inputs, inputs)):
-                continue  # depends on something not computed
-            try:
-                values[id(layer._outputs[0])] = layer._execute(inputs)
-            except NotImplementedError:
-                continue
-        return {t.name: values[id(t)] for t in self._outputs}
+        """Run the network with numpy (only what the outputs need, in dependency order); outputs by name."""
+        values: dict[int, np.ndarray] = {id(t): np.asarray(feeds[t.name], dtype=np.float64) for t in self._inputs}
+
+        def value(tensor: ITensor) -> np.ndarray:
+            if id(tensor) not in values:
+                layer = tensor._producer
+                assert layer is not None
+                values[id(tensor)] = layer._execute([None if t is None else value(t) for t in layer._inputs])
+            return values[id(tensor)]
+
+        return {t.name: value(t) for t in self._outputs}
 
 
 def tensorrt_module() -> types.ModuleType:
