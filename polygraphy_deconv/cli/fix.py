@@ -39,11 +39,10 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from polygraphy_deconv.errors import DeconvError
     from polygraphy_deconv.onnx_model.input_shapes import parse_input_shapes
     from polygraphy_deconv.onnx_model.rewrite import fix_file
     from polygraphy_deconv.report.inspect_table import make_console, summary_line
-
-    from polygraphy_deconv.errors import DeconvError
 
     if args.in_place and args.verify:
         raise DeconvError(

@@ -38,14 +38,14 @@ def parse_input_shapes(arguments: Sequence[str] | None) -> InputShapes:
 
     try:
         meta = args_util.parse_meta(list(arguments), includes_shape=True, includes_dtype=False)
-    except Exception as error:  # G_LOGGER.critical raises PolygraphyException
+    except Exception as error:  # noqa: BLE001 (G_LOGGER.critical raises PolygraphyException)
         raise DeconvError(f"--input-shapes: {error}") from None
 
     shapes: InputShapes = {}
     for argument, (name, entry) in zip(arguments, meta.items()):
         dims: list[int | str | None] = []
         for dim in entry.shape or ():
-            if isinstance(dim, bool) or isinstance(dim, float):
+            if isinstance(dim, (bool, float)):
                 raise DeconvError(f"--input-shapes: '{argument}': dimension {dim} is not an integer")
             if isinstance(dim, int):
                 if dim == -1:

@@ -206,7 +206,7 @@ def infer_shapes(model: onnx.ModelProto, notes: list[str]) -> onnx.ModelProto:
     for data_prop in (True, False):
         try:
             return onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=data_prop)
-        except Exception as error:  # onnx raises several types (InferenceError, ValidationError, RuntimeError)
+        except Exception as error:  # noqa: BLE001 (onnx raises InferenceError, ValidationError, RuntimeError, ...)
             failure = str(error).splitlines()[0] if str(error) else type(error).__name__
     notes.append(f"ONNX shape inference failed ({failure}); only sizes written in the model are used")
     return model

@@ -16,6 +16,7 @@ last node writes the original output tensor. Every other node is kept byte for b
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -265,7 +266,7 @@ def fix_file(
             if os.path.exists(target) and os.path.samefile(source, target):
                 continue
             os.makedirs(os.path.dirname(target), exist_ok=True)
-            write_atomically(target, lambda handle, source=source: copy_stream(source, handle))
+            write_atomically(target, functools.partial(copy_stream, source))
     data = result.model.SerializeToString()
     write_atomically(dst, lambda handle: handle.write(data))
     return result

@@ -73,7 +73,7 @@ def verify_fix(
             loader = DataLoader(seed=seed, iterations=1, input_metadata=metadata or None)
             results = Comparator.run(runners, data_loader=loader)
             accuracy = Comparator.compare_accuracy(results)
-    except Exception as error:  # PolygraphyException from G_LOGGER.critical, onnxruntime's own errors
+    except Exception as error:  # noqa: BLE001 (PolygraphyException from G_LOGGER.critical, onnxruntime's errors)
         message = str(error).strip().splitlines()
         raise DeconvError(
             f"onnxruntime could not run the models for verification: {message[-1] if message else type(error).__name__}"
@@ -82,7 +82,7 @@ def verify_fix(
     per_function = [accuracy] if hasattr(accuracy, "keys") else list(accuracy)
     original, fixed = results[ORIGINAL][0], results[FIXED][0]
     outputs = []
-    for name in original.keys():
+    for name in original:
         a, b = np.asarray(original[name]), np.asarray(fixed[name]) if name in fixed else np.zeros(0)
         passed = all(_output_passed(result, name) for result in per_function)
         diff = float(np.max(np.abs(a.astype(np.float64) - b.astype(np.float64)), initial=0.0)) if a.shape == b.shape else None

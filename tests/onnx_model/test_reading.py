@@ -17,7 +17,7 @@ from polygraphy_deconv.errors import DeconvError
 from polygraphy_deconv.onnx_model.reading import analyse_model, analyse_proto, load_model
 from tests.models import conv_transpose_model
 
-K3S2 = dict(input_shape=[1, 2, 5, 6], weight_shape=[2, 3, 3, 3], strides=[2, 2])
+K3S2: dict[str, Any] = {"input_shape": [1, 2, 5, 6], "weight_shape": [2, 3, 3, 3], "strides": [2, 2]}
 
 
 def save(model: onnx.ModelProto, folder: Path, name: str = "model.onnx") -> str:
@@ -59,11 +59,11 @@ class TestAnalyseModel:
     @pytest.mark.parametrize(
         "attributes, bias, verdict",
         [
-            (dict(output_shape=[10, 12]), "initializer", Verdict.SHIFTED),
-            (dict(auto_pad="SAME_UPPER", output_shape=[11, 13]), "initializer", Verdict.WRONG_SHAPE),
-            (dict(strides=[3, 3], output_shape=[17, 19]), "initializer", Verdict.PARSE_ERROR),
-            (dict(output_padding=[1, 1]), "tensor", Verdict.TENSOR_BIAS),
-            (dict(output_padding=[1, 1]), "initializer", Verdict.OK),
+            ({"output_shape": [10, 12]}, "initializer", Verdict.SHIFTED),
+            ({"auto_pad": "SAME_UPPER", "output_shape": [11, 13]}, "initializer", Verdict.WRONG_SHAPE),
+            ({"strides": [3, 3], "output_shape": [17, 19]}, "initializer", Verdict.PARSE_ERROR),
+            ({"output_padding": [1, 1]}, "tensor", Verdict.TENSOR_BIAS),
+            ({"output_padding": [1, 1]}, "initializer", Verdict.OK),
         ],
     )
     def test_verdicts(self, tmp_path: Path, attributes: dict[str, Any], bias: str, verdict: Verdict) -> None:

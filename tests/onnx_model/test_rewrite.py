@@ -23,22 +23,22 @@ from tests.onnx_cases import ONNX_CASE_PARAMS, OnnxCase
 # (id, conv_transpose_model arguments, verdict of the original): every verdict, ranks 1-3, tensor bias,
 # no bias, dynamic batch, dynamic spatial sizes, groups and dilations.
 CASES: list[tuple[str, dict[str, Any], Verdict]] = [
-    ("ok-pads-op-2d", dict(input_shape=[1, 2, 5, 6], weight_shape=[2, 3, 3, 3], strides=[2, 2], pads=[1, 1, 1, 1], output_padding=[1, 1]), Verdict.OK),
-    ("ok-extension-1d", dict(input_shape=[1, 2, 5], weight_shape=[2, 3, 3], strides=[2], output_padding=[1]), Verdict.OK),
-    ("shifted-output-shape-2d", dict(input_shape=[1, 2, 5, 6], weight_shape=[2, 3, 3, 3], strides=[2, 2], output_shape=[10, 12]), Verdict.SHIFTED),
-    ("shifted-output-shape-3d", dict(input_shape=[1, 2, 3, 4, 5], weight_shape=[2, 3, 3, 3, 3], strides=[2, 2, 2], output_shape=[6, 8, 10]), Verdict.SHIFTED),
-    ("shifted-same-upper-op-1d", dict(input_shape=[1, 2, 5], weight_shape=[2, 3, 3], strides=[2], auto_pad="SAME_UPPER", output_padding=[1]), Verdict.SHIFTED),
-    ("shifted-group-dilation-2d", dict(input_shape=[1, 4, 5, 6], weight_shape=[4, 2, 3, 3], strides=[2, 2], dilations=[2, 2], group=2, output_shape=[12, 14]), Verdict.SHIFTED),
-    ("shifted-dynamic-batch-2d", dict(input_shape=["N", 2, 5, 6], weight_shape=[2, 3, 3, 3], strides=[2, 2], output_shape=[10, 12]), Verdict.SHIFTED),
-    ("shifted-dynamic-spatial-2d", dict(input_shape=["N", 2, "H", "W"], weight_shape=[2, 3, 3, 3], strides=[2, 2], auto_pad="SAME_UPPER", output_padding=[1, 1]), Verdict.SHIFTED),
-    ("wrong-shape-same-output-shape-2d", dict(input_shape=[1, 2, 5, 6], weight_shape=[2, 3, 3, 3], strides=[2, 2], auto_pad="SAME_UPPER", output_shape=[11, 13]), Verdict.WRONG_SHAPE),
-    ("wrong-shape-valid-op-3d", dict(input_shape=[1, 2, 3, 4, 5], weight_shape=[2, 3, 3, 3, 3], strides=[2, 2, 2], auto_pad="VALID", output_padding=[1, 0, 1]), Verdict.WRONG_SHAPE),
-    ("wrong-shape-valid-op-no-bias-2d", dict(input_shape=[1, 2, 5, 6], weight_shape=[2, 3, 3, 3], strides=[2, 2], auto_pad="VALID", output_padding=[1, 1], bias="none"), Verdict.WRONG_SHAPE),
-    ("parse-error-output-shape-1d", dict(input_shape=[1, 2, 5], weight_shape=[2, 3, 3], strides=[2], output_shape=[10]), Verdict.PARSE_ERROR),
-    ("parse-error-output-shape-2d", dict(input_shape=[1, 2, 5, 6], weight_shape=[2, 3, 3, 3], strides=[3, 3], output_shape=[17, 19]), Verdict.PARSE_ERROR),
-    ("tensor-bias-1d", dict(input_shape=[1, 2, 5], weight_shape=[2, 3, 3], strides=[2], output_padding=[1], bias="tensor"), Verdict.TENSOR_BIAS),
-    ("tensor-bias-2d", dict(input_shape=["N", 2, 5, 6], weight_shape=[2, 3, 3, 3], strides=[2, 2], output_padding=[1, 1], bias="tensor"), Verdict.TENSOR_BIAS),
-    ("tensor-bias-3d", dict(input_shape=[1, 2, 3, 4, 5], weight_shape=[2, 3, 3, 3, 3], strides=[2, 2, 2], pads=[0, 1, 0, 0, 0, 0], output_padding=[1, 1, 1], bias="tensor"), Verdict.TENSOR_BIAS),
+    ("ok-pads-op-2d", {"input_shape": [1, 2, 5, 6], "weight_shape": [2, 3, 3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1], "output_padding": [1, 1]}, Verdict.OK),
+    ("ok-extension-1d", {"input_shape": [1, 2, 5], "weight_shape": [2, 3, 3], "strides": [2], "output_padding": [1]}, Verdict.OK),
+    ("shifted-output-shape-2d", {"input_shape": [1, 2, 5, 6], "weight_shape": [2, 3, 3, 3], "strides": [2, 2], "output_shape": [10, 12]}, Verdict.SHIFTED),
+    ("shifted-output-shape-3d", {"input_shape": [1, 2, 3, 4, 5], "weight_shape": [2, 3, 3, 3, 3], "strides": [2, 2, 2], "output_shape": [6, 8, 10]}, Verdict.SHIFTED),
+    ("shifted-same-upper-op-1d", {"input_shape": [1, 2, 5], "weight_shape": [2, 3, 3], "strides": [2], "auto_pad": "SAME_UPPER", "output_padding": [1]}, Verdict.SHIFTED),
+    ("shifted-group-dilation-2d", {"input_shape": [1, 4, 5, 6], "weight_shape": [4, 2, 3, 3], "strides": [2, 2], "dilations": [2, 2], "group": 2, "output_shape": [12, 14]}, Verdict.SHIFTED),
+    ("shifted-dynamic-batch-2d", {"input_shape": ["N", 2, 5, 6], "weight_shape": [2, 3, 3, 3], "strides": [2, 2], "output_shape": [10, 12]}, Verdict.SHIFTED),
+    ("shifted-dynamic-spatial-2d", {"input_shape": ["N", 2, "H", "W"], "weight_shape": [2, 3, 3, 3], "strides": [2, 2], "auto_pad": "SAME_UPPER", "output_padding": [1, 1]}, Verdict.SHIFTED),
+    ("wrong-shape-same-output-shape-2d", {"input_shape": [1, 2, 5, 6], "weight_shape": [2, 3, 3, 3], "strides": [2, 2], "auto_pad": "SAME_UPPER", "output_shape": [11, 13]}, Verdict.WRONG_SHAPE),
+    ("wrong-shape-valid-op-3d", {"input_shape": [1, 2, 3, 4, 5], "weight_shape": [2, 3, 3, 3, 3], "strides": [2, 2, 2], "auto_pad": "VALID", "output_padding": [1, 0, 1]}, Verdict.WRONG_SHAPE),
+    ("wrong-shape-valid-op-no-bias-2d", {"input_shape": [1, 2, 5, 6], "weight_shape": [2, 3, 3, 3], "strides": [2, 2], "auto_pad": "VALID", "output_padding": [1, 1], "bias": "none"}, Verdict.WRONG_SHAPE),
+    ("parse-error-output-shape-1d", {"input_shape": [1, 2, 5], "weight_shape": [2, 3, 3], "strides": [2], "output_shape": [10]}, Verdict.PARSE_ERROR),
+    ("parse-error-output-shape-2d", {"input_shape": [1, 2, 5, 6], "weight_shape": [2, 3, 3, 3], "strides": [3, 3], "output_shape": [17, 19]}, Verdict.PARSE_ERROR),
+    ("tensor-bias-1d", {"input_shape": [1, 2, 5], "weight_shape": [2, 3, 3], "strides": [2], "output_padding": [1], "bias": "tensor"}, Verdict.TENSOR_BIAS),
+    ("tensor-bias-2d", {"input_shape": ["N", 2, 5, 6], "weight_shape": [2, 3, 3, 3], "strides": [2, 2], "output_padding": [1, 1], "bias": "tensor"}, Verdict.TENSOR_BIAS),
+    ("tensor-bias-3d", {"input_shape": [1, 2, 3, 4, 5], "weight_shape": [2, 3, 3, 3, 3], "strides": [2, 2, 2], "pads": [0, 1, 0, 0, 0, 0], "output_padding": [1, 1, 1], "bias": "tensor"}, Verdict.TENSOR_BIAS),
 ]
 CASE_PARAMS = [pytest.param(kwargs, verdict, id=name) for name, kwargs, verdict in CASES]
 
@@ -160,9 +160,9 @@ class TestFixModel:
         model = conv_transpose_model([1, 2, 5, 6], [2, 3, 3, 3], strides=[2, 2], output_padding=[1, 1], bias="tensor")
         fixed = fix_model(model).model
         assert [n.op_type for n in fixed.graph.node] == ["ConvTranspose", "Constant", "Pad", "Constant", "Reshape", "Add"]
-        conv, _, pad, _, reshape, add = fixed.graph.node
+        conv, _, _pad, _, reshape, add = fixed.graph.node
         assert conv.name == "deconv" and list(conv.input) == ["x", "W"]  # bias-free
-        assert list(reshape.input)[0] == "B"
+        assert next(iter(reshape.input)) == "B"
         assert list(add.output) == ["y"]
         names = [n.name for n in fixed.graph.node]
         assert len(set(names)) == len(names) and all(name.startswith("deconv") for name in names)
@@ -218,7 +218,7 @@ class TestFixModel:
         output_padding = [data.draw(st.integers(0, s - 1)) for s in strides]
         mode = data.draw(st.sampled_from(["pads", "output_shape", "SAME_UPPER", "SAME_LOWER", "VALID"]), label="mode")
         bias = data.draw(st.sampled_from(["none", "initializer", "tensor"]), label="bias")
-        attributes: dict[str, Any] = dict(strides=strides, kernel_shape=kernel, dilations=dilations, output_padding=output_padding)
+        attributes: dict[str, Any] = {"strides": strides, "kernel_shape": kernel, "dilations": dilations, "output_padding": output_padding}
         if mode == "pads":
             attributes["pads"] = data.draw(st.lists(st.integers(0, 2), min_size=2 * rank, max_size=2 * rank), label="pads")
             full = [(i - 1) * s + (k - 1) * d + 1 for i, s, k, d in zip(sizes, strides, kernel, dilations)]
@@ -241,12 +241,13 @@ def save_with_external_data(model: onnx.ModelProto, path: Path, location: str = 
     onnx.save(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True, location=location, size_threshold=0)
 
 
-class TestFixFile:
-    MODEL = dict(input_shape=[1, 2, 5, 6], weight_shape=[2, 3, 3, 3], strides=[2, 2], output_padding=[1, 1], bias="tensor")
+FIX_FILE_MODEL: dict[str, Any] = {"input_shape": [1, 2, 5, 6], "weight_shape": [2, 3, 3, 3], "strides": [2, 2], "output_padding": [1, 1], "bias": "tensor"}
 
+
+class TestFixFile:
     def test_basic(self, tmp_path: Path) -> None:
         source, target = tmp_path / "m.onnx", tmp_path / "m.fixed.onnx"
-        onnx.save(conv_transpose_model(**self.MODEL), str(source))
+        onnx.save(conv_transpose_model(**FIX_FILE_MODEL), str(source))
         before = source.read_bytes()
         result = fix_file(str(source), str(target))
         assert [r.verdict for r in result.rewrites] == [Verdict.TENSOR_BIAS]
@@ -256,7 +257,7 @@ class TestFixFile:
         assert sorted(os.listdir(tmp_path)) == ["m.fixed.onnx", "m.onnx"]  # no temporary left
 
     def test_external_data_copied_to_another_folder_without_loading(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        model = conv_transpose_model(**self.MODEL)
+        model = conv_transpose_model(**FIX_FILE_MODEL)
         (tmp_path / "in" / "data").mkdir(parents=True)
         (tmp_path / "out").mkdir()
         source, target = tmp_path / "in" / "m.onnx", tmp_path / "out" / "m.onnx"
@@ -281,13 +282,13 @@ class TestFixFile:
 
     def test_external_data_same_folder_not_copied(self, tmp_path: Path) -> None:
         source, target = tmp_path / "m.onnx", tmp_path / "fixed.onnx"
-        save_with_external_data(conv_transpose_model(**self.MODEL), source)
+        save_with_external_data(conv_transpose_model(**FIX_FILE_MODEL), source)
         fix_file(str(source), str(target))
         assert sorted(os.listdir(tmp_path)) == ["fixed.onnx", "m.onnx", "weights.bin"]
 
     def test_in_place(self, tmp_path: Path) -> None:
         source = tmp_path / "m.onnx"
-        onnx.save(conv_transpose_model(**self.MODEL), str(source))
+        onnx.save(conv_transpose_model(**FIX_FILE_MODEL), str(source))
         fix_file(str(source), in_place=True)
         assert [n.finding.verdict for n in analyse_model(str(source)).nodes] == [Verdict.OK]
         assert os.listdir(tmp_path) == ["m.onnx"]
@@ -296,7 +297,7 @@ class TestFixFile:
     def test_negative_external_data_outside_the_folder(self, tmp_path: Path, location: str) -> None:
         (tmp_path / "sub").mkdir()
         source = tmp_path / "sub" / "m.onnx"
-        model = conv_transpose_model(**self.MODEL)
+        model = conv_transpose_model(**FIX_FILE_MODEL)
         weight = model.graph.initializer[0]
         weight.ClearField("raw_data")
         weight.ClearField("float_data")
@@ -310,7 +311,7 @@ class TestFixFile:
 
     def test_negative_output_is_input(self, tmp_path: Path) -> None:
         source = tmp_path / "m.onnx"
-        onnx.save(conv_transpose_model(**self.MODEL), str(source))
+        onnx.save(conv_transpose_model(**FIX_FILE_MODEL), str(source))
         before = source.read_bytes()
         os.symlink(source, tmp_path / "link.onnx")
         for target in (str(source), str(tmp_path / "." / "m.onnx"), str(tmp_path / "link.onnx")):
@@ -329,14 +330,14 @@ class TestFixFile:
 
     def test_negative_output_folder_missing(self, tmp_path: Path) -> None:
         source = tmp_path / "m.onnx"
-        onnx.save(conv_transpose_model(**self.MODEL), str(source))
+        onnx.save(conv_transpose_model(**FIX_FILE_MODEL), str(source))
         with pytest.raises(DeconvError, match="does not exist"):
             fix_file(str(source), str(tmp_path / "nope" / "out.onnx"))
 
     def test_negative_missing_external_file(self, tmp_path: Path) -> None:
         (tmp_path / "out").mkdir()
         source = tmp_path / "m.onnx"
-        save_with_external_data(conv_transpose_model(**self.MODEL), source)
+        save_with_external_data(conv_transpose_model(**FIX_FILE_MODEL), source)
         os.unlink(tmp_path / "weights.bin")
         with pytest.raises(DeconvError, match="'weights.bin' referenced by .* is missing"):
             fix_file(str(source), str(tmp_path / "out" / "m.onnx"))

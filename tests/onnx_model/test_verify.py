@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import onnx
 import pytest
@@ -12,7 +13,7 @@ from polygraphy_deconv.onnx_model.rewrite import fix_file
 from polygraphy_deconv.onnx_model.verify import verify_fix
 from tests.models import conv_transpose_model
 
-DYNAMIC = dict(input_shape=["N", 2, "H", "W"], weight_shape=[2, 3, 3, 3], strides=[2, 2], output_padding=[1, 1], bias="tensor")
+DYNAMIC: dict[str, Any] = {"input_shape": ["N", 2, "H", "W"], "weight_shape": [2, 3, 3, 3], "strides": [2, 2], "output_padding": [1, 1], "bias": "tensor"}
 
 
 class TestVerifyFix:

@@ -1,0 +1,186 @@
+"""`polygraphy-deconv inspect`, run as the installed console script."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from polygraphy_deconv import __version__
+from tests.cli.conftest import Run
+from tests.models import conv_transpose_model
+
+K3S2: dict[str, Any] = {"input_shape": [1, 2, 5, 6], "weight_shape": [2, 3, 3, 3], "strides": [2, 2]}
+
+
+def save(model: onnx.ModelProto, path: Path) -> str:
+    onnx.save(model, str(path))
+    return str(path)
+
+
+def two_node_model() -> onnx.ModelProto:
+    """'up_ok' (k3 s2 p1 op1: ok) then 'up_odd' (output_shape with an odd total: shifted)."""
+    rng = np.random.default_rng(0)
+    graph = helper.make_graph(
+        [
+            helper.make_node("ConvTranspose", ["x", "W1", "B1"], ["t"], name="up_ok", strides=[2, 2], pads=[1, 1, 1, 1], output_padding=[1, 1]),
+            helper.make_node("ConvTranspose", ["t", "W2"], ["y"], name="up_odd", strides=[2, 2], output_shape=[20, 24]),
+        ],
+        "two",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 5, 6])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [
+            numpy_helper.from_array(rng.standard_normal((2, 4, 3, 3)).astype(np.float32), "W1"),
+            numpy_helper.from_array(rng.standard_normal(4).astype(np.float32), "B1"),
+            numpy_helper.from_array(rng.standard_normal((4, 3, 3, 3)).astype(np.float32), "W2"),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model
+
+
+class TestInspect:
+    def test_basic(self, run_cli: Run, tmp_path: Path) -> None:
+        path = save(two_node_model(), tmp_path / "two.onnx")
+        result = run_cli("inspect", path)
+        assert result.returncode == 0, result.stderr
+        out = result.stdout
+        assert "\x1b[" not in out  # not a terminal: plain text
+        assert out.splitlines()[0] == os.path.abspath(path)
+        header = next(line for line in out.splitlines() if line.startswith("node"))
+        for column in ("rank", "attributes", "input", "output", "reference window", "TensorRT window", "verdict", "patch"):
+            assert column in header
+        row_ok = next(line for line in out.splitlines() if line.startswith("up_ok "))
+        assert "k=3 s=2 p=1 op=1" in row_ok and "5x6" in row_ok and "10x12" in row_ok and "| ok " in row_ok
+        row_odd = next(line for line in out.splitlines() if line.startswith("up_odd "))
+        assert "os=20x24" in row_odd and "b=(1,1) e=(0,0) -> 20x24" in row_odd and "b=(0,0) e=(1,1) -> 20x24" in row_odd
+        assert "shifted" in row_odd and "pre=[1, 1] post=[0, 0] explicit" in row_odd
+        assert "2 ConvTranspose: 1 ok, 1 shifted" in out
+        assert "up_odd: shifted: same size, but TensorRT's output starts at a different element" in out
+        assert result.stderr == ""
+
+    def test_declared_shape_and_notes(self, run_cli: Run, tmp_path: Path) -> None:
+        path = save(conv_transpose_model(**K3S2, auto_pad="SAME_UPPER", output_padding=[1, 1]), tmp_path / "m.onnx")
+        result = run_cli("inspect", path)
+        assert result.returncode == 0
+        assert "declared" in result.stdout and "11x13" in result.stdout
+        assert "ONNX shape inference declares [11, 13] but the node computes [10, 12]" in result.stdout
+
+    def test_no_conv_transpose(self, run_cli: Run, tmp_path: Path) -> None:
+        graph = helper.make_graph(
+            [helper.make_node("Relu", ["x"], ["y"])],
+            "relu",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
+        )
+        path = save(helper.make_model(graph), tmp_path / "relu.onnx")
+        result = run_cli("inspect", path)
+        assert result.returncode == 0
+        assert "0 ConvTranspose nodes" in result.stdout
+
+    def test_json(self, run_cli: Run, tmp_path: Path) -> None:
+        path = save(two_node_model(), tmp_path / "two.onnx")
+        result = run_cli("inspect", path, "--json", "findings.json")
+        assert result.returncode == 0, result.stderr
+        document = json.loads((tmp_path / "findings.json").read_text())
+        assert document["schema"] == "polygraphy-deconv/findings"
+        assert document["version"] == 1
+        assert document["tool"] == f"polygraphy-deconv {__version__}"
+        assert document["source"] == "inspect"
+        assert document["model"] == os.path.abspath(path)
+        assert document["summary"]["nodes"] == 2
+        assert document["summary"]["verdicts"] == {
+            "ok": 1, "shifted": 1, "wrong-shape": 0, "parse-error": 0, "tensor-bias": 0, "undecided": 0,
+        }
+        ok, odd = document["findings"]
+        assert set(ok) >= {
+            "node", "rank", "attributes", "bias", "input_spatial", "output_spatial", "reference", "declared_spatial",
+            "tensorrt", "verdict", "reason", "patch", "notes",
+        }
+        assert (ok["node"], ok["verdict"], ok["bias"], ok["patch"]) == ("up_ok", "ok", "initializer", None)
+        assert (odd["node"], odd["verdict"], odd["bias"]) == ("up_odd", "shifted", "none")
+        assert odd["reference"] == [{"begin": 1, "trim": 0, "length": 20}, {"begin": 1, "trim": 0, "length": 24}]
+        assert odd["tensorrt"]["window"] == [{"begin": 0, "trim": 1, "length": 20}, {"begin": 0, "trim": 1, "length": 24}]
+        assert odd["patch"]["pre_padding"] == [1, 1]
+        assert odd["attributes"]["output_shape"] == [20, 24]
+        assert sorted(os.listdir(tmp_path)) == ["findings.json", "two.onnx"]  # written atomically, no temporary
+
+    def test_input_shapes(self, run_cli: Run, tmp_path: Path) -> None:
+        model = conv_transpose_model([1, 2, "H", "W"], [2, 3, 3, 3], strides=[2, 2], output_shape=[10, 12])
+        path = save(model, tmp_path / "dyn.onnx")
+        unbound = run_cli("inspect", path)
+        assert unbound.returncode == 0
+        assert "1 ConvTranspose: 1 parse-error" in unbound.stdout
+        bound = run_cli("inspect", path, "--input-shapes", "x:[1,2,5,6]")
+        assert bound.returncode == 0, bound.stderr
+        assert "1 ConvTranspose: 1 shifted" in bound.stdout
+
+    def test_version(self, run_cli: Run) -> None:
+        result = run_cli("--version")
+        assert (result.returncode, result.stdout.strip()) == (0, f"polygraphy-deconv {__version__}")
+
+    def test_negative_unknown_input_shapes_name(self, run_cli: Run, tmp_path: Path) -> None:
+        path = save(conv_transpose_model(**K3S2), tmp_path / "m.onnx")
+        result = run_cli("inspect", path, "--input-shapes", "image:[1,2,5,6]")
+        assert result.returncode == 1
+        assert result.stderr == (
+            "polygraphy-deconv: error: --input-shapes names 'image', which is not a model input (inputs: x)\n"
+        )
+
+    def test_negative_bad_input_shapes_syntax(self, run_cli: Run, tmp_path: Path) -> None:
+        path = save(conv_transpose_model(**K3S2), tmp_path / "m.onnx")
+        result = run_cli("inspect", path, "--input-shapes", "x=1,2")
+        assert result.returncode == 1
+        assert "cannot parse 'x=1,2'" in result.stderr
+
+    @pytest.mark.parametrize(
+        "name, content, message",
+        [
+            ("missing.onnx", None, "model file not found"),
+            ("folder", "dir", "is a directory"),
+            ("empty.onnx", b"", "is empty"),
+            ("random.onnx", np.random.default_rng(0).bytes(500), "is not an ONNX model"),
+        ],
+    )
+    def test_negative_bad_paths(self, run_cli: Run, tmp_path: Path, name: str, content: bytes | str | None, message: str) -> None:
+        path = tmp_path / name
+        if content == "dir":
+            path.mkdir()
+        elif isinstance(content, bytes):
+            path.write_bytes(content)
+        result = run_cli("inspect", str(path), "--json", "out.json")
+        assert result.returncode == 1
+        assert result.stderr.startswith("polygraphy-deconv: error: ") and message in result.stderr
+        assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+        assert not (tmp_path / "out.json").exists()
+
+    def test_negative_invalid_node(self, run_cli: Run, tmp_path: Path) -> None:
+        path = save(conv_transpose_model(**K3S2, output_padding=[2, 2]), tmp_path / "m.onnx")
+        result = run_cli("inspect", path)
+        assert result.returncode == 1
+        assert result.stderr.startswith("polygraphy-deconv: error: ConvTranspose node 'deconv': output_padding 2")
+
+    def test_negative_json_over_the_model(self, run_cli: Run, tmp_path: Path) -> None:
+        path = save(conv_transpose_model(**K3S2), tmp_path / "m.onnx")
+        before = (tmp_path / "m.onnx").read_bytes()
+        result = run_cli("inspect", path, "--json", path)
+        assert result.returncode == 1 and "is the model itself" in result.stderr
+        assert (tmp_path / "m.onnx").read_bytes() == before
+
+    def test_negative_json_folder_missing(self, run_cli: Run, tmp_path: Path) -> None:
+        path = save(conv_transpose_model(**K3S2), tmp_path / "m.onnx")
+        result = run_cli("inspect", path, "--json", str(tmp_path / "nope" / "f.json"))
+        assert result.returncode == 1 and "cannot write to" in result.stderr
+
+    @pytest.mark.parametrize("args", [(), ("inspect",), ("inspect", "m.onnx", "--bogus"), ("frobnicate",)])
+    def test_negative_usage(self, run_cli: Run, args: tuple[str, ...]) -> None:
+        result = run_cli(*args)
+        assert result.returncode == 2
+        assert "usage: polygraphy-deconv" in result.stderr
