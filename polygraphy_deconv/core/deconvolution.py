@@ -67,7 +67,7 @@ class DeconvolutionPatch:
     The deconvolution gets explicit `pre_padding`/`post_padding` (padding mode EXPLICIT_ROUND_DOWN).
     Where the window extends past the full result, a fill-slice follows: it starts
     `-extension_before` elements into the deconvolution output and ends `extension_after` past its
-    end, filling with zeros; the bias then moves off the deconvolution into an add after the slice so
+    end, filling with zeros (a negative extension crops instead; see plan_patch); the bias then moves off the deconvolution into an add after the slice so
     the extension holds the bias, as onnxruntime's does.
     """
 
@@ -90,13 +90,25 @@ class DeconvolutionPatch:
 
 def plan_patch(wanted: Window) -> DeconvolutionPatch:
     """The patch that makes a deconvolution compute `wanted`: non-negative parts of the window become
-    padding, negative parts become a fill-slice extension."""
-    return DeconvolutionPatch(
-        pre_padding=tuple(max(axis.begin, 0) for axis in wanted),
-        post_padding=tuple(max(axis.trim, 0) for axis in wanted),
-        extension_before=tuple(axis.extension_before for axis in wanted),
-        extension_after=tuple(axis.extension_after for axis in wanted),
-    )
+    padding, negative parts become a fill-slice extension.
+
+    One degenerate case needs more: a window that begins at or past the end of the full result (or
+    ends before its start) would leave the deconvolution empty, which no system accepts. There the
+    padding keeps one element and the slice crops the rest (a negative extension on that side).
+    """
+    pre, post, before, after = [], [], [], []
+    for axis in wanted:
+        p, q = max(axis.begin, 0), max(axis.trim, 0)
+        if axis.full is not None and p + q >= axis.full:
+            if axis.trim < 0:
+                p = axis.full - 1
+            else:
+                q = axis.full - 1
+        pre.append(p)
+        post.append(q)
+        before.append(p - axis.begin)
+        after.append(q - axis.trim)
+    return DeconvolutionPatch(tuple(pre), tuple(post), tuple(before), tuple(after))
 
 
 def patched_window(geometry: DeconvolutionGeometry, patch: DeconvolutionPatch) -> Window:

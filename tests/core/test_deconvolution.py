@@ -7,7 +7,7 @@ pre = P // 2; SAME_LOWER swaps pre and post; the padding mode wins over pre/post
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from polygraphy_deconv.core import (
@@ -53,11 +53,26 @@ class TestPlanPatch:
         # Any wanted window, begins and trims possibly negative (extensions at either end).
         offsets = st.integers(-6, 6)
         wanted = tuple(AxisWindow(data.draw(offsets), data.draw(offsets), full) for full in fulls(geometry))
+        assume(all(a.length is None or a.length >= 1 for a in wanted))  # an output has at least one element
         patch = plan_patch(wanted)
         assert patched_window(geometry, patch) == wanted
         assert all(v >= 0 for v in (*patch.pre_padding, *patch.post_padding))
-        assert all(v >= 0 for v in (*patch.extension_before, *patch.extension_after))
+        # The deconvolution itself is never empty; only then does the slice crop (a negative extension).
+        for axis, pre, post, before, after in zip(
+            wanted, patch.pre_padding, patch.post_padding, patch.extension_before, patch.extension_after
+        ):
+            degenerate = axis.full is not None and max(axis.begin, 0) + max(axis.trim, 0) >= axis.full
+            if axis.full is not None:
+                assert axis.full - pre - post >= 1
+            assert (before < 0 or after < 0) == degenerate
         assert patch.needs_extension == any(a.begin < 0 or a.trim < 0 for a in wanted)
+
+    def test_window_past_the_full_result(self) -> None:
+        # I = 1, K = 1, S = 2, output_padding 1, pads_begin 1: L = 1 and the window is (1, -1): the
+        # output is the one bias-only element after the full result. The deconvolution keeps its one
+        # element, the slice crops it and extends by one.
+        patch = plan_patch((AxisWindow(1, -1, 1),))
+        assert patch == DeconvolutionPatch((0,), (0,), (-1,), (1,))
 
     def test_extension_after(self) -> None:
         patch = plan_patch((AxisWindow(0, -1, 11), AxisWindow(1, 0, 13)))
