@@ -13,11 +13,11 @@ import sys
 from collections.abc import Sequence
 
 from polygraphy_deconv import __version__
-from polygraphy_deconv.cli import fix, inspect
+from polygraphy_deconv.cli import check, fix, inspect
 from polygraphy_deconv.errors import DeconvError
 
 PROG = "polygraphy-deconv"
-SUBCOMMANDS = (inspect, fix)
+SUBCOMMANDS = (inspect, fix, check)
 
 
 def build_parser() -> argparse.ArgumentParser:

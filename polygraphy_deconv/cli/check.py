@@ -1,0 +1,158 @@
+"""`polygraphy-deconv check MODEL`: the main job in one command, with one PASSED/FAILED line to gate on.
+
+1. inspect: what TensorRT's ONNX parser builds for every ConvTranspose (no TensorRT needed);
+2. fix + verify: rewrite the model into a temporary folder and compare it with the original on
+   onnxruntime through Polygraphy's comparator (no TensorRT needed);
+3. TensorRT: where `tensorrt` imports, `polygraphy run MODEL --trt --onnxrt --deconv-fix`: the parsed
+   network patched in place, built, and compared with onnxruntime by Polygraphy itself. Where it does
+   not import, the step is reported as skipped, never as passed.
+
+PASSED means every step that ran passed. Findings alone do not fail the check (they are what the fix and
+the plugin repair); `--strict` fails it when any node needs a patch, for CI gates that want a model that
+needs none.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from polygraphy_deconv.cli.options import add_input_shapes_option
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "check",
+        help="Inspect, fix and verify on onnxruntime, and (where TensorRT is installed) patch, build and compare "
+        "with polygraphy run; one PASSED/FAILED line.",
+        description="The main job: inspect MODEL, fix it into a temporary folder and verify the fix on onnxruntime, "
+        "then, where TensorRT is importable, run `polygraphy run MODEL --trt --onnxrt --deconv-fix`. "
+        "Exit 0 when every step that ran passed, 1 otherwise.",
+    )
+    parser.add_argument("model", metavar="MODEL", help="the ONNX model")
+    parser.add_argument("--json", metavar="PATH", help="also write the inspect findings as JSON")
+    parser.add_argument("--seed", type=int, default=None, help="seed of the random inputs (default 1)")
+    parser.add_argument(
+        "--strict", action="store_true", help="also fail when any ConvTranspose needs a patch (a model-hygiene gate)"
+    )
+    parser.add_argument(
+        "--no-tensorrt", action="store_true", help="skip the TensorRT step even where TensorRT is installed"
+    )
+    add_input_shapes_option(parser)
+    parser.set_defaults(run=run)
+
+
+def tensorrt_available() -> tuple[bool, str]:
+    """Whether `import tensorrt` works here, and if not, why (in a few words)."""
+    try:
+        import tensorrt  # noqa: F401
+    except Exception as error:  # noqa: BLE001 (the package index's stub raises at import, not only ImportError)
+        return False, f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else 'not importable'}"
+    return True, ""
+
+
+def polygraphy_command(model: str, report: str, seed: int | None, input_shapes: list[str] | None) -> list[str]:
+    """The `polygraphy run` command line of the TensorRT step (the console script next to this Python)."""
+    import os
+    import shutil
+    import sys
+
+    beside = os.path.join(os.path.dirname(sys.executable), "polygraphy")
+    executable = beside if os.path.exists(beside) else (shutil.which("polygraphy") or "polygraphy")
+    command = [executable, "run", model, "--trt", "--onnxrt", "--deconv-fix", "--deconv-report", report]
+    if seed is not None:
+        command += ["--seed", str(seed)]
+    if input_shapes:
+        command += ["--input-shapes", *input_shapes]
+    return command
+
+
+def run(args: argparse.Namespace) -> int:
+    import contextlib
+    import json
+    import os
+    import subprocess
+    import tempfile
+
+    from polygraphy_deconv.onnx_model.input_shapes import parse_input_shapes
+    from polygraphy_deconv.onnx_model.rewrite import fix_file, write_atomically
+    from polygraphy_deconv.onnx_model.verify import verify_fix
+    from polygraphy_deconv.report.inspect_table import make_console, print_inspect_report
+    from polygraphy_deconv.report.schema import findings_document, node_finding_record, verdict_counts
+
+    shapes = parse_input_shapes(args.input_shapes)
+    console = make_console()
+    results: list[tuple[str, str]] = []  # (step, "passed" | "failed" | "skipped: why")
+
+    def status(text: str) -> contextlib.AbstractContextManager[Any]:
+        # A spinner on a terminal; nothing in logs (the step's own lines say what happened).
+        return console.status(text) if console.is_terminal else contextlib.nullcontext()
+
+    with tempfile.TemporaryDirectory(prefix="polygraphy-deconv-check-") as workdir:
+        fixed_path = os.path.join(workdir, os.path.basename(args.model))
+        with status("inspect + fix"):
+            result = fix_file(args.model, fixed_path, input_shapes=shapes)
+        analysis = result.analysis
+        assert analysis is not None
+        findings = [node.finding for node in analysis.nodes]
+        console.rule("inspect", style="dim")
+        print_inspect_report(
+            findings, model=analysis.path, biases=[n.bias for n in analysis.nodes], model_notes=analysis.notes,
+            console=console,
+        )
+        if args.json:
+            document = findings_document(
+                "inspect", analysis.path, [node_finding_record(n.finding, n.bias) for n in analysis.nodes],
+                {"nodes": len(findings), "verdicts": verdict_counts(f.verdict for f in findings)},
+            )
+            text = json.dumps(document, indent=2) + "\n"
+            write_atomically(args.json, lambda handle: handle.write(text.encode()))
+        needing_patch = [f for f in findings if f.verdict.needs_patch]
+        if args.strict:
+            results.append(("strict", "passed" if not needing_patch else f"failed: {len(needing_patch)} node(s) need a patch"))
+
+        console.rule("fix + verify on onnxruntime", style="dim")
+        for rewrite in result.rewrites:
+            console.print(f"  rewrote {rewrite.node} ({rewrite.verdict.value}): {rewrite.before} -> {rewrite.after}", markup=False)
+        if not result.rewrites:
+            console.print("  nothing to rewrite", markup=False)
+        with status("verify on onnxruntime"):
+            verification = verify_fix(args.model, fixed_path, args.seed, shapes)
+        for comparison in verification.outputs:
+            console.print(f"  {comparison.describe()}", markup=False)
+        results.append(("fix + verify (onnxruntime)", "passed" if verification.passed else "failed"))
+
+        console.rule("TensorRT: polygraphy run --trt --onnxrt --deconv-fix", style="dim")
+        available, why = tensorrt_available()
+        if args.no_tensorrt:
+            results.append(("TensorRT", "skipped: --no-tensorrt"))
+        elif not available:
+            console.print(
+                f"  TensorRT is not importable here ({why}); this step runs where TensorRT is installed, "
+                "e.g. NVIDIA's TensorRT container (see docker/Dockerfile)",
+                markup=False,
+            )
+            results.append(("TensorRT", "skipped: TensorRT not installed"))
+        else:
+            command = polygraphy_command(
+                os.path.abspath(args.model), os.path.join(workdir, "network-report.json"), args.seed, args.input_shapes
+            )
+            console.print("  " + " ".join(command), markup=False)
+            with status("polygraphy run (parse, patch, build, compare)"):
+                process = subprocess.run(command, check=False, capture_output=True, text=True)
+            tail = (process.stdout + process.stderr).strip().splitlines()[-25:]
+            for line in tail:
+                console.print(f"  | {line}", markup=False)
+            results.append(("TensorRT (polygraphy run)", "passed" if process.returncode == 0 else f"failed: exit {process.returncode}"))
+
+    console.rule(style="dim")
+    for step, outcome in results:
+        console.print(f"  {step}: {outcome}", markup=False)
+    failed = [step for step, outcome in results if outcome.startswith("failed")]
+    if failed:
+        console.print(f"check: FAILED ({', '.join(failed)})", style="bold red")
+        return 1
+    skipped = [step for step, outcome in results if outcome.startswith("skipped")]
+    suffix = f" (skipped: {', '.join(skipped)})" if skipped else ""
+    console.print(f"check: PASSED{suffix}", style="bold green")
+    return 0
