@@ -1,0 +1,123 @@
+"""The plugin's argument group: adds the PatchDeconvolutions loader right after the network is parsed."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from polygraphy.tools.args import util as args_util
+from polygraphy.tools.args.base import BaseArgs
+from polygraphy.tools.script import make_invocable
+
+
+class DeconvFixArgs(BaseArgs):
+    """
+    Deconvolution Fix: finding and patching TensorRT deconvolutions whose output window differs from the ONNX ConvTranspose.
+
+    Depends on:
+
+        - ModelArgs
+        - RunnerSelectArgs
+        - TrtLoadNetworkArgs
+    """
+
+    def add_parser_args_impl(self) -> None:
+        self.group.add_argument(
+            "--deconv-fix",
+            help="Find every TensorRT deconvolution whose output window differs from its ONNX ConvTranspose node "
+            "and patch the parsed network in place before the engine is built. Needs --trt and an ONNX model.",
+            action="store_true",
+            default=None,
+        )
+        self.group.add_argument(
+            "--deconv-check",
+            help="Like --deconv-fix, but only report: fail the run (exit 1) if any deconvolution would need a patch.",
+            action="store_true",
+            default=None,
+        )
+        self.group.add_argument(
+            "--deconv-report",
+            metavar="PATH",
+            help="Also write the findings as JSON to PATH (the schema of `polygraphy-deconv inspect --json`).",
+            default=None,
+        )
+
+    def parse_impl(self, args: Any) -> None:
+        """
+        Parses command-line arguments and populates the following attributes:
+
+        Attributes:
+            fix (bool): Whether to patch deconvolutions (--deconv-fix).
+            check (bool): Whether to only check them (--deconv-check).
+            report_path (str): Where to write the JSON findings, or None.
+            enabled (bool): Whether the loader is added after the network parse.
+        """
+        from polygraphy.logger import G_LOGGER
+        from polygraphy.tools.args import ModelArgs, RunnerSelectArgs, TrtLoadNetworkArgs
+
+        self.fix = bool(args_util.get(args, "deconv_fix"))
+        self.check = bool(args_util.get(args, "deconv_check"))
+        report = args_util.get(args, "deconv_report")
+        self.report_path = None if report is None else os.path.abspath(report)
+        self.enabled = False
+        if not (self.fix or self.check or self.report_path):
+            return
+        flags = "--deconv-fix/--deconv-check/--deconv-report"
+        if self.fix and self.check:
+            G_LOGGER.critical("--deconv-fix and --deconv-check exclude each other: use --deconv-check to only report.")
+        runners = self.arg_groups[RunnerSelectArgs].runners if RunnerSelectArgs in self.arg_groups else {}
+        if "trt" not in list(runners.keys()):  # a dict in older Polygraphy, a list of pairs in newer
+            G_LOGGER.warning(f"{flags} act on the TensorRT network: without --trt they do nothing.")
+            return
+        model = self.arg_groups[ModelArgs]
+        if model.path is None or model.model_type is None or not model.model_type.is_onnx():
+            G_LOGGER.warning(f"{flags} need an ONNX model; with model type '{model.model_type}' they do nothing.")
+            return
+        self.enabled = True
+        self.onnx_path = model.path
+        self.input_shapes = _input_shapes(model.input_shapes)
+        network_args = self.arg_groups[TrtLoadNetworkArgs]
+        original = network_args.add_to_script_impl
+
+        def add_to_script_impl(script: Any, *args: Any, **kwargs: Any) -> str:
+            # The network loader Polygraphy just added, then ours on top of it: both --gen-script and
+            # TrtLoadNetworkArgs.load_network() go through here.
+            network_loader = original(script, *args, **kwargs)
+            return self.add_to_script(script, network_loader)
+
+        network_args.add_to_script_impl = add_to_script_impl
+
+    def add_to_script_impl(self, script: Any, network_loader: str) -> str:
+        """
+        Args:
+            network_loader (str): The name of the network loader to patch.
+
+        Returns:
+            str: The name of the PatchDeconvolutions loader added to the script.
+        """
+        if not self.enabled:
+            return network_loader
+        script.add_import(imports=["PatchDeconvolutions"], frm="polygraphy_deconv.plugin.loader")
+        return script.add_loader(
+            make_invocable(
+                "PatchDeconvolutions",
+                network_loader,
+                self.onnx_path,
+                check_only=self.check or None,
+                report_path=self.report_path,
+                input_shapes=self.input_shapes,
+            ),
+            "patch_deconvolutions",
+        )
+
+
+def _input_shapes(metadata: Any) -> dict[str, list[Any]] | None:
+    """--input-shapes as plain literals (for the generated script)."""
+    if not metadata:
+        return None
+    shapes = {}
+    for name, meta in metadata.items():
+        shape = getattr(meta, "shape", None)
+        if shape is not None:
+            shapes[name] = [d if isinstance(d, int) else (None if d is None else str(d)) for d in shape]
+    return shapes or None

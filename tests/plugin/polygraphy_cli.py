@@ -1,0 +1,39 @@
+"""Running the installed `polygraphy` console script, of this venv or of a second venv with another
+Polygraphy version, and the small ONNX models the plugin tests use."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.models import conv_transpose_model
+
+
+@dataclass(frozen=True)
+class PolygraphyInstall:
+    bin_dir: Path
+    version: str
+
+    def run(self, *args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(self.bin_dir / "polygraphy"), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+
+
+def current_install() -> PolygraphyInstall:
+    import polygraphy
+
+    return PolygraphyInstall(Path(sys.executable).parent, polygraphy.__version__)
+
+
+def save_model(folder: Path, name: str = "m.onnx", **attributes: object) -> Path:
+    """x [1, 2, 5, 6] -> ConvTranspose (k3, s2; attributes as given) -> y."""
+    import onnx
+
+    path = folder / name
+    attributes = attributes or {"strides": [2, 2], "pads": [0, 0, 0, 0], "output_padding": [1, 1]}
+    onnx.save(conv_transpose_model([1, 2, 5, 6], [2, 3, 3, 3], **attributes), str(path))
+    return path
