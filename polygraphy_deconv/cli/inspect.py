@@ -18,6 +18,10 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("model", metavar="MODEL", help="the ONNX model")
     parser.add_argument("--json", metavar="PATH", help="also write the findings as JSON (schema polygraphy-deconv/findings)")
+    parser.add_argument(
+        "--all", action="store_true", dest="all_rows",
+        help="list every node in the table (by default, a model with more than 50 ok nodes lists only the others)",
+    )
     add_input_shapes_option(parser)
     parser.set_defaults(run=run)
 
@@ -54,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
         write_atomically(args.json, lambda handle: handle.write(text.encode()))
 
     print_inspect_report(
-        findings, model=analysis.path, biases=[n.bias for n in analysis.nodes], model_notes=analysis.notes
+        findings, model=analysis.path, biases=[n.bias for n in analysis.nodes], model_notes=analysis.notes,
+        all_rows=args.all_rows,
     )
     return 0

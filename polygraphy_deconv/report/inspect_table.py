@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
 PLAIN_WIDTH = 200  # columns when the output is not a terminal (CI logs, files, pipes)
+OK_ROWS_SHOWN = 50  # beyond this many ok nodes, the table lists only the nodes that are not ok
 
 VERDICT_STYLE = {
     Verdict.OK: "green",
@@ -153,12 +154,27 @@ def print_inspect_report(
     biases: Sequence[str] | None = None,
     model_notes: Sequence[str] = (),
     console: Console | None = None,
+    all_rows: bool = False,
 ) -> None:
-    """The whole `inspect` report: heading, table (when there are nodes), summary, notes."""
+    """The whole `inspect` report: heading, table (when there are nodes), summary, notes.
+
+    A model with more than OK_ROWS_SHOWN ok nodes gets a table of the other nodes only (a decoder with
+    thousands of correct deconvolutions should not bury the one that is wrong), unless `all_rows`.
+    """
     console = console or make_console()
     console.print(f"{model}", markup=False)
-    if findings:
-        console.print(inspect_table(findings, biases, plain=not console.is_terminal))
+    rows, row_biases = list(findings), None if biases is None else list(biases)
+    ok = [i for i, f in enumerate(findings) if f.verdict is Verdict.OK]
+    hidden = 0
+    if not all_rows and len(ok) > OK_ROWS_SHOWN:
+        keep = [i for i, f in enumerate(findings) if f.verdict is not Verdict.OK]
+        rows = [findings[i] for i in keep]
+        row_biases = None if biases is None else [biases[i] for i in keep]
+        hidden = len(ok)
+    if rows:
+        console.print(inspect_table(rows, row_biases, plain=not console.is_terminal))
+    if hidden:
+        console.print(f"({hidden} ok nodes not listed; --all lists every node)", markup=False)
     console.print(summary_line(findings), markup=False)
     notes = finding_notes(findings, model_notes)
     if notes:
