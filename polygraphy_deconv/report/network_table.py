@@ -132,20 +132,20 @@ def network_document(fix: NetworkFix, analysis: ModelAnalysis) -> dict[str, Any]
     records = []
     for node in analysis.nodes:
         record = node_finding_record(node.finding, node.bias)
-        result = by_node.get(node.name)
-        if result is None:
+        found = by_node.get(node.name)
+        if found is None:
             record["network"] = {
                 "layers": [], "actual": None, "action": "unmatched",
                 "detail": "no deconvolution layer of the network maps to this node",
             }
         else:
-            after = result.after.window() if result.after is not None else None
+            after = found.after.window() if found.after is not None else None
             record["network"] = {
-                "layers": list((result.after or result.unit).layers),
-                "actual": window_record(result.unit.window()),
+                "layers": list((found.after or found.unit).layers),
+                "actual": window_record(found.unit.window()),
                 "patched": window_record(after),
-                "action": result.action,
-                "detail": result.detail,
+                "action": found.action,
+                "detail": found.detail,
             }
         records.append(record)
     verdicts = Counter(node.finding.verdict.value for node in analysis.nodes)

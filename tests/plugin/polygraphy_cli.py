@@ -7,6 +7,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.models import conv_transpose_model
 
@@ -19,7 +20,7 @@ class PolygraphyInstall:
     def run(self, *args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [str(self.bin_dir / "polygraphy"), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL, check=False,
         )
 
 
@@ -29,7 +30,7 @@ def current_install() -> PolygraphyInstall:
     return PolygraphyInstall(Path(sys.executable).parent, polygraphy.__version__)
 
 
-def save_model(folder: Path, name: str = "m.onnx", **attributes: object) -> Path:
+def save_model(folder: Path, attributes: dict[str, Any] | None = None, name: str = "m.onnx") -> Path:
     """x [1, 2, 5, 6] -> ConvTranspose (k3, s2; attributes as given) -> y."""
     import onnx
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -94,13 +95,13 @@ class TestRealTensorRT:
     """Parse, patch, build and compare with onnxruntime through `polygraphy run` (never run here)."""
 
     # The parser's odd output_shape split shifts values (onnx-tensorrt 1042); SAME_UPPER drops output_padding.
-    SHIFTED = {"strides": [2, 2], "output_shape": [10, 12]}
-    SAME_WITH_OP = {"strides": [2, 2], "auto_pad": "SAME_UPPER", "output_padding": [1, 1]}
-    EXTENSION = {"strides": [2, 2], "pads": [0, 0, 0, 0], "output_padding": [1, 1]}
+    SHIFTED: ClassVar[dict[str, object]] = {"strides": [2, 2], "output_shape": [10, 12]}
+    SAME_WITH_OP: ClassVar[dict[str, object]] = {"strides": [2, 2], "auto_pad": "SAME_UPPER", "output_padding": [1, 1]}
+    EXTENSION: ClassVar[dict[str, object]] = {"strides": [2, 2], "pads": [0, 0, 0, 0], "output_padding": [1, 1]}
 
     @pytest.mark.parametrize("attributes", [SHIFTED, SAME_WITH_OP, EXTENSION], ids=["shifted", "same", "extension"])
     def test_basic(self, tmp_path: Path, attributes: dict[str, object]) -> None:
-        model = save_model(tmp_path, **attributes)
+        model = save_model(tmp_path, attributes)
         done = current_install().run("run", str(model), "--trt", "--onnxrt", "--deconv-fix", "--deconv-report",
                                      "r.json", cwd=tmp_path)
         assert done.returncode == 0, done.stdout + done.stderr
@@ -110,12 +111,12 @@ class TestRealTensorRT:
         assert {f["network"]["action"] for f in document["findings"]} <= {"ok", "patched"}
 
     def test_negative_unpatched_differs(self, tmp_path: Path) -> None:
-        model = save_model(tmp_path, **self.SHIFTED)
+        model = save_model(tmp_path, self.SHIFTED)
         done = current_install().run("run", str(model), "--trt", "--onnxrt", cwd=tmp_path)
         assert done.returncode == 1 and "FAILED" in done.stdout
 
     def test_negative_check_fails(self, tmp_path: Path) -> None:
-        model = save_model(tmp_path, **self.SHIFTED)
+        model = save_model(tmp_path, self.SHIFTED)
         done = current_install().run("run", str(model), "--trt", "--onnxrt", "--deconv-check", cwd=tmp_path)
         assert done.returncode == 1
         assert "--deconv-fix" in done.stdout + done.stderr

@@ -27,10 +27,11 @@ from __future__ import annotations
 import enum
 import math
 import types
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
+from typing_extensions import Self
 
 
 class LayerType(enum.Enum):
@@ -81,7 +82,7 @@ class NetworkError(ValueError):
 class Dims(tuple):
     """trt.Dims: a sequence of ints (-1 for dynamic)."""
 
-    def __new__(cls, shape: Iterable[int] = ()) -> Dims:
+    def __new__(cls, shape: Iterable[int] = ()) -> Self:
         return super().__new__(cls, (int(d) for d in shape))
 
 
@@ -128,6 +129,12 @@ class ITensor:
     @property
     def is_network_output(self) -> bool:
         return any(t is self for t in self._network._outputs)
+
+    def _value(self) -> tuple[int, ...]:
+        """The value of a shape tensor, as its producer computes it."""
+        if self._producer is None:
+            raise NetworkError(f"{self.name}: a network input is not a known shape tensor")
+        return self._producer._value(self._index)
 
     def __repr__(self) -> str:
         return f"ITensor({self.name!r}, {list(self.shape)})"
@@ -309,7 +316,7 @@ class IDeconvolutionLayer(ILayer):
         full = full_transposed_convolution(x, weight, self.stride_nd, self.dilation_nd, self.num_groups)
         pre, post = self.effective_padding()
         index = tuple(slice(a, full.shape[2 + i] - b) for i, (a, b) in enumerate(zip(pre, post)))
-        out = full[(slice(None), slice(None), *index)]
+        out = full[(slice(None), slice(None)) + index]
         bias = values[2] if len(values) > 2 and values[2] is not None else self.bias
         if bias.size:
             out = out + bias.reshape(1, -1, *([1] * len(pre)))
@@ -395,8 +402,10 @@ class IElementWiseLayer(ILayer):
         a, b = self._input(0)._value(), self._input(1)._value()
         if len(a) != len(b):
             raise NetworkError("shape-tensor arithmetic on different lengths")
-        ops = {ElementWiseOperation.SUM: lambda x, y: x + y, ElementWiseOperation.SUB: lambda x, y: x - y,
-               ElementWiseOperation.PROD: lambda x, y: x * y, ElementWiseOperation.MAX: max}
+        ops: dict[ElementWiseOperation, Callable[[int, int], int]] = {
+            ElementWiseOperation.SUM: lambda x, y: x + y, ElementWiseOperation.SUB: lambda x, y: x - y,
+            ElementWiseOperation.PROD: lambda x, y: x * y, ElementWiseOperation.MAX: max,
+        }
         return tuple(-1 if -1 in (x, y) else ops[self.op](x, y) for x, y in zip(a, b))
 
     def _execute(self, values: list[np.ndarray | None]) -> np.ndarray:
@@ -493,15 +502,6 @@ class IShapeLayer(ILayer):
         return np.array(x.shape, dtype=np.int64)
 
 
-def _tensor_value(tensor: ITensor) -> tuple[int, ...]:
-    if tensor._producer is None:
-        raise NetworkError(f"{tensor.name}: a network input is not a known shape tensor")
-    return tensor._producer._value(tensor._index)
-
-
-ITensor._value = _tensor_value  # type: ignore[attr-defined]
-
-
 class INetworkDefinition:
     def __init__(self) -> None:
         self._layers: list[ILayer] = []
@@ -539,7 +539,7 @@ class INetworkDefinition:
     def num_layers(self) -> int:
         return len(self._layers)
 
-    def get_layer(self, index: int) -> ILayer:
+    def get_layer(self, index: int) -> Any:  # a concrete layer (the real bindings need a cast)
         return self._layers[index]
 
     def __len__(self) -> int:

@@ -37,7 +37,7 @@ def _new_network(input_shape: Sequence[int], bias_channels: int | None) -> tuple
 
 def _constant(network: trt.INetworkDefinition, values: Sequence[int] | np.ndarray, shape: Sequence[int] | None = None,
               dtype: type = np.int64) -> trt.ITensor:
-    array = np.asarray(values, dtype=dtype)
+    array: np.ndarray = np.asarray(values, dtype=dtype)
     return network.add_constant(trt.Dims(shape if shape is not None else [array.size]), trt.Weights(array)).get_output(0)
 
 

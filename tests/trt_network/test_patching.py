@@ -3,7 +3,7 @@ windows, shapes, names, idempotence and values (the stand-in executes the networ
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -81,19 +81,19 @@ def model_weights(input_shape: list[int], weight_shape: list[int], bias: str, se
 
 # Each producer behaviour of deconv-semantics.md section 3, with values checked against onnxruntime.
 CASES = [
-    pytest.param(dict(strides=[2, 2], pads=[1, 1, 1, 1], output_padding=[1, 1]), [1, 2, 5, 6], [2, 3, 3, 3], id="pads>=op"),
-    pytest.param(dict(strides=[2, 2], pads=[0, 0, 0, 0], output_padding=[1, 1]), [1, 2, 5, 6], [2, 3, 3, 3], id="extension"),
-    pytest.param(dict(strides=[3, 2], pads=[1, 0, 1, 0], output_padding=[2, 1]), [1, 2, 3, 4], [2, 2, 2, 3], id="op>pads"),
-    pytest.param(dict(strides=[2, 2], output_shape=[10, 12]), [1, 2, 5, 6], [2, 3, 3, 3], id="output_shape-odd"),
-    pytest.param(dict(strides=[2, 2], output_shape=[12, 14]), [1, 2, 5, 6], [2, 3, 3, 3], id="output_shape-extends"),
-    pytest.param(dict(strides=[2, 2], auto_pad="SAME_UPPER", output_padding=[1, 1]), [1, 2, 5, 6], [2, 3, 3, 3], id="same_upper-op"),
-    pytest.param(dict(strides=[2, 2], auto_pad="SAME_LOWER"), [1, 2, 5, 6], [2, 3, 4, 4], id="same_lower"),
-    pytest.param(dict(strides=[3, 3], auto_pad="SAME_UPPER", output_padding=[1, 2]), [1, 2, 3, 3], [2, 3, 2, 2], id="same-dk<s"),
-    pytest.param(dict(strides=[2], pads=[1, 1], output_padding=[1]), [1, 2, 3], [2, 3, 2], id="1d"),
-    pytest.param(dict(strides=[3], pads=[1, 0], output_padding=[2]), [1, 2, 3], [2, 3, 2], id="1d-extension"),
-    pytest.param(dict(strides=[2, 1, 2], pads=[0, 0, 0, 0, 0, 1], output_padding=[1, 0, 1]), [1, 2, 2, 3, 2], [2, 2, 2, 2, 2], id="3d"),
-    pytest.param(dict(strides=[2, 2], pads=[0, 0, 0, 0], output_padding=[1, 1], group=2), [1, 4, 3, 3], [4, 1, 3, 3], id="group"),
-    pytest.param(dict(strides=[2, 2], dilations=[2, 1], pads=[1, 0, 0, 0], output_padding=[1, 1]), [1, 2, 3, 3], [2, 2, 2, 2], id="dilation"),
+    pytest.param({"strides": [2, 2], "pads": [1, 1, 1, 1], "output_padding": [1, 1]}, [1, 2, 5, 6], [2, 3, 3, 3], id="pads>=op"),
+    pytest.param({"strides": [2, 2], "pads": [0, 0, 0, 0], "output_padding": [1, 1]}, [1, 2, 5, 6], [2, 3, 3, 3], id="extension"),
+    pytest.param({"strides": [3, 2], "pads": [1, 0, 1, 0], "output_padding": [2, 1]}, [1, 2, 3, 4], [2, 2, 2, 3], id="op>pads"),
+    pytest.param({"strides": [2, 2], "output_shape": [10, 12]}, [1, 2, 5, 6], [2, 3, 3, 3], id="output_shape-odd"),
+    pytest.param({"strides": [2, 2], "output_shape": [12, 14]}, [1, 2, 5, 6], [2, 3, 3, 3], id="output_shape-extends"),
+    pytest.param({"strides": [2, 2], "auto_pad": "SAME_UPPER", "output_padding": [1, 1]}, [1, 2, 5, 6], [2, 3, 3, 3], id="same_upper-op"),
+    pytest.param({"strides": [2, 2], "auto_pad": "SAME_LOWER"}, [1, 2, 5, 6], [2, 3, 4, 4], id="same_lower"),
+    pytest.param({"strides": [3, 3], "auto_pad": "SAME_UPPER", "output_padding": [1, 2]}, [1, 2, 3, 3], [2, 3, 2, 2], id="same-dk<s"),
+    pytest.param({"strides": [2], "pads": [1, 1], "output_padding": [1]}, [1, 2, 3], [2, 3, 2], id="1d"),
+    pytest.param({"strides": [3], "pads": [1, 0], "output_padding": [2]}, [1, 2, 3], [2, 3, 2], id="1d-extension"),
+    pytest.param({"strides": [2, 1, 2], "pads": [0, 0, 0, 0, 0, 1], "output_padding": [1, 0, 1]}, [1, 2, 2, 3, 2], [2, 2, 2, 2, 2], id="3d"),
+    pytest.param({"strides": [2, 2], "pads": [0, 0, 0, 0], "output_padding": [1, 1], "group": 2}, [1, 4, 3, 3], [4, 1, 3, 3], id="group"),
+    pytest.param({"strides": [2, 2], "dilations": [2, 1], "pads": [1, 0, 0, 0], "output_padding": [1, 1]}, [1, 2, 3, 3], [2, 2, 2, 2], id="dilation"),
 ]
 
 
@@ -138,7 +138,7 @@ class TestFixNetwork:
     def test_parser_windows_match_the_core_prediction(self) -> None:
         """The stand-in parser builder and core/trt_parser.py agree, so the builder reproduces the parser."""
         for param in CASES:
-            attributes, input_shape, weight_shape = param.values
+            attributes, input_shape, weight_shape = cast(tuple[dict[str, Any], list[int], list[int]], param.values)
             if "output_shape" in attributes and len(input_shape) == 3:
                 continue
             node = conv_transpose_node(attributes, input_shape, weight_shape)
@@ -152,7 +152,7 @@ class TestFixNetwork:
     @pytest.mark.parametrize("dims, size_from_shape", [([-1, 2, -1], True), ([1, 2, 4], True), ([1, 2, 4], False)])
     def test_dynamic_dims(self, squeeze_layers: bool, dims: list[int], size_from_shape: bool) -> None:
         """The parser's extension size from shapeOf (dynamic dims) or a folded constant (static dims)."""
-        attributes = dict(strides=[3], pads=[0, 1], output_padding=[2])
+        attributes = {"strides": [3], "pads": [0, 1], "output_padding": [2]}
         node = conv_transpose_node(attributes, [None if d == -1 else d for d in dims], [2, 3, 2])
         weight, bias = random_weights([2, 3, 2], 1)
         network = producers.onnx_parser(node.finding.attributes, dims, weight, bias,
@@ -160,7 +160,7 @@ class TestFixNetwork:
         fix = fix_network(network, [node])
         assert [r.action for r in fix.results] == [ACTION_OK]
         # A producer whose network needs the extension added, with dynamic dims.
-        node_dynamic = conv_transpose_node(dict(strides=[2, 2], pads=[0, 0, 0, 0], output_padding=[1, 1]),
+        node_dynamic = conv_transpose_node({"strides": [2, 2], "pads": [0, 0, 0, 0], "output_padding": [1, 1]},
                                            [None, 2, None, 6], [2, 3, 3, 3])
         weight, bias = random_weights([2, 3, 3, 3], 1)
         network = producers.torch2trt(node_dynamic.finding.attributes, [-1, 2, -1, 6], weight, bias)
@@ -174,7 +174,7 @@ class TestFixNetwork:
         assert any(network.get_layer(i).name == "deconv/deconv_fix/shape" for i in range(network.num_layers))
 
     def test_check_only_changes_nothing(self) -> None:
-        node = conv_transpose_node(dict(strides=[2, 2], output_shape=[10, 12]), [1, 2, 5, 6], [2, 3, 3, 3])
+        node = conv_transpose_node({"strides": [2, 2], "output_shape": [10, 12]}, [1, 2, 5, 6], [2, 3, 3, 3])
         weight, bias = random_weights([2, 3, 3, 3], 1)
         network = producers.onnx_parser(node.finding.attributes, [1, 2, 5, 6], weight, bias)
         before = (network.num_layers, tuple(network.get_layer(0).pre_padding))
@@ -185,7 +185,7 @@ class TestFixNetwork:
     def test_outputs_keep_order_and_consumers_follow(self) -> None:
         """The patched tensor keeps its name and its place among the network outputs, and a layer that
         read it reads the new one."""
-        node = conv_transpose_node(dict(strides=[2, 2], pads=[0, 0, 0, 0], output_padding=[1, 1]),
+        node = conv_transpose_node({"strides": [2, 2], "pads": [0, 0, 0, 0], "output_padding": [1, 1]},
                                    [1, 2, 5, 6], [2, 3, 3, 3])
         weight, bias = random_weights([2, 3, 3, 3], 1)
         network = producers.torch2trt(node.finding.attributes, [1, 2, 5, 6], weight, bias)
@@ -205,19 +205,19 @@ class TestFixNetwork:
         assert doubled.get_input(0) is network.get_output(1) and doubled.get_input(1) is network.get_output(1)
 
     def test_negative_unmatched_is_left_alone(self) -> None:
-        node = conv_transpose_node(dict(strides=[2, 2], output_shape=[10, 12]), [1, 2, 5, 6], [2, 3, 3, 3])
+        node = conv_transpose_node({"strides": [2, 2], "output_shape": [10, 12]}, [1, 2, 5, 6], [2, 3, 3, 3])
         weight, bias = random_weights([2, 3, 3, 3], 1)
         network = producers.onnx_parser(node.finding.attributes, [1, 2, 5, 6], weight, bias)
         network.get_layer(0).name = "renamed"
         network.get_output(0).name = "renamed_out"
-        other = conv_transpose_node(dict(strides=[2, 2], output_shape=[10, 12]), [1, 2, 5, 6], [2, 3, 3, 3],
+        other = conv_transpose_node({"strides": [2, 2], "output_shape": [10, 12]}, [1, 2, 5, 6], [2, 3, 3, 3],
                                     name="elsewhere", output="z")
         fix = fix_network(network, [other])
         assert [r.action for r in fix.results] == [ACTION_UNMATCHED]
         assert tuple(network.get_layer(0).pre_padding) == (0, 0)
 
     def test_matched_by_output_name(self) -> None:
-        node = conv_transpose_node(dict(strides=[2, 2], output_shape=[10, 12]), [1, 2, 5, 6], [2, 3, 3, 3])
+        node = conv_transpose_node({"strides": [2, 2], "output_shape": [10, 12]}, [1, 2, 5, 6], [2, 3, 3, 3])
         weight, bias = random_weights([2, 3, 3, 3], 1)
         network = producers.onnx_parser(node.finding.attributes, [1, 2, 5, 6], weight, bias)
         network.get_layer(0).name = "renamed"
@@ -227,11 +227,12 @@ class TestFixNetwork:
 
     def test_negative_unreadable_slice_is_unpatchable(self) -> None:
         """A slice after the deconvolution that is not a plain window (stride 2): never patched."""
-        node = conv_transpose_node(dict(strides=[2, 2], output_shape=[10, 12]), [1, 2, 5, 6], [2, 3, 3, 3])
+        node = conv_transpose_node({"strides": [2, 2], "output_shape": [10, 12]}, [1, 2, 5, 6], [2, 3, 3, 3])
         weight, bias = random_weights([2, 3, 3, 3], 1)
         network = producers.torch2trt(node.finding.attributes, [1, 2, 5, 6], weight, bias)
         y = network.get_output(0)
         strided = network.add_slice(y, [0, 0, 0, 0], [1, 3, 5, 6], [1, 1, 2, 2])
+        strided.mode = standin.SampleMode.FILL
         network.unmark_output(y)
         y.name = "inner"
         strided.get_output(0).name = "y"
@@ -244,8 +245,26 @@ class TestFixNetwork:
         with pytest.raises(UnpatchableUnit, match="TensorRT layer 'deconv'"):
             patch_unit(network, unit, (AxisWindow(1, 0), AxisWindow(1, 0)), [])
 
+    def test_model_slice_stays_outside_the_unit(self) -> None:
+        """An ONNX Slice after the ConvTranspose (a STRICT_BOUNDS crop) is the model's own: the patch keeps it."""
+        node = conv_transpose_node({"strides": [2, 2], "output_shape": [10, 12]}, [1, 2, 5, 6], [2, 3, 3, 3],
+                                   output="t")
+        weight, bias = random_weights([2, 3, 3, 3], 1)
+        network = producers.onnx_parser(node.finding.attributes, [1, 2, 5, 6], weight, bias)
+        t = network.get_output(0)
+        network.unmark_output(t)
+        t.name = "t"
+        crop = network.add_slice(t, [0, 0, 1, 1], [1, 3, 8, 8], [1, 1, 1, 1])
+        crop.get_output(0).name = "y"
+        network.mark_output(crop.get_output(0))
+        fix = fix_network(network, [node])
+        assert [r.action for r in fix.results] == [ACTION_PATCHED]
+        assert fix.results[0].after is not None and fix.results[0].after.layers == ("deconv",)
+        assert crop.get_input(0) is network.get_layer(0).get_output(0)
+        assert network.get_output(0).shape == (1, 3, 8, 8)
+
     def test_weights_are_kept_alive(self) -> None:
-        node = conv_transpose_node(dict(strides=[2, 2], pads=[0, 0, 0, 0], output_padding=[1, 1]),
+        node = conv_transpose_node({"strides": [2, 2], "pads": [0, 0, 0, 0], "output_padding": [1, 1]},
                                    [1, 2, 5, 6], [2, 3, 3, 3])
         weight, bias = random_weights([2, 3, 3, 3], 1)
         network = producers.torch2trt(node.finding.attributes, [1, 2, 5, 6], weight, bias)
@@ -257,14 +276,14 @@ class TestFixNetwork:
 class TestTorchTensorRT:
     def test_negative_post_padding_is_refused(self) -> None:
         """Torch-TensorRT's post = p - op < 0: TensorRT's API (and the stand-in) refuse it."""
-        node = conv_transpose_node(dict(strides=[2, 2], pads=[0, 0, 0, 0], output_padding=[1, 1]),
+        node = conv_transpose_node({"strides": [2, 2], "pads": [0, 0, 0, 0], "output_padding": [1, 1]},
                                    [1, 2, 5, 6], [2, 3, 3, 3])
         weight, bias = random_weights([2, 3, 3, 3], 1)
         with pytest.raises(standin.NetworkError, match="negative post-padding"):
             producers.torch_tensorrt(node.finding.attributes, [1, 2, 5, 6], weight, bias, refused="raise")
 
     def test_basic(self) -> None:
-        node = conv_transpose_node(dict(strides=[2, 2], pads=[0, 0, 0, 0], output_padding=[1, 1]),
+        node = conv_transpose_node({"strides": [2, 2], "pads": [0, 0, 0, 0], "output_padding": [1, 1]},
                                    [1, 2, 5, 6], [2, 3, 3, 3])
         weight, bias = random_weights([2, 3, 3, 3], 1)
         network = producers.torch_tensorrt(node.finding.attributes, [1, 2, 5, 6], weight, bias)
@@ -281,7 +300,7 @@ def random_case(draw: st.DrawFn) -> tuple[dict[str, Any], list[int], list[int]]:
     dilations = [draw(st.integers(1, 2)) for _ in range(rank)]
     sizes = [draw(st.integers(1, 4)) for _ in range(rank)]
     group = draw(st.sampled_from([1, 2]))
-    attributes: dict[str, Any] = dict(kernel_shape=kernel, strides=strides, dilations=dilations, group=group)
+    attributes: dict[str, Any] = {"kernel_shape": kernel, "strides": strides, "dilations": dilations, "group": group}
     form = draw(st.sampled_from(["pads", "output_shape", "same"] if rank > 1 else ["pads", "same"]))
     op = [draw(st.integers(0, max(s, d) - 1)) for s, d in zip(strides, dilations)]
     op = [min(o, s - 1) for o, s in zip(op, strides)]  # onnxruntime's stricter rule, to check values

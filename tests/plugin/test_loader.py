@@ -1,0 +1,117 @@
+"""PatchDeconvolutions through Polygraphy's Python API, on a stand-in network of the model (no TensorRT)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from polygraphy.exception import PolygraphyException
+from polygraphy.logger import G_LOGGER
+
+from polygraphy_deconv.core.attributes import ConvTransposeAttributes
+from polygraphy_deconv.plugin.loader import (
+    PatchDeconvolutions,
+    patch_deconvolutions,  # type: ignore[attr-defined]  # made by mod.export(funcify=True)
+)
+from tests.plugin.polygraphy_cli import save_model
+from tests.standin import network as standin
+from tests.standin import producers
+from tests.standin.network import tensorrt_module
+from tests.trt_network.test_patching import model_weights
+
+SHIFTED = {"strides": [2, 2], "output_shape": [10, 12]}
+
+
+@pytest.fixture(autouse=True)
+def standin_tensorrt(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "tensorrt", tensorrt_module())
+
+
+def parsed(attributes: dict[str, Any]) -> standin.INetworkDefinition:
+    """The stand-in network the ONNX parser would build for save_model(tmp_path, attributes)."""
+    weight, bias = model_weights([1, 2, 5, 6], [2, 3, 3, 3], "initializer", 0, attributes)
+    attrs = ConvTransposeAttributes.from_onnx("deconv", attributes, weight.shape)
+    return producers.onnx_parser(attrs, [1, 2, 5, 6], weight, bias)
+
+
+class TestPatchDeconvolutions:
+    def test_basic(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        model = save_model(tmp_path, SHIFTED)
+        network = parsed(SHIFTED)
+        builder, parser = object(), object()
+        loader = PatchDeconvolutions(lambda: (builder, network, parser), str(model), report_path=str(tmp_path / "r.json"))
+        state = dict(vars(loader))
+        result = loader()
+        assert dict(vars(loader)) == state  # no state kept on the loader
+        assert result[:3] == (builder, network, parser) and len(result) == 3  # no new weights for a padding change
+        assert tuple(network.get_layer(0).pre_padding) == (1, 1)
+        out = capsys.readouterr().out
+        assert "deconv" in out and "patched" in out
+        document = json.loads((tmp_path / "r.json").read_text())
+        assert document["source"] == "network" and document["schema"] == "polygraphy-deconv/findings"
+        (finding,) = document["findings"]
+        assert finding["verdict"] == "shifted"
+        assert finding["network"]["action"] == "patched"
+        assert finding["network"]["actual"] == [{"begin": 0, "trim": 1, "length": 10}, {"begin": 0, "trim": 1, "length": 12}]
+        assert finding["network"]["patched"][0]["begin"] == 1
+
+    def test_weights_stay_with_the_result(self, tmp_path: Path) -> None:
+        attributes = {"strides": [2, 2], "pads": [0, 0, 0, 0], "output_padding": [1, 1]}
+        model = save_model(tmp_path, attributes)
+        weight, bias = model_weights([1, 2, 5, 6], [2, 3, 3, 3], "initializer", 0, attributes)
+        attrs = ConvTransposeAttributes.from_onnx("deconv", attributes, weight.shape)
+        network = producers.torch2trt(attrs, [1, 2, 5, 6], weight, bias)
+        result = patch_deconvolutions((None, network), str(model))
+        assert result[1] is network and result[2] is None
+        assert len(result) == 4 and any(getattr(a, "size", 0) == 3 for a in result[3])
+
+    def test_quiet_shows_only_the_summary(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        model = save_model(tmp_path, SHIFTED)
+        previous = G_LOGGER.module_severity
+        G_LOGGER.module_severity = G_LOGGER.START  # what -q sets
+        try:
+            PatchDeconvolutions((None, parsed(SHIFTED), None), str(model))()
+        finally:
+            G_LOGGER.module_severity = previous
+        out = capsys.readouterr().out
+        assert "Deconvolution fixed: 1 deconvolution unit(s): 1 patched" in out
+        assert "TensorRT layers" not in out
+
+    def test_negative_check_fails_and_changes_nothing(self, tmp_path: Path) -> None:
+        model = save_model(tmp_path, SHIFTED)
+        network = parsed(SHIFTED)
+        with pytest.raises(PolygraphyException, match=r"1 deconvolution\(s\).*'deconv'.*--deconv-fix"):
+            PatchDeconvolutions((None, network, None), str(model), check_only=True)()
+        assert tuple(network.get_layer(0).pre_padding) == (0, 0)
+
+    def test_check_passes_when_nothing_differs(self, tmp_path: Path) -> None:
+        attributes = {"strides": [2, 2], "pads": [1, 1, 1, 1], "output_padding": [1, 1]}
+        model = save_model(tmp_path, attributes)
+        network = parsed(attributes)
+        assert PatchDeconvolutions((None, network, None), str(model), check_only=True)()[1] is network
+
+    def test_negative_report_folder_missing(self, tmp_path: Path) -> None:
+        model = save_model(tmp_path, SHIFTED)
+        with pytest.raises(PolygraphyException, match="does not exist"):
+            PatchDeconvolutions((None, parsed(SHIFTED), None), str(model), report_path=str(tmp_path / "no" / "r.json"))()
+        assert not (tmp_path / "no").exists()
+
+    def test_negative_unpatchable_fails_naming_the_layer(self, tmp_path: Path) -> None:
+        model = save_model(tmp_path, SHIFTED)
+        network = parsed(SHIFTED)
+        y = network.get_output(0)
+        strided = network.add_slice(y, [0, 0, 0, 0], [1, 3, 5, 6], [1, 1, 2, 2])
+        strided.mode = standin.SampleMode.FILL
+        network.unmark_output(y)
+        network.mark_output(strided.get_output(0))
+        with pytest.raises(PolygraphyException, match="TensorRT layer 'deconv': cannot patch .* stride"):
+            PatchDeconvolutions((None, network, None), str(model))()
+
+    def test_negative_bad_model(self, tmp_path: Path) -> None:
+        bad = tmp_path / "bad.onnx"
+        bad.write_bytes(b"not a model")
+        with pytest.raises(PolygraphyException):
+            PatchDeconvolutions((None, parsed(SHIFTED), None), str(bad))()
