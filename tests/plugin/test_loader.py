@@ -12,15 +12,15 @@ from polygraphy.exception import PolygraphyException
 from polygraphy.logger import G_LOGGER
 
 from polygraphy_deconv.core.attributes import ConvTransposeAttributes
-from polygraphy_deconv.plugin.loader import (
-    PatchDeconvolutions,
-    patch_deconvolutions,  # type: ignore[attr-defined]  # made by mod.export(funcify=True)
-)
+from polygraphy_deconv.plugin import loader as loader_module
+from polygraphy_deconv.plugin.loader import PatchDeconvolutions
 from tests.plugin.polygraphy_cli import save_model
 from tests.standin import network as standin
 from tests.standin import producers
 from tests.standin.network import tensorrt_module
 from tests.trt_network.test_patching import model_weights
+
+patch_deconvolutions = loader_module.patch_deconvolutions  # type: ignore[attr-defined]  # made by mod.export(funcify=True)
 
 SHIFTED = {"strides": [2, 2], "output_shape": [10, 12]}
 
