@@ -7,7 +7,7 @@ A unit is, in data-flow order:
 - the unsqueeze/squeeze pair: TensorRT has only 2D and 3D deconvolutions, so a 1D ConvTranspose is
   unsqueezed to 4D with a trailing axis of size 1 and squeezed back (an IShuffleLayer, or the
   IUnsqueezeLayer/ISqueezeLayer of TensorRT 10's parser);
-- the slice: the ONNX parser's extension for output_padding > pads_end (onnxOpImporters.cpp,
+- the slice (SampleMode.FILL only): the ONNX parser's extension for output_padding > pads_end (onnxOpImporters.cpp,
   importConvTranspose): a SampleMode.FILL slice whose start is a constant shape tensor (zeros) and whose
   size is shapeOf(deconvolution output) + totalPadding (an elementwise SUM); or a slice with static
   start/shape (what this package's patch and other producers build);
@@ -256,7 +256,6 @@ def _static_values(value: Any) -> tuple[int, ...] | None:
 
 def read_slice(index: NetworkIndex, layer: trt.ISliceLayer, base: trt.ITensor) -> tuple[list[tuple[int, int]] | None, str]:
     """(start, overhang) for every axis of the sliced tensor, or None and the reason it cannot be read."""
-    import tensorrt as trt
 
     dims = dims_of(base)
     rank = len(dims)
@@ -300,9 +299,6 @@ def read_slice(index: NetworkIndex, layer: trt.ISliceLayer, base: trt.ITensor) -
         axes.append((start, overhang))
     if any(axis != (0, 0) for axis in axes[:2]):
         return None, "the slice changes the batch or channel axis"
-    reads_outside = any(start < 0 or overhang > 0 for start, overhang in axes)
-    if reads_outside and layer.mode != trt.SampleMode.FILL:
-        return None, f"the slice reads past its input in mode {getattr(layer.mode, 'name', layer.mode)}, not FILL"
     return axes[2:], ""
 
 
@@ -408,7 +404,9 @@ def read_unit(index: NetworkIndex, position: int) -> DeconvolutionUnit:
     unreadable: str | None = None
 
     after = index.sole_consumer(tail)
-    if after is not None and after.type == trt.LayerType.SLICE:
+    # Only a FILL slice is an extension (the parser's, or a patch's); any other slice is the model's own
+    # (an ONNX Slice after the ConvTranspose) and stays outside the unit.
+    if after is not None and after.type == trt.LayerType.SLICE and as_slice(after).mode == trt.SampleMode.FILL:
         axes, reason = read_slice(index, as_slice(after), tail)
         if axes is None:
             unreadable = f"layer '{after.name}': {reason}"
