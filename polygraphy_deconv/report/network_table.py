@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from polygraphy_deconv.core.window import Window, describe_window
 from polygraphy_deconv.errors import DeconvError
-from polygraphy_deconv.report.schema import findings_document, node_finding_record, window_record
+from polygraphy_deconv.report.schema import findings_document, node_finding_record, verdict_counts, window_record
 
 if TYPE_CHECKING:
     from polygraphy_deconv.onnx_model.reading import ModelAnalysis
@@ -148,11 +148,10 @@ def network_document(fix: NetworkFix, analysis: ModelAnalysis) -> dict[str, Any]
                 "detail": found.detail,
             }
         records.append(record)
-    verdicts = Counter(node.finding.verdict.value for node in analysis.nodes)
     actions = Counter(record["network"]["action"] for record in records)
     summary = {
         "nodes": len(analysis.nodes),
-        "verdicts": dict(sorted(verdicts.items())),
+        "verdicts": verdict_counts(node.finding.verdict for node in analysis.nodes),
         "actions": dict(sorted(actions.items())),
         "unmatched_layers": unmatched_layers,
     }

@@ -10,7 +10,8 @@ Schema `polygraphy-deconv/findings`, version 1 (docs/json-schema.md documents ev
       "source": "inspect" | "network",
       "model": "/abs/path/model.onnx",
       "findings": [ <node finding>, ... ],
-      "summary": {"nodes": N, "verdicts": {"ok": n, ...}, "actions": {...} (network only)}
+      "summary": {"nodes": N, "verdicts": {"ok": n, ...},
+                  "actions": {...}, "unmatched_layers": [...] (network only)}
     }
 
 A node finding:
@@ -35,7 +36,8 @@ A window is a list with one entry per spatial axis: {"begin": b, "trim": e, "len
 A patch: {"pre_padding": [..], "post_padding": [..], "padding_mode": "EXPLICIT_ROUND_DOWN",
 "extension_before": [..], "extension_after": [..], "bias_add": bool}.
 The plugin adds to each finding "network": {"layers": [...], "actual": <window> | null,
-"action": "ok" | "patched" | "unpatchable" | "unmatched", "detail": str}.
+"patched": <window> | null, "action": "ok" | "patched" | "needs-patch" | "unpatchable" | "undecided" | "unmatched",
+"detail": str}.
 """
 
 from __future__ import annotations
