@@ -27,7 +27,9 @@ def register(subparsers: Any) -> None:
         "with polygraphy run; one PASSED/FAILED line.",
         description="The main job: inspect MODEL, fix it into a temporary folder and verify the fix on onnxruntime, "
         "then, where TensorRT is importable, run `polygraphy run MODEL --trt --onnxrt --deconv-fix`. "
-        "Exit 0 when every step that ran passed, 1 otherwise.",
+        "Exit 0 when every step that ran passed (a model without ConvTranspose passes: nothing to rewrite), "
+        "1 otherwise or on bad input (one line on stderr), 2 for usage errors. The model itself is never "
+        "written; the fixed model lives in a temporary folder that is removed.",
     )
     parser.add_argument("model", metavar="MODEL", help="the ONNX model")
     parser.add_argument("--json", metavar="PATH", help="also write the inspect findings as JSON")
@@ -75,12 +77,14 @@ def run(args: argparse.Namespace) -> int:
     import tempfile
 
     from polygraphy_deconv.onnx_model.input_shapes import parse_input_shapes
-    from polygraphy_deconv.onnx_model.rewrite import fix_file, write_atomically
+    from polygraphy_deconv.onnx_model.rewrite import check_output_path, fix_file, write_atomically
     from polygraphy_deconv.onnx_model.verify import verify_fix
     from polygraphy_deconv.report.inspect_table import make_console, print_inspect_report
     from polygraphy_deconv.report.schema import findings_document, node_finding_record, verdict_counts
 
     shapes = parse_input_shapes(args.input_shapes)
+    if args.json:
+        check_output_path(args.json, "--json", [args.model])
     console = make_console()
     results: list[tuple[str, str]] = []  # (step, "passed" | "failed" | "skipped: why")
 

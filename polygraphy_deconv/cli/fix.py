@@ -20,8 +20,12 @@ def register(subparsers: Any) -> None:
         help="Write a model whose ConvTranspose nodes every TensorRT parser builds as ONNX means them.",
         description="Rewrite each ConvTranspose that TensorRT's ONNX parser would build with a different output "
         "window (explicit pads, plus Pad and a bias Add where the window extends past the full result). "
-        "Nodes already correct are left untouched; external data is kept (copied next to OUT when OUT "
-        "is in another folder), never loaded.",
+        "Nodes already correct are left untouched; with nothing to rewrite (also: no ConvTranspose at all) "
+        "OUT is a byte-for-byte copy of MODEL and --in-place leaves MODEL as it is (exit 0). External data is "
+        "kept, never loaded: streamed next to OUT when OUT is in another folder; a data file that is missing, "
+        "too short or outside MODEL's folder is an error. OUT is written completely or not at all (temporary "
+        "file + rename), and never over MODEL or its data unless --in-place. Exit 1 with one line on stderr "
+        "on bad input, 2 for usage errors.",
     )
     parser.add_argument("model", metavar="MODEL", help="the ONNX model")
     target = parser.add_mutually_exclusive_group(required=True)
@@ -69,7 +73,12 @@ def run(args: argparse.Namespace) -> int:
     for line in [r.note and f"{r.node}: {r.note}" for r in result.rewrites] + list(result.notes):
         if line:
             console.print(f"  - {line}", markup=False, soft_wrap=True)
-    console.print(f"wrote {output}", markup=False)
+    if result.rewrites:
+        console.print(f"wrote {output}", markup=False)
+    elif args.in_place:
+        console.print(f"nothing to rewrite: {output} left unchanged", markup=False)
+    else:
+        console.print(f"nothing to rewrite: wrote {output}, an unchanged copy", markup=False)
 
     if not args.verify:
         return 0

@@ -1,5 +1,6 @@
 """`polygraphy-deconv inspect MODEL [--json PATH] [--input-shapes NAME:[d,...] ...]`: a table of every
-ConvTranspose, its windows and the verdict. Exit 0 whenever the model could be analysed."""
+ConvTranspose, its windows and the verdict. Exit 0 whenever the model could be analysed, also when it
+has no ConvTranspose at all (that is an answer, not an error)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ def register(subparsers: Any) -> None:
         "inspect",
         help="Show what TensorRT's ONNX parser builds for each ConvTranspose (no TensorRT needed).",
         description="Show, for each ConvTranspose, the output window ONNX means, the one TensorRT's ONNX "
-        "parser builds, the verdict and the patch. External weight data is never read.",
+        "parser builds, the verdict and the patch. External weight data is never read (not even opened). "
+        "Exit 0 whenever the model could be analysed, also when it has no ConvTranspose node ('0 ConvTranspose "
+        "nodes'); 1 with one line on stderr when it cannot (not an ONNX model, an invalid ConvTranspose node, "
+        "an unwritable --json path); 2 for usage errors.",
     )
     parser.add_argument("model", metavar="MODEL", help="the ONNX model")
     parser.add_argument("--json", metavar="PATH", help="also write the findings as JSON (schema polygraphy-deconv/findings)")
@@ -28,24 +32,20 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import json
-    import os
 
-    from polygraphy_deconv.errors import DeconvError
     from polygraphy_deconv.onnx_model.input_shapes import parse_input_shapes
     from polygraphy_deconv.onnx_model.reading import analyse_model
-    from polygraphy_deconv.onnx_model.rewrite import same_file, write_atomically
+    from polygraphy_deconv.onnx_model.rewrite import check_output_path, write_atomically
     from polygraphy_deconv.report.inspect_table import print_inspect_report
     from polygraphy_deconv.report.schema import findings_document, node_finding_record, verdict_counts
 
     shapes = parse_input_shapes(args.input_shapes)
-    if args.json and os.path.exists(args.model) and same_file(args.model, args.json):
-        raise DeconvError(f"--json {args.json} is the model itself; choose another path")
+    if args.json:
+        check_output_path(args.json, "--json", [args.model])
     analysis = analyse_model(args.model, shapes)
     findings = [node.finding for node in analysis.nodes]
 
     if args.json:
-        if os.path.isdir(args.json):
-            raise DeconvError(f"--json {args.json} is a directory; give a file name")
         document = findings_document(
             "inspect",
             analysis.path,

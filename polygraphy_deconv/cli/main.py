@@ -3,12 +3,14 @@
 Each subcommand is a module with `register(subparsers)` that adds its parser and sets `run`
 (`run(args) -> exit code`); a new one (say `check`) is one more module in SUBCOMMANDS. Heavy imports
 happen inside the `run` functions. User errors (DeconvError) print one line and exit 1; usage errors
-exit 2 (argparse).
+exit 2 (argparse). Anything else is a bug: one line saying so, exit 1, and the traceback only with
+POLYGRAPHY_DECONV_TRACEBACK=1.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -43,6 +45,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # noqa: BLE001 (a bug, but still one line, not a traceback)
+        if os.environ.get("POLYGRAPHY_DECONV_TRACEBACK"):
+            raise
+        text = str(error).strip().splitlines()
+        print(
+            f"{PROG}: error: unexpected {type(error).__name__}"
+            + (f": {text[0]}" if text else "")
+            + " (a bug in polygraphy-deconv: please report it; POLYGRAPHY_DECONV_TRACEBACK=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return 1
     return code
 
 

@@ -7,9 +7,12 @@ judged by the core (`analyse_node`).
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import stat
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
 from polygraphy_deconv.core.attributes import ConvTransposeAttributes, InvalidConvTranspose
@@ -57,10 +60,13 @@ def load_model(path: str) -> onnx.ModelProto:
     if os.path.isdir(path):
         raise DeconvError(f"{path} is a directory, not an ONNX model file")
     try:
-        size = os.path.getsize(path)
+        status = os.stat(path)
     except OSError as error:
         raise DeconvError(f"cannot read {path}: {error.strerror or error}") from None
-    if size == 0:
+    # A FIFO or a device would block or never end the read.
+    if not stat.S_ISREG(status.st_mode):
+        raise DeconvError(f"{path} is not a regular file (a FIFO, device or socket); give an ONNX model file")
+    if status.st_size == 0:
         raise DeconvError(f"{path} is empty, not an ONNX model")
 
     import onnx
@@ -107,12 +113,26 @@ def analyse_proto(
         output for node in model.graph.node if node.op_type == "Constant" and node.domain in ("", "ai.onnx")
         for output in node.output
     }
+    # Shapes the model states itself (graph inputs, initializers), as opposed to ones shape inference derived.
+    stated = initializers | {value.name for value in model.graph.input}
 
     nodes = []
     for index, node in enumerate(model.graph.node):
         if not is_conv_transpose(node):
             continue
-        nodes.append(analyse_conv_transpose(node, index, shapes, initializers, constants))
+        nodes.append(analyse_conv_transpose(node, index, shapes, initializers, constants, stated))
+
+    try:
+        references = external_references(model)
+    except DeconvError as error:  # inspect reads no weight data, so a malformed reference is only worth a note
+        references = []
+        notes.append(str(error))
+    for reference in references:
+        if reference.leaves_folder:
+            notes.append(
+                f"tensor '{reference.tensor}' keeps its data outside the model's folder ('{reference.location}'); "
+                "inspect never reads weight data, but fix and check refuse such a model"
+            )
 
     for holder, count in subgraph_conv_transposes(model.graph):
         notes.append(
@@ -127,13 +147,19 @@ def analyse_conv_transpose(
     shapes: Mapping[str, Dims | None],
     initializers: set[str] | frozenset[str],
     constants: set[str] | frozenset[str] = frozenset(),
+    stated: set[str] | frozenset[str] | None = None,
 ) -> ConvTransposeNode:
-    import onnx
-
+    """Analyse one node. `stated` names the tensors whose shapes the model states itself (graph inputs,
+    initializers; None: all of them): a rank that contradicts the node there is an error, while a wrong
+    rank from shape inference is ignored (onnx 1.23 declares one after an output_shape entry of 1)."""
     name = node_label(node, index)
     if len(node.input) < 2 or not node.input[0] or not node.input[1]:
         raise InvalidConvTranspose(name, "needs the inputs X and W")
-    attributes: dict[str, Any] = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+    if len(node.input) > 3:
+        raise InvalidConvTranspose(name, f"has {len(node.input)} inputs; ConvTranspose takes X, W and an optional bias B")
+    if not node.output or not node.output[0]:
+        raise InvalidConvTranspose(name, "has no output")
+    attributes = attribute_values(node, name)
 
     x_dims = shapes.get(node.input[0])
     weight_dims = shapes.get(node.input[1])
@@ -149,23 +175,76 @@ def analyse_conv_transpose(
             )
     attrs = ConvTransposeAttributes.from_onnx(name, attributes, weight_dims)
     rank = attrs.rank
-    if x_dims is None:
-        input_sizes: Dims = (None,) * rank
-    elif len(x_dims) != rank + 2:
-        raise InvalidConvTranspose(name, f"input X has rank {len(x_dims)} but the weight W has rank {rank + 2}")
-    else:
-        input_sizes = tuple(x_dims[2:])
+    ignored: list[str] = []
+    if x_dims is not None and len(x_dims) != rank + 2:
+        if stated is None or node.input[0] in stated:
+            raise InvalidConvTranspose(name, f"input X has rank {len(x_dims)} but the weight W has rank {rank + 2}")
+        ignored.append(
+            f"ONNX shape inference declares input '{node.input[0]}' with rank {len(x_dims)}, but the weight has rank "
+            f"{rank + 2}: ignored, the input sizes are taken as unknown"
+        )
+        x_dims = None
+    input_sizes: Dims = (None,) * rank if x_dims is None else tuple(x_dims[2:])
+    channels = x_dims[1] if x_dims is not None else None
+    if channels is not None and weight_dims[0] is not None and channels != weight_dims[0]:
+        raise InvalidConvTranspose(
+            name, f"input X has {channels} channels but the weight W [C, M/group, k...] has C = {weight_dims[0]}"
+        )
 
-    out_dims = shapes.get(node.output[0]) if node.output else None
+    # A declared output of another rank is not a disagreement about sizes: it is a shape inference slip.
+    out_dims = shapes.get(node.output[0])
     declared = tuple(out_dims[2:]) if out_dims is not None and len(out_dims) == rank + 2 else None
 
     bias = "none"
     if len(node.input) >= 3 and node.input[2]:
+        check_bias(name, shapes.get(node.input[2]), weight_dims, attrs.group)
         # A Constant node's output is weights to TensorRT's importer too (it imports Constant as weights),
         # so only a true run-time tensor (graph input, computed value) keeps the bias on the deconvolution.
         bias = "initializer" if node.input[2] in initializers or node.input[2] in constants else "tensor"
     finding = analyse_node(attrs, input_sizes, bias_is_tensor=bias == "tensor", declared_sizes=declared)
-    return ConvTransposeNode(name, index, node.output[0] if node.output else "", bias, finding)
+    if ignored:
+        finding = dataclasses.replace(finding, notes=(*finding.notes, *ignored))
+    return ConvTransposeNode(name, index, node.output[0], bias, finding)
+
+
+# The ONNX type of each ConvTranspose attribute (Operators.md); anything else is a malformed node.
+ATTRIBUTE_TYPES = {
+    "kernel_shape": "INTS", "strides": "INTS", "dilations": "INTS", "pads": "INTS", "output_padding": "INTS",
+    "output_shape": "INTS", "group": "INT", "auto_pad": "STRING",
+}
+
+
+def attribute_values(node: onnx.NodeProto, name: str) -> dict[str, Any]:
+    """The node's attributes as Python values, each checked to have its ONNX type (a float stride would
+    otherwise be truncated, an int where a list belongs would not be read at all)."""
+    import onnx
+
+    values: dict[str, Any] = {}
+    for attribute in node.attribute:
+        if attribute.name in values:
+            raise InvalidConvTranspose(name, f"attribute {attribute.name} is given twice")
+        expected = ATTRIBUTE_TYPES.get(attribute.name)
+        actual = onnx.AttributeProto.AttributeType.Name(attribute.type)
+        if expected is not None and actual != expected:
+            kind = {"INTS": "a list of ints", "INT": "an int", "STRING": "a string"}[expected]
+            raise InvalidConvTranspose(name, f"attribute {attribute.name} must be {kind} ({expected}), not {actual}")
+        values[attribute.name] = onnx.helper.get_attribute_value(attribute)
+    return values
+
+
+def check_bias(name: str, dims: Dims | None, weight_dims: Sequence[int | None], group: int) -> None:
+    """B must be 1-D with M = W.shape[1] * group entries (one per output channel)."""
+    if dims is None:
+        return
+    out_channels = None if weight_dims[1] is None else weight_dims[1] * group
+    expected = f"[{out_channels}]" if out_channels is not None else "[M]"
+    if len(dims) != 1:
+        shape = [d if d is not None else "?" for d in dims]
+        raise InvalidConvTranspose(name, f"bias B has shape {shape}; it must be 1-D, {expected} (one entry per output channel)")
+    if dims[0] is not None and out_channels is not None and dims[0] != out_channels:
+        raise InvalidConvTranspose(
+            name, f"bias B has {dims[0]} entries but the node has {out_channels} output channels (W.shape[1] * group)"
+        )
 
 
 def bind_input_shapes(graph: onnx.GraphProto, input_shapes: Mapping[str, Sequence[int | str | None]]) -> None:
@@ -256,3 +335,69 @@ def attribute_graphs(node: onnx.NodeProto) -> Iterator[onnx.GraphProto]:
             yield attribute.g
         elif attribute.type == onnx.AttributeProto.GRAPHS:
             yield from attribute.graphs
+
+
+@dataclass(frozen=True)
+class ExternalReference:
+    """Where one tensor of the model keeps its data outside the model file (never opened here)."""
+
+    tensor: str
+    location: str  # as written in the model
+    offset: int | None
+    length: int | None
+
+    @property
+    def leaves_folder(self) -> bool:
+        """Absolute, a drive, or '..' in it: the location names a file outside the model's folder."""
+        posix, windows = PurePosixPath(self.location.replace("\\", "/")), PureWindowsPath(self.location)
+        return posix.is_absolute() or windows.is_absolute() or bool(windows.drive) or ".." in posix.parts
+
+    @property
+    def relative_path(self) -> str:
+        return str(PurePosixPath(self.location.replace("\\", "/")))
+
+
+def external_references(model: onnx.ModelProto) -> list[ExternalReference]:
+    """Every external data reference of the model (main graph, subgraphs, attribute tensors), unvalidated
+    except for its form: a reference without a location or with a non-integer offset/length is an error."""
+    import onnx
+
+    references = []
+    for tensor in model_tensors(model.graph):
+        if tensor.data_location != onnx.TensorProto.EXTERNAL:
+            continue
+        entries = {entry.key: entry.value for entry in tensor.external_data}
+        location = entries.get("location", "")
+        if not location:
+            raise DeconvError(f"tensor '{tensor.name}' has external data without a location; the model is malformed")
+        numbers: list[int | None] = []
+        for key in ("offset", "length"):
+            text = entries.get(key)
+            if text is None or text == "":
+                numbers.append(None)
+            elif text.isdigit():
+                numbers.append(int(text))
+            else:
+                raise DeconvError(
+                    f"tensor '{tensor.name}' has external data {key} '{text}', not a non-negative integer; the model is malformed"
+                )
+        references.append(ExternalReference(tensor.name, location, numbers[0], numbers[1]))
+    return references
+
+
+def model_tensors(graph: onnx.GraphProto) -> Iterator[onnx.TensorProto]:
+    """Every tensor stored in the graph: initializers (dense, sparse), attribute tensors, subgraphs."""
+    import onnx
+
+    yield from graph.initializer
+    for sparse in graph.sparse_initializer:
+        yield sparse.values
+        yield sparse.indices
+    for node in graph.node:
+        for attribute in node.attribute:
+            if attribute.type == onnx.AttributeProto.TENSOR:
+                yield attribute.t
+            elif attribute.type == onnx.AttributeProto.TENSORS:
+                yield from attribute.tensors
+        for sub in attribute_graphs(node):
+            yield from model_tensors(sub)

@@ -19,10 +19,10 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import stat
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import PurePosixPath, PureWindowsPath
 from typing import IO, TYPE_CHECKING
 
 from polygraphy_deconv.core.attributes import ConvTransposeAttributes
@@ -34,6 +34,7 @@ from polygraphy_deconv.onnx_model.reading import (
     ModelAnalysis,
     analyse_proto,
     attribute_graphs,
+    external_references,
     load_model,
 )
 
@@ -234,42 +235,136 @@ def fix_file(
     """Fix the model at `src` and write it to `dst` (or over `src` when `in_place`).
 
     External data is never loaded: its references are kept, and when `dst` is in another folder the
-    referenced files are copied next to it. The output is written to a temporary file in its folder and
-    moved into place, so a failure never leaves a partial or overwritten file.
+    referenced files are streamed next to it. Every file is written to a temporary file in its folder and
+    moved into place, so a failure never leaves a partial or overwritten file (and data files copied
+    before the failure are removed again). With nothing to rewrite, `dst` gets an unchanged copy of
+    `src` (byte for byte), and `in_place` leaves `src` untouched.
     """
     if in_place:
         if dst is not None and not same_file(src, dst):
             raise DeconvError("give either an output path or in-place, not both")
-        dst = src
     elif dst is None:
         raise DeconvError("no output path given")
-    elif same_file(src, dst):
-        raise DeconvError(f"refusing to overwrite the input model {src}; write to another path (-o OUT) or pass --in-place")
-
-    dst_dir = os.path.dirname(os.path.abspath(dst))
-    if os.path.isdir(dst):
-        raise DeconvError(f"output path {dst} is a directory; give a file name")
-    if not os.path.isdir(dst_dir):
-        raise DeconvError(f"output folder {dst_dir} does not exist")
-
     model = load_model(src)
-    src_dir = os.path.dirname(os.path.abspath(src))
-    locations = external_data_locations(model, src)
+    if in_place:
+        dst = os.path.realpath(src)  # a symlinked model is updated where it lives, not replaced by a file
+    else:
+        assert dst is not None
+        check_output_path(dst, "output path", [src])
+    data = external_data_files(model, src)
+    if not in_place:
+        for location, path in data.items():
+            if same_file(dst, path):
+                raise DeconvError(
+                    f"output path {dst} is the external data file '{location}' of {src}; write the fixed model elsewhere"
+                )
     result = fix_model(model, input_shapes)
 
-    if locations and os.path.realpath(src_dir) != os.path.realpath(dst_dir):
-        for location in sorted(locations):
-            source = os.path.join(src_dir, location)
-            if not os.path.isfile(source):
-                raise DeconvError(f"external data file '{location}' referenced by {src} is missing")
+    src_dir, dst_dir = os.path.dirname(os.path.abspath(src)), os.path.dirname(os.path.abspath(dst))
+    copies = sorted(data.items()) if os.path.realpath(src_dir) != os.path.realpath(dst_dir) else []
+    for location, _ in copies:
+        if os.path.abspath(dst) == os.path.abspath(os.path.join(dst_dir, location)):
+            raise DeconvError(
+                f"output path {dst} is where the external data file '{location}' goes next to it; choose another name"
+            )
+    created: list[str] = []  # files and folders this call made, removed again if a later step fails
+    try:
+        for location, source in copies:
             target = os.path.join(dst_dir, location)
             if os.path.exists(target) and os.path.samefile(source, target):
                 continue
-            os.makedirs(os.path.dirname(target), exist_ok=True)
+            make_folders(os.path.dirname(target), created)
+            existed = os.path.lexists(target)
             write_atomically(target, functools.partial(copy_stream, source))
-    data = result.model.SerializeToString()
-    write_atomically(dst, lambda handle: handle.write(data))
+            if not existed:
+                created.append(target)
+        if result.rewrites:
+            serialized = result.model.SerializeToString()
+            write_atomically(dst, lambda handle: handle.write(serialized))
+        elif not in_place:
+            write_atomically(dst, functools.partial(copy_stream, src))
+    except BaseException:
+        for path in reversed(created):
+            _remove_quietly(path)
+        raise
     return result
+
+
+def check_output_path(path: str, what: str, inputs: Sequence[str] = ()) -> None:
+    """Refuse, before any work, an output path that cannot be written or would replace an input."""
+    for source in inputs:
+        if os.path.exists(source) and same_file(source, path):
+            raise DeconvError(
+                f"refusing to overwrite the input model {source} with the {what}; write to another path"
+                + (" (-o OUT) or pass --in-place" if what == "output path" else "")
+            )
+    if os.path.isdir(path):
+        raise DeconvError(f"{what} {path} is a directory; give a file name")
+    if os.path.exists(path) and not os.path.isfile(path):
+        # os.replace over a FIFO or a device node would replace the node itself.
+        raise DeconvError(f"{what} {path} exists and is not a regular file; give a file name")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.exists(folder):
+        raise DeconvError(f"{what} {path}: the folder {folder} does not exist; create it first")
+    if not os.path.isdir(folder):
+        raise DeconvError(f"{what} {path}: {folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise DeconvError(f"{what} {path}: cannot write to the folder {folder} (permission denied or read-only)")
+
+
+def external_data_files(model: onnx.ModelProto, path: str) -> dict[str, str]:
+    """{location: absolute path} of every external data file of the model at `path`, checked without
+    reading a byte: inside the model's folder (also after symlinks), present, a regular file, and long
+    enough for every tensor's offset + length."""
+    folder = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+    files: dict[str, str] = {}
+    for reference in external_references(model):
+        location = reference.relative_path
+        if reference.leaves_folder:
+            raise DeconvError(
+                f"tensor '{reference.tensor}' of {path} points at external data '{reference.location}' outside the "
+                "model's folder; refusing to follow it (move the data file beside the model and fix its location)"
+            )
+        file = os.path.join(folder, location)
+        real = os.path.realpath(file)
+        if os.path.commonpath([folder, real]) != folder:
+            raise DeconvError(
+                f"external data '{reference.location}' of tensor '{reference.tensor}' of {path} is a link that leads "
+                f"outside the model's folder (to {real}); refusing to follow it (copy the file in place of the link)"
+            )
+        if not os.path.lexists(file):
+            raise DeconvError(
+                f"external data file '{location}' of tensor '{reference.tensor}', referenced by {path}, is missing; "
+                "put it beside the model"
+            )
+        try:
+            status = os.stat(file)
+        except OSError as error:
+            raise DeconvError(f"cannot read external data file '{location}' of {path}: {error.strerror or error}") from None
+        if not stat.S_ISREG(status.st_mode):
+            raise DeconvError(f"external data '{location}' referenced by {path} is not a regular file")
+        end = (reference.offset or 0) + (reference.length or 0)
+        if end > status.st_size:
+            raise DeconvError(
+                f"external data file '{location}' of {path} holds {status.st_size} bytes, but tensor "
+                f"'{reference.tensor}' needs bytes up to {end}; the file is truncated or belongs to another model"
+            )
+        files[location] = file
+    return files
+
+
+def make_folders(folder: str, created: list[str]) -> None:
+    """os.makedirs, remembering each folder it made (parents first)."""
+    missing = []
+    while folder and not os.path.exists(folder):
+        missing.append(folder)
+        folder = os.path.dirname(folder)
+    for path in reversed(missing):
+        try:
+            os.mkdir(path)
+        except OSError as error:
+            raise DeconvError(f"cannot create the folder {path}: {error.strerror or error}") from None
+        created.append(path)
 
 
 def same_file(a: str, b: str) -> bool:
@@ -279,13 +374,20 @@ def same_file(a: str, b: str) -> bool:
 
 
 def copy_stream(source: str, handle: IO[bytes]) -> None:
+    """Copy in 1 MiB chunks: weight files can be far larger than memory."""
     with open(source, "rb") as reader:
         shutil.copyfileobj(reader, handle, 1 << 20)
 
 
 def write_atomically(path: str, write: Callable[[IO[bytes]], object]) -> None:
-    """Write via a temporary file in the target's folder, then os.replace: all or nothing."""
+    """Write via a temporary file in the target's folder, then os.replace: all or nothing.
+
+    The file keeps the permissions of the file it replaces; a new one gets 0666 minus the umask, as
+    open() would give it (mkstemp alone would leave 0600).
+    """
     folder = os.path.dirname(os.path.abspath(path))
+    mode = file_mode(path)
+    mode = default_file_mode() if mode is None else mode
     try:
         fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
     except OSError as error:
@@ -293,6 +395,7 @@ def write_atomically(path: str, write: Callable[[IO[bytes]], object]) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
+            os.fchmod(handle.fileno(), mode)
         os.replace(temporary, path)
     except OSError as error:
         _remove_quietly(temporary)
@@ -302,51 +405,25 @@ def write_atomically(path: str, write: Callable[[IO[bytes]], object]) -> None:
         raise
 
 
+def file_mode(path: str) -> int | None:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return stat.S_IMODE(status.st_mode) if stat.S_ISREG(status.st_mode) else None
+
+
+def default_file_mode() -> int:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def _remove_quietly(path: str) -> None:
     try:
-        os.unlink(path)
+        if os.path.isdir(path) and not os.path.islink(path):
+            os.rmdir(path)
+        else:
+            os.unlink(path)
     except OSError:
         pass
-
-
-def external_data_locations(model: onnx.ModelProto, path: str) -> set[str]:
-    """The relative file names the model's external tensors point at (never opened here).
-
-    Refuses locations that leave the model's folder (absolute or containing '..').
-    """
-    import onnx
-
-    locations = set()
-    for tensor in model_tensors(model.graph):
-        if tensor.data_location != onnx.TensorProto.EXTERNAL:
-            continue
-        entries = {entry.key: entry.value for entry in tensor.external_data}
-        location = entries.get("location", "")
-        if not location:
-            raise DeconvError(f"tensor '{tensor.name}' of {path} has external data without a location")
-        posix, windows = PurePosixPath(location.replace("\\", "/")), PureWindowsPath(location)
-        if posix.is_absolute() or windows.is_absolute() or windows.drive or ".." in posix.parts:
-            raise DeconvError(
-                f"tensor '{tensor.name}' of {path} points at external data '{location}' outside the model's folder; "
-                "refusing to follow it"
-            )
-        locations.add(str(posix))
-    return locations
-
-
-def model_tensors(graph: onnx.GraphProto) -> Iterator[onnx.TensorProto]:
-    """Every tensor stored in the graph: initializers (dense, sparse), attribute tensors, subgraphs."""
-    import onnx
-
-    yield from graph.initializer
-    for sparse in graph.sparse_initializer:
-        yield sparse.values
-        yield sparse.indices
-    for node in graph.node:
-        for attribute in node.attribute:
-            if attribute.type == onnx.AttributeProto.TENSOR:
-                yield attribute.t
-            elif attribute.type == onnx.AttributeProto.TENSORS:
-                yield from attribute.tensors
-        for sub in attribute_graphs(node):
-            yield from model_tensors(sub)

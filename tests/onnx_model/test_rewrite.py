@@ -339,6 +339,6 @@ class TestFixFile:
         source = tmp_path / "m.onnx"
         save_with_external_data(conv_transpose_model(**FIX_FILE_MODEL), source)
         os.unlink(tmp_path / "weights.bin")
-        with pytest.raises(DeconvError, match="'weights.bin' referenced by .* is missing"):
+        with pytest.raises(DeconvError, match="'weights.bin' .* is missing"):
             fix_file(str(source), str(tmp_path / "out" / "m.onnx"))
         assert os.listdir(tmp_path / "out") == []
