@@ -105,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
             console=console,
         )
         if args.json:
+            check_output_path(args.json, "--json", analysis.input_files)
             document = findings_document(
                 "inspect", analysis.path, [node_finding_record(n.finding, n.bias) for n in analysis.nodes],
                 {"nodes": len(findings), "verdicts": verdict_counts(f.verdict for f in findings)},

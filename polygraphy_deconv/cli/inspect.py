@@ -46,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
     findings = [node.finding for node in analysis.nodes]
 
     if args.json:
+        check_output_path(args.json, "--json", analysis.input_files)
         document = findings_document(
             "inspect",
             analysis.path,

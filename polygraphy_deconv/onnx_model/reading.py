@@ -41,6 +41,12 @@ class ModelAnalysis:
     path: str  # absolute path of the model
     nodes: tuple[ConvTransposeNode, ...]
     notes: tuple[str, ...] = ()  # about the model as a whole (skipped subgraphs, shape inference trouble)
+    external_data: tuple[str, ...] = ()  # absolute paths of the external data files inside its folder (unchecked)
+
+    @property
+    def input_files(self) -> tuple[str, ...]:
+        """The model and its external data files: what no output may overwrite."""
+        return (self.path, *self.external_data)
 
 
 def analyse_model(path: str, input_shapes: Mapping[str, Sequence[int | str | None]] | None = None) -> ModelAnalysis:
@@ -127,6 +133,8 @@ def analyse_proto(
     except DeconvError as error:  # inspect reads no weight data, so a malformed reference is only worth a note
         references = []
         notes.append(str(error))
+    folder = os.path.dirname(path)
+    data_files = sorted({os.path.join(folder, r.relative_path) for r in references if path and not r.leaves_folder})
     for reference in references:
         if reference.leaves_folder:
             notes.append(
@@ -138,7 +146,7 @@ def analyse_proto(
         notes.append(
             f"{count} ConvTranspose node(s) inside subgraphs of '{holder}' are not analysed (only the main graph is)"
         )
-    return ModelAnalysis(path, tuple(nodes), tuple(notes))
+    return ModelAnalysis(path, tuple(nodes), tuple(notes), tuple(data_files))
 
 
 def analyse_conv_transpose(

@@ -66,11 +66,14 @@ class FixResult:
     analysis: ModelAnalysis | None = None  # of the input model
 
 
-def fix_model(model: onnx.ModelProto, input_shapes: InputShapes | None = None) -> FixResult:
-    """A copy of `model` in which every ConvTranspose that TensorRT would build wrong is rewritten."""
+def fix_model(model: onnx.ModelProto, input_shapes: InputShapes | None = None, *, path: str = "") -> FixResult:
+    """A copy of `model` in which every ConvTranspose that TensorRT would build wrong is rewritten.
+
+    `path` is where the model was read from (absolute), for the analysis it reports.
+    """
     import onnx
 
-    analysis = analyse_proto(model, input_shapes)
+    analysis = analyse_proto(model, input_shapes, path=path)
     unbound = analyse_proto(model) if input_shapes else analysis
     dynamic = {n.index for n in unbound.nodes if any(size is None for size in n.finding.input_sizes)}
     opset = default_opset(model)
@@ -246,19 +249,13 @@ def fix_file(
     elif dst is None:
         raise DeconvError("no output path given")
     model = load_model(src)
+    data = external_data_files(model, src)
     if in_place:
         dst = os.path.realpath(src)  # a symlinked model is updated where it lives, not replaced by a file
     else:
         assert dst is not None
-        check_output_path(dst, "output path", [src])
-    data = external_data_files(model, src)
-    if not in_place:
-        for location, path in data.items():
-            if same_file(dst, path):
-                raise DeconvError(
-                    f"output path {dst} is the external data file '{location}' of {src}; write the fixed model elsewhere"
-                )
-    result = fix_model(model, input_shapes)
+        check_output_path(dst, "output path", [src, *data.values()])
+    result = fix_model(model, input_shapes, path=os.path.abspath(src))
 
     src_dir, dst_dir = os.path.dirname(os.path.abspath(src)), os.path.dirname(os.path.abspath(dst))
     copies = sorted(data.items()) if os.path.realpath(src_dir) != os.path.realpath(dst_dir) else []
@@ -292,11 +289,12 @@ def fix_file(
 
 def check_output_path(path: str, what: str, inputs: Sequence[str] = ()) -> None:
     """Refuse, before any work, an output path that cannot be written or would replace an input."""
-    for source in inputs:
+    for number, source in enumerate(inputs):
         if os.path.exists(source) and same_file(source, path):
+            kind = "the input model" if number == 0 else "the model's external data file"
             raise DeconvError(
-                f"refusing to overwrite the input model {source} with the {what}; write to another path"
-                + (" (-o OUT) or pass --in-place" if what == "output path" else "")
+                f"refusing to overwrite {kind} {source} with the {what}; write to another path"
+                + (" (-o OUT) or pass --in-place" if what == "output path" and number == 0 else "")
             )
     if os.path.isdir(path):
         raise DeconvError(f"{what} {path} is a directory; give a file name")
@@ -391,7 +389,7 @@ def write_atomically(path: str, write: Callable[[IO[bytes]], object]) -> None:
     try:
         fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
     except OSError as error:
-        raise DeconvError(f"cannot write to {folder}: {error.strerror or error}") from None
+        raise DeconvError(f"cannot write to {folder}: {error.strerror or error}; choose another folder") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)

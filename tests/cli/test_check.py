@@ -47,12 +47,6 @@ class TestCheck:
         assert "strict: failed: 4 node(s) need a patch" in result.stdout
         assert "check: FAILED (strict)" in result.stdout
 
-    def test_negative_missing_model(self, run_cli: Run) -> None:
-        result = run_cli("check", "missing.onnx")
-        assert result.returncode == 1
-        assert result.stderr.startswith("polygraphy-deconv: error: ") and len(result.stderr.splitlines()) == 1
-        assert "Traceback" not in result.stderr
-
     def test_negative_usage(self, run_cli: Run) -> None:
         result = run_cli("check")
         assert result.returncode == 2

@@ -1,4 +1,4 @@
-"""`polygraphy-deconv inspect`, run as the installed console script."""
+"""`polygraphy-deconv inspect`, run as the installed console script (bad input: tests/hardening)."""
 
 from __future__ import annotations
 
@@ -139,45 +139,6 @@ class TestInspect:
         result = run_cli("inspect", path, "--input-shapes", "x=1,2")
         assert result.returncode == 1
         assert "cannot parse 'x=1,2'" in result.stderr
-
-    @pytest.mark.parametrize(
-        "name, content, message",
-        [
-            ("missing.onnx", None, "model file not found"),
-            ("folder", "dir", "is a directory"),
-            ("empty.onnx", b"", "is empty"),
-            ("random.onnx", np.random.default_rng(0).bytes(500), "is not an ONNX model"),
-        ],
-    )
-    def test_negative_bad_paths(self, run_cli: Run, tmp_path: Path, name: str, content: bytes | str | None, message: str) -> None:
-        path = tmp_path / name
-        if content == "dir":
-            path.mkdir()
-        elif isinstance(content, bytes):
-            path.write_bytes(content)
-        result = run_cli("inspect", str(path), "--json", "out.json")
-        assert result.returncode == 1
-        assert result.stderr.startswith("polygraphy-deconv: error: ") and message in result.stderr
-        assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
-        assert not (tmp_path / "out.json").exists()
-
-    def test_negative_invalid_node(self, run_cli: Run, tmp_path: Path) -> None:
-        path = save(conv_transpose_model(**K3S2, output_padding=[2, 2]), tmp_path / "m.onnx")
-        result = run_cli("inspect", path)
-        assert result.returncode == 1
-        assert result.stderr.startswith("polygraphy-deconv: error: ConvTranspose node 'deconv': output_padding 2")
-
-    def test_negative_json_over_the_model(self, run_cli: Run, tmp_path: Path) -> None:
-        path = save(conv_transpose_model(**K3S2), tmp_path / "m.onnx")
-        before = (tmp_path / "m.onnx").read_bytes()
-        result = run_cli("inspect", path, "--json", path)
-        assert result.returncode == 1 and "is the model itself" in result.stderr
-        assert (tmp_path / "m.onnx").read_bytes() == before
-
-    def test_negative_json_folder_missing(self, run_cli: Run, tmp_path: Path) -> None:
-        path = save(conv_transpose_model(**K3S2), tmp_path / "m.onnx")
-        result = run_cli("inspect", path, "--json", str(tmp_path / "nope" / "f.json"))
-        assert result.returncode == 1 and "cannot write to" in result.stderr
 
     @pytest.mark.parametrize("args", [(), ("inspect",), ("inspect", "m.onnx", "--bogus"), ("frobnicate",)])
     def test_negative_usage(self, run_cli: Run, args: tuple[str, ...]) -> None:

@@ -182,6 +182,50 @@ class TestAnalyseModel:
         assert finding.verdict is Verdict.SHIFTED
         assert finding.attributes.kernel_shape == (3, 3)
 
+    @pytest.mark.parametrize("output_shape", [[1, 6], [6, 1], [1, 1]])
+    def test_shape_inference_rank_slip_is_ignored(self, tmp_path: Path, output_shape: list[int]) -> None:
+        # onnx 1.23's shape inference declares 't' with rank 2 or 3 when an output_shape entry is 1: that is
+        # neither an error for 'b' nor a declared-shape disagreement for 'a'.
+        rng = np.random.default_rng(0)
+        graph = helper.make_graph(
+            [
+                helper.make_node("ConvTranspose", ["x", "W1"], ["t"], name="a", strides=[2, 2], output_shape=output_shape),
+                helper.make_node("ConvTranspose", ["t", "W2"], ["y"], name="b", strides=[2, 2]),
+            ],
+            "chain",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 5, 6])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+            [
+                numpy_helper.from_array(rng.standard_normal((2, 3, 3, 3)).astype(np.float32), "W1"),
+                numpy_helper.from_array(rng.standard_normal((3, 3, 3, 3)).astype(np.float32), "W2"),
+            ],
+        )
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False)
+        (t,) = [v for v in inferred.graph.value_info if v.name == "t"]
+        assert len(t.type.tensor_type.shape.dim) != 4  # the slip this guards against (onnx 1.23)
+        a, b = analyse_model(save(model, tmp_path)).nodes
+        assert a.finding.output_sizes == tuple(output_shape)
+        assert a.finding.declared_sizes is None
+        assert b.finding.input_sizes == (None, None)
+        assert any("declares input 't' with rank" in note and "ignored" in note for note in b.finding.notes)
+
+    def test_external_data_outside_is_noted(self, tmp_path: Path) -> None:
+        model = conv_transpose_model(**K3S2)
+        weight = model.graph.initializer[0]
+        weight.ClearField("raw_data")
+        weight.data_location = TensorProto.EXTERNAL
+        entry = weight.external_data.add()
+        entry.key, entry.value = "location", "../elsewhere.bin"
+        analysis = analyse_model(save(model, tmp_path))
+        assert analysis.external_data == ()
+        assert any("outside the model's folder ('../elsewhere.bin')" in note for note in analysis.notes)
+
+    def test_input_files(self, tmp_path: Path) -> None:
+        path = str(tmp_path / "model.onnx")
+        onnx.save(conv_transpose_model(**K3S2), path, save_as_external_data=True, location="w.bin", size_threshold=0)
+        assert analyse_model(path).input_files == (path, str(tmp_path / "w.bin"))
+
     def test_analyse_proto_leaves_model_untouched(self) -> None:
         model = conv_transpose_model([1, 2, "H", "W"], [2, 3, 3, 3], strides=[2, 2], output_shape=[10, 12])
         before = model.SerializeToString()
