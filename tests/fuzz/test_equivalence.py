@@ -22,7 +22,7 @@ symbolic batch) is one example, and every example checks all of:
     a second fix_network changes nothing.
 
 Runs derandomized (a fixed sequence of examples, no example database), DECONV_FUZZ_EXAMPLES examples
-(default 2000; about 1 minute). A larger run:
+(default 2000: about 30 s on 2 cores). A larger run:
 
     DECONV_FUZZ_EXAMPLES=20000 .venv/bin/pytest tests/fuzz
 
