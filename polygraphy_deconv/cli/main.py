@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
-    except Exception as error:  # noqa: BLE001 (a bug, but still one line, not a traceback)
+    except Exception as error:  # a bug, but still one line, not a traceback
         if os.environ.get("POLYGRAPHY_DECONV_TRACEBACK"):
             raise
         text = str(error).strip().splitlines()
