@@ -43,6 +43,7 @@ class ConvTransposeAttributes:
     auto_pad: str
     group: int
     output_shape_has_batch_channel: bool = False
+    pads_beside_auto_pad: bool = False  # a pads attribute (all zeros) next to auto_pad other than NOTSET
 
     @property
     def rank(self) -> int:
@@ -168,4 +169,5 @@ class ConvTransposeAttributes:
             auto_pad=auto_pad,
             group=group,
             output_shape_has_batch_channel=with_batch_channel,
+            pads_beside_auto_pad=auto_pad != "NOTSET" and attributes.get("pads") is not None,
         )

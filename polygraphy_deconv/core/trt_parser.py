@@ -97,7 +97,7 @@ def predict_parser_build(
             # else: the parser overwrites output_padding with -post, so output_padding is lost
             extension = extension or post < 0
             axes.append(AxisWindow(pre, post, None if size is None else full_length(size, stride, dk)))
-        return ParserBuild(tuple(axes), extension=extension, extension_has_bias=not bias_is_tensor)
+        return _unless_empty(ParserBuild(tuple(axes), extension=extension, extension_has_bias=not bias_is_tensor))
 
     axes = [
         AxisWindow(
@@ -108,4 +108,20 @@ def predict_parser_build(
         for axis, size in enumerate(input_sizes)
     ]
     extension = any(axis.trim < 0 for axis in axes)
-    return ParserBuild(tuple(axes), extension=extension, extension_has_bias=not bias_is_tensor)
+    return _unless_empty(ParserBuild(tuple(axes), extension=extension, extension_has_bias=not bias_is_tensor))
+
+
+def _unless_empty(build: ParserBuild) -> ParserBuild:
+    """The parser's deconvolution keeps pre and max(post, 0) of the full result before its extension: where
+    that leaves nothing, TensorRT cannot build the layer (the window begins at or past the end of L)."""
+    assert build.window is not None
+    for axis, window in enumerate(build.window):
+        post = max(window.trim, 0)
+        if window.full is not None and window.begin + post >= window.full:
+            return ParserBuild(
+                None,
+                f"the parser's deconvolution on axis {axis} has pre-padding {window.begin} and post-padding {post} "
+                f"of its full length {window.full}: an output of {window.full - window.begin - post} elements "
+                "before the extension, which TensorRT cannot build",
+            )
+    return build

@@ -149,6 +149,11 @@ def onnxruntime_rejections(attrs: ConvTransposeAttributes, input_sizes: Sequence
                     f"axis {axis}: onnxruntime rejects output_shape {attrs.output_shape[axis]}: it exceeds "
                     f"the full length {full} by {excess} >= stride {stride}"
                 )
+    if attrs.pads_beside_auto_pad:
+        notes.append(
+            f"onnxruntime rejects a pads attribute beside auto_pad {attrs.auto_pad}, even all zeros "
+            "(the spec: pads cannot be used simultaneously with auto_pad)"
+        )
     if attrs.output_shape_has_batch_channel:
         notes.append("output_shape includes N, C: ONNX shape inference and onnxruntime reject that form")
     return tuple(notes)

@@ -23,11 +23,11 @@ matches is not touched, so patching a patched network changes nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from polygraphy_deconv.core.deconvolution import DeconvolutionPatch, patched_window, plan_patch
-from polygraphy_deconv.core.window import Window
+from polygraphy_deconv.core.deconvolution import DeconvolutionPatch, deconvolution_window, patched_window, plan_patch
+from polygraphy_deconv.core.window import Window, window_length
 from polygraphy_deconv.errors import DeconvError
 from polygraphy_deconv.onnx_model.reading import ConvTransposeNode
 from polygraphy_deconv.trt_network.comparison import (
@@ -47,7 +47,6 @@ from polygraphy_deconv.trt_network.units import (
     as_deconvolution,
     as_shuffle,
     as_slice,
-    dims_of,
     find_units,
     optional_input,
     read_unit,
@@ -139,8 +138,20 @@ def _rewire(index: NetworkIndex, old: trt.ITensor, new: trt.ITensor, skip: set[i
         new.name = name
 
 
-def patch_unit(network: trt.INetworkDefinition, unit: DeconvolutionUnit, wanted: Window, keep_alive: list[Any]) -> DeconvolutionPatch:
-    """Give `unit` the layer window `wanted` (every spatial axis of the layer). Raises UnpatchableUnit."""
+def patch_unit(
+    network: trt.INetworkDefinition,
+    unit: DeconvolutionUnit,
+    wanted: Window,
+    keep_alive: list[Any],
+    index: NetworkIndex | None = None,
+) -> DeconvolutionPatch:
+    """Give `unit` the layer window `wanted` (every spatial axis of the layer). Raises UnpatchableUnit.
+
+    `index` may be one built before other units were patched: units share no layers, a patch only
+    appends layers and rewires the consumers of its own unit's output, so what this unit reads of the
+    index (its layers' positions, the consumers of its own tensors, the network output names) stays true.
+    Reusing one index keeps patching a whole network linear in its layers.
+    """
     import numpy as np
     import tensorrt as trt
 
@@ -151,11 +162,12 @@ def patch_unit(network: trt.INetworkDefinition, unit: DeconvolutionUnit, wanted:
     patch = plan_patch(wanted)
     _check_plan(unit, wanted, patch)
 
-    index = NetworkIndex(network)
-    positions = {layer.name: i for i, layer in enumerate(index.layers)}
-    if positions.get(unit.deconvolution) != unit.index:
+    index = index or NetworkIndex(network)
+    found = {name: index.position_of(name) for name in unit.layers}
+    if found[unit.deconvolution] != unit.index or None in found.values():
         raise UnpatchableUnit(unit.deconvolution, "the layer changed since the network was read")
-    unit_positions = {positions[name] for name in unit.layers}
+    positions = {name: position for name, position in found.items() if position is not None}
+    unit_positions = set(positions.values())
     deconv = as_deconvolution(index.layers[unit.index])
     deconv_out = deconv.get_output(0)
     tail_layers = [positions[n] for n in unit.layers if positions[n] > unit.index]
@@ -205,7 +217,13 @@ def patch_unit(network: trt.INetworkDefinition, unit: DeconvolutionUnit, wanted:
         before = [0, 0, *patch.extension_before]
         after = [0, 0, *patch.extension_after]
         start = [-b for b in before]
-        out_dims = dims_of(deconv_out)
+        # The deconvolution's new output dims, from the unit as read and the core (no shape query: on a
+        # deep network that would walk every layer above this one after each patch).
+        lengths = window_length(deconvolution_window(replace(
+            unit.geometry, pre_padding=patch.pre_padding, post_padding=patch.post_padding, padding_mode="EXPLICIT_ROUND_DOWN"
+        )))
+        batch = unit.input_dims[0] if unit.input_dims else None
+        out_dims = (batch, channels, *lengths)
         if None not in out_dims:
             shape = [int(d or 0) + b + a for d, b, a in zip(out_dims, before, after)]
             fill = network.add_slice(tail, _dims(start), _dims(shape), _dims([1] * rank))
@@ -268,9 +286,11 @@ def fix_network(
     A unit that differs but cannot be patched is reported as ACTION_UNPATCHABLE (the caller decides to
     fail); nothing else is changed for it.
     """
-    comparisons = compare_units(find_units(network), nodes)
+    index = NetworkIndex(network)
+    comparisons = compare_units(find_units(network, index), nodes)
     keep_alive: list[Any] = []
     results = []
+    patched: list[tuple[int, UnitComparison, DeconvolutionPatch]] = []
     for comparison in comparisons:
         unit = comparison.unit
         if comparison.status == STATUS_OK:
@@ -285,12 +305,18 @@ def fix_network(
             results.append(UnitResult(comparison, ACTION_NEEDS_PATCH, comparison.reason))
         else:
             try:
-                # Earlier patches add layers after this one: re-read the unit from the current network.
-                current = read_unit(NetworkIndex(network), unit.index)
-                patch = patch_unit(network, current, comparison.wanted_layer_window(), keep_alive)
+                patch = patch_unit(network, unit, comparison.wanted_layer_window(), keep_alive, index)
             except UnpatchableUnit as error:
                 results.append(UnitResult(comparison, ACTION_UNPATCHABLE, error.reason))
                 continue
-            after = read_unit(NetworkIndex(network), unit.index)
-            results.append(UnitResult(comparison, ACTION_PATCHED, f"{comparison.reason} -> {patch.describe()}", patch, after))
+            patched.append((len(results), comparison, patch))
+            results.append(UnitResult(comparison, ACTION_PATCHED, f"{comparison.reason} -> {patch.describe()}", patch))
+    if patched:
+        # Read every patched unit back from the network as it now is: what the report shows is measured.
+        final = NetworkIndex(network)
+        for position, comparison, patch in patched:
+            after = read_unit(final, comparison.unit.index)
+            results[position] = UnitResult(
+                comparison, ACTION_PATCHED, f"{comparison.reason} -> {patch.describe()}", patch, after
+            )
     return NetworkFix(tuple(results), keep_alive)

@@ -157,6 +157,7 @@ class NetworkIndex:
     def __init__(self, network: trt.INetworkDefinition) -> None:
         self.network = network
         self.layers: list[trt.ILayer] = [network.get_layer(i) for i in range(network.num_layers)]
+        self.positions: dict[str, int] = {layer.name: i for i, layer in enumerate(self.layers)}
         self.producer: dict[str, int] = {}
         for index, layer in enumerate(self.layers):
             for out in range(layer.num_outputs):
@@ -180,6 +181,9 @@ class NetworkIndex:
                 tensor = optional_input(layer, slot)
                 if tensor is not None:
                     self.consumers.setdefault(tensor.name, []).append((index, slot))
+
+    def position_of(self, layer_name: str) -> int | None:
+        return self.positions.get(layer_name)
 
     def producer_of(self, tensor: trt.ITensor) -> trt.ILayer | None:
         index = self.producer.get(tensor.name)
@@ -446,11 +450,11 @@ def read_unit(index: NetworkIndex, position: int) -> DeconvolutionUnit:
     )
 
 
-def find_units(network: trt.INetworkDefinition) -> tuple[DeconvolutionUnit, ...]:
-    """Every live deconvolution unit of the network, in layer order."""
+def find_units(network: trt.INetworkDefinition, index: NetworkIndex | None = None) -> tuple[DeconvolutionUnit, ...]:
+    """Every live deconvolution unit of the network, in layer order (`index`: one already built for it)."""
     import tensorrt as trt
 
-    index = NetworkIndex(network)
+    index = index or NetworkIndex(network)
     return tuple(
         read_unit(index, position)
         for position, layer in enumerate(index.layers)

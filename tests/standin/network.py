@@ -114,13 +114,35 @@ class ITensor:
         self._producer = producer
         self._index = index
         self._input_shape = None if shape is None else Dims(shape)
+        self._shape_cache: tuple[int, Dims] | None = None
 
     @property
     def shape(self) -> Dims:
         if self._producer is None:
             assert self._input_shape is not None
             return self._input_shape
-        return self._producer._output_shape(self._index)
+        # Like TensorRT, compute a shape once per state of the network, producers first and without
+        # recursion (networks of 10,000 layers with residual adds would otherwise take exponential time
+        # or exhaust Python's stack).
+        revision = self._network._revision
+        pending: list[ITensor] = [self]
+        while pending:
+            tensor = pending[-1]
+            if tensor._fresh(revision):
+                pending.pop()
+                continue
+            assert tensor._producer is not None
+            stale = [t for t in tensor._producer._inputs if t is not None and not t._fresh(revision)]
+            if stale:
+                pending.extend(stale)
+                continue
+            tensor._shape_cache = (revision, tensor._producer._output_shape(tensor._index))
+            pending.pop()
+        assert self._shape_cache is not None
+        return self._shape_cache[1]
+
+    def _fresh(self, revision: int) -> bool:
+        return self._producer is None or (self._shape_cache is not None and self._shape_cache[0] == revision)
 
     @property
     def is_network_input(self) -> bool:
@@ -177,12 +199,19 @@ class ILayer:
     def get_input(self, index: int) -> ITensor | None:
         return self._inputs[index] if index < len(self._inputs) else None
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        network = self.__dict__.get("_network")
+        if network is not None and name != "__class__":  # a cast (as Polygraphy does) changes nothing
+            network._revision += 1  # any change of a layer may change shapes downstream
+
     def set_input(self, index: int, tensor: ITensor) -> None:
         if not isinstance(tensor, ITensor):
             raise NetworkError("set_input needs a tensor")
         while len(self._inputs) <= index:
             self._inputs.append(None)
         self._inputs[index] = tensor
+        self._network._revision += 1
 
     def get_output(self, index: int) -> ITensor:
         return self._outputs[index]
@@ -504,6 +533,7 @@ class IShapeLayer(ILayer):
 
 class INetworkDefinition:
     def __init__(self) -> None:
+        self._revision = 0  # bumped by every change of a layer: invalidates cached tensor shapes
         self._layers: list[ILayer] = []
         self._inputs: list[ITensor] = []
         self._outputs: list[ITensor] = []
