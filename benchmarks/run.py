@@ -1,0 +1,173 @@
+"""The benchmarks of issue 5, one command, every figure a ratio against a baseline measured in the same run:
+
+    .venv/bin/python -m benchmarks.run [--quick] [--out benchmarks/results.md]
+
+1. `polygraphy-deconv inspect` (whole process: start-up, analysis, report) on a synthetic model of 100,000
+   nodes (5,000 ConvTranspose) and on a real decoder (MONAI UNet), against the unavoidable baseline: a
+   process that loads the graph without weights and runs ONNX shape inference. Target: <= 1.5x time.
+   Peak memory must not depend on weight size: the same synthetic graph with 16x larger weights.
+2. The network patch (trt_network, on the test stand-in of TensorRT's network API) on 10,000 layers:
+   target < 0.2 s, and linear in layers (time per layer at 2,500 vs 10,000 layers).
+3. onnxruntime latency of `fix`'s output against the original, where the rewrite needs no extension
+   nodes (target <= 1.03) and where it does (reported).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.measure import ProcessCost, measure_process
+from benchmarks.synthetic import build_synthetic_model
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = (
+    "import sys, onnx\n"
+    "model = onnx.load(sys.argv[1], load_external_data=False)\n"
+    "onnx.shape_inference.infer_shapes(model)\n"
+)
+
+
+def inspect_command(model: str, json_path: str) -> list[str]:
+    return [sys.executable, "-m", "polygraphy_deconv.cli.main", "inspect", model, "--json", json_path]
+
+
+def baseline_command(model: str) -> list[str]:
+    return [sys.executable, "-c", BASELINE, model]
+
+
+def row(name: str, measured: str, baseline: str, ratio: float, target: str) -> str:
+    return f"| {name} | {measured} | {baseline} | {ratio:.2f} | {target} |"
+
+
+def inspect_rows(workdir: str, repeats: int, blocks: int) -> list[str]:
+    rows = []
+    small = os.path.join(workdir, "synthetic.onnx")
+    large = os.path.join(workdir, "synthetic_big_weights.onnx")
+    nodes = build_synthetic_model(small, blocks=blocks, channels=8)
+    build_synthetic_model(large, blocks=blocks, channels=32)
+    json_path = os.path.join(workdir, "findings.json")
+    models = [
+        (f"inspect, synthetic {nodes:,} nodes ({blocks:,} ConvTranspose)", small),
+        ("inspect, MONAI UNet decoder (120 nodes, 4 ConvTranspose)", str(ROOT / "benchmarks/models/monai_unet.onnx")),
+    ]
+    for name, model in models:
+        base = measure_process(baseline_command(model), repeats)
+        ours = measure_process(inspect_command(model, json_path), repeats)
+        rows.append(row(f"{name}: wall time", f"{ours.seconds:.2f} s", f"{base.seconds:.2f} s",
+                        ours.seconds / base.seconds, "<= 1.5"))
+        rows.append(row(f"{name}: peak memory", f"{ours.peak_mib:.0f} MiB", f"{base.peak_mib:.0f} MiB",
+                        ours.peak_mib / base.peak_mib, "report"))
+    small_cost: ProcessCost = measure_process(inspect_command(small, json_path), repeats)
+    large_cost: ProcessCost = measure_process(inspect_command(large, json_path), repeats)
+    weights = os.path.getsize(large + ".data") / os.path.getsize(small + ".data")
+    rows.append(row(
+        f"inspect peak memory, same graph with {weights:.0f}x the weight bytes",
+        f"{large_cost.peak_mib:.0f} MiB", f"{small_cost.peak_mib:.0f} MiB", large_cost.peak_mib / small_cost.peak_mib,
+        "~1.0 (independent of weights)",
+    ))
+    return rows
+
+
+def network_patch_rows(repeats: int) -> list[str]:
+    from benchmarks.network import patch_seconds
+
+    rows = []
+    per_layer = {}
+    for units in (625, 2500):
+        seconds = min(patch_seconds(units) for _ in range(repeats))
+        layers = units * 4
+        per_layer[layers] = seconds / layers
+        if layers == 10000:
+            rows.append(row(f"network patch, {layers:,}-layer stand-in network ({units:,} deconvolution units)",
+                            f"{seconds:.3f} s", "0.2 s (target)", seconds / 0.2, "< 1 (under 0.2 s)"))
+    rows.append(row("network patch, time per layer at 10,000 vs 2,500 layers (linearity)",
+                    f"{per_layer[10000] * 1e6:.1f} us", f"{per_layer[2500] * 1e6:.1f} us",
+                    per_layer[10000] / per_layer[2500], "~1.0 (linear)"))
+    return rows
+
+
+def median_latency(session_run: Callable[[], object], runs: int) -> float:
+    for _ in range(10):
+        session_run()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        session_run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def latency_rows(workdir: str, runs: int) -> list[str]:
+    import onnx
+    import onnxruntime as ort
+
+    from polygraphy_deconv.onnx_model.rewrite import fix_model
+    from tests.models import conv_transpose_model
+
+    cases = [
+        ("shifted (output_shape odd total): rewrite to pads only", {"output_shape": [64, 64]}, "initializer", "<= 1.03"),
+        ("tensor-bias (pads 0, output_padding 1): + Pad + bias Add", {"output_padding": [1, 1]}, "tensor", "report"),
+    ]
+    rows = []
+    for name, attributes, bias, target in cases:
+        model = conv_transpose_model([1, 32, 32, 32], [32, 32, 3, 3], bias=bias, strides=[2, 2], **attributes)
+        fixed = fix_model(model).model
+        assert fixed.SerializeToString() != model.SerializeToString(), name
+        rng = np.random.default_rng(0)
+        feeds = {"x": rng.standard_normal((1, 32, 32, 32)).astype(np.float32)}
+        if bias == "tensor":
+            feeds["B"] = rng.standard_normal(32).astype(np.float32)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        sessions = [
+            ort.InferenceSession(m.SerializeToString(), options, providers=["CPUExecutionProvider"])
+            for m in (model, fixed)
+        ]
+        # Interleave the two so drift of the machine hits both alike.
+        original, patched = [], []
+        run_original = functools.partial(sessions[0].run, None, feeds)
+        run_fixed = functools.partial(sessions[1].run, None, feeds)
+        for _ in range(5):
+            original.append(median_latency(run_original, runs))
+            patched.append(median_latency(run_fixed, runs))
+        a, b = statistics.median(original), statistics.median(patched)
+        onnx.checker.check_model(fixed)
+        rows.append(row(f"onnxruntime latency of fix's output, {name}", f"{b * 1e3:.3f} ms", f"{a * 1e3:.3f} ms",
+                        b / a, target))
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and a 10x smaller synthetic model")
+    parser.add_argument("--out", default=None, help="also write the table (markdown) to this file")
+    args = parser.parse_args()
+    repeats = 1 if args.quick else 3
+    lines = [
+        "| measurement | ours | baseline | ratio | target |",
+        "|---|---|---|---|---|",
+    ]
+    with tempfile.TemporaryDirectory(prefix="polygraphy-deconv-bench-") as workdir:
+        lines += inspect_rows(workdir, repeats, blocks=500 if args.quick else 5000)
+        lines += network_patch_rows(repeats)
+        lines += latency_rows(workdir, runs=50 if args.quick else 200)
+    machine = f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"
+    table = "\n".join(lines) + f"\n\nMeasured {time.strftime('%Y-%m-%d')} on {machine} with `python -m benchmarks.run`.\n"
+    print(table)
+    if args.out:
+        Path(args.out).write_text(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
