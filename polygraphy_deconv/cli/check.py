@@ -71,7 +71,6 @@ def polygraphy_command(model: str, report: str, seed: int | None, input_shapes: 
 
 def run(args: argparse.Namespace) -> int:
     import contextlib
-    import json
     import os
     import subprocess
     import tempfile
@@ -80,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     from polygraphy_deconv.onnx_model.rewrite import check_output_path, fix_file, write_atomically
     from polygraphy_deconv.onnx_model.verify import verify_fix
     from polygraphy_deconv.report.inspect_table import make_console, print_inspect_report
-    from polygraphy_deconv.report.schema import findings_document, node_finding_record, verdict_counts
+    from polygraphy_deconv.report.schema import document_text, findings_document, node_finding_record, verdict_counts
 
     shapes = parse_input_shapes(args.input_shapes)
     if args.json:
@@ -110,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
                 "inspect", analysis.path, [node_finding_record(n.finding, n.bias) for n in analysis.nodes],
                 {"nodes": len(findings), "verdicts": verdict_counts(f.verdict for f in findings)},
             )
-            text = json.dumps(document, indent=2) + "\n"
+            text = document_text(document)
             write_atomically(args.json, lambda handle: handle.write(text.encode()))
         needing_patch = [f for f in findings if f.verdict.needs_patch]
         if args.strict:

@@ -31,13 +31,12 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
 
     from polygraphy_deconv.onnx_model.input_shapes import parse_input_shapes
     from polygraphy_deconv.onnx_model.reading import analyse_model
     from polygraphy_deconv.onnx_model.rewrite import check_output_path, write_atomically
     from polygraphy_deconv.report.inspect_table import print_inspect_report
-    from polygraphy_deconv.report.schema import findings_document, node_finding_record, verdict_counts
+    from polygraphy_deconv.report.schema import document_text, findings_document, node_finding_record, verdict_counts
 
     shapes = parse_input_shapes(args.input_shapes)
     if args.json:
@@ -55,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         )
         if analysis.notes:
             document["notes"] = list(analysis.notes)
-        text = json.dumps(document, indent=2) + "\n"
+        text = document_text(document)
         write_atomically(args.json, lambda handle: handle.write(text.encode()))
 
     print_inspect_report(

@@ -8,9 +8,11 @@ judged by the core (`analyse_node`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import stat
 from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
@@ -113,7 +115,9 @@ def analyse_proto(
     bound.CopyFrom(model)
     bind_input_shapes(bound.graph, input_shapes or {})
     inferred = infer_shapes(bound, notes)
-    shapes = tensor_dims(inferred.graph)
+    conv_transposes = [(index, node) for index, node in enumerate(model.graph.node) if is_conv_transpose(node)]
+    wanted = {name for _, node in conv_transposes for name in (*node.input, *node.output)}
+    shapes = tensor_dims(inferred.graph, wanted)
     initializers = {init.name for init in model.graph.initializer}
     constants = {
         output for node in model.graph.node if node.op_type == "Constant" and node.domain in ("", "ai.onnx")
@@ -122,11 +126,9 @@ def analyse_proto(
     # Shapes the model states itself (graph inputs, initializers), as opposed to ones shape inference derived.
     stated = initializers | {value.name for value in model.graph.input}
 
-    nodes = []
-    for index, node in enumerate(model.graph.node):
-        if not is_conv_transpose(node):
-            continue
-        nodes.append(analyse_conv_transpose(node, index, shapes, initializers, constants, stated))
+    nodes = [
+        analyse_conv_transpose(node, index, shapes, initializers, constants, stated) for index, node in conv_transposes
+    ]
 
     try:
         references = external_references(model)
@@ -299,13 +301,16 @@ def infer_shapes(model: onnx.ModelProto, notes: list[str]) -> onnx.ModelProto:
     return model
 
 
-def tensor_dims(graph: onnx.GraphProto) -> dict[str, Dims | None]:
-    """Known dims of every named tensor of the graph: initializer dims, then declared value infos.
+def tensor_dims(graph: onnx.GraphProto, names: AbstractSet[str] | None = None) -> dict[str, Dims | None]:
+    """Known dims of the named tensors of the graph (all when `names` is None): initializer dims, then
+    declared value infos.
 
     A dim is None when it is dynamic or unknown; a tensor without a shape maps to None.
     """
     shapes: dict[str, Dims | None] = {}
     for value in (*graph.input, *graph.value_info, *graph.output):
+        if names is not None and value.name not in names:
+            continue
         tensor_type = value.type.tensor_type
         if not value.type.HasField("tensor_type") or not tensor_type.HasField("shape"):
             shapes.setdefault(value.name, None)
@@ -314,7 +319,8 @@ def tensor_dims(graph: onnx.GraphProto) -> dict[str, Dims | None]:
         if shapes.get(value.name) is None:
             shapes[value.name] = dims
     for init in graph.initializer:
-        shapes[init.name] = tuple(int(d) for d in init.dims)
+        if names is None or init.name in names:
+            shapes[init.name] = tuple(int(d) for d in init.dims)
     return shapes
 
 
@@ -335,14 +341,21 @@ def subgraph_conv_transposes(graph: onnx.GraphProto) -> Iterator[tuple[str, int]
             yield node_label(node, index), found
 
 
-def attribute_graphs(node: onnx.NodeProto) -> Iterator[onnx.GraphProto]:
-    import onnx
-
+def attribute_graphs(node: onnx.NodeProto) -> list[onnx.GraphProto]:
+    """The subgraphs a node holds (If, Loop, Scan, custom ops); a list, because this runs for every node."""
+    if not node.attribute:  # most nodes: nothing to look at
+        return []
+    graphs: list[onnx.GraphProto] = []
     for attribute in node.attribute:
-        if attribute.type == onnx.AttributeProto.GRAPH:
-            yield attribute.g
-        elif attribute.type == onnx.AttributeProto.GRAPHS:
-            yield from attribute.graphs
+        if attribute.type == _GRAPH:
+            graphs.append(attribute.g)
+        elif attribute.type == _GRAPHS:
+            graphs.extend(attribute.graphs)
+    return graphs
+
+
+_GRAPH, _GRAPHS = 5, 10  # onnx.AttributeProto.GRAPH, GRAPHS (onnx.proto: stable enum values)
+_TENSOR, _TENSORS = 4, 9  # onnx.AttributeProto.TENSOR, TENSORS
 
 
 @dataclass(frozen=True)
@@ -357,12 +370,22 @@ class ExternalReference:
     @property
     def leaves_folder(self) -> bool:
         """Absolute, a drive, or '..' in it: the location names a file outside the model's folder."""
-        posix, windows = PurePosixPath(self.location.replace("\\", "/")), PureWindowsPath(self.location)
-        return posix.is_absolute() or windows.is_absolute() or bool(windows.drive) or ".." in posix.parts
+        return _location_leaves_folder(self.location)
 
     @property
     def relative_path(self) -> str:
-        return str(PurePosixPath(self.location.replace("\\", "/")))
+        return _relative_path(self.location)
+
+
+@functools.lru_cache(maxsize=256)  # a model has a few locations and thousands of tensors using them
+def _location_leaves_folder(location: str) -> bool:
+    posix, windows = PurePosixPath(location.replace("\\", "/")), PureWindowsPath(location)
+    return posix.is_absolute() or windows.is_absolute() or bool(windows.drive) or ".." in posix.parts
+
+
+@functools.lru_cache(maxsize=256)
+def _relative_path(location: str) -> str:
+    return str(PurePosixPath(location.replace("\\", "/")))
 
 
 def external_references(model: onnx.ModelProto) -> list[ExternalReference]:
@@ -395,17 +418,17 @@ def external_references(model: onnx.ModelProto) -> list[ExternalReference]:
 
 def model_tensors(graph: onnx.GraphProto) -> Iterator[onnx.TensorProto]:
     """Every tensor stored in the graph: initializers (dense, sparse), attribute tensors, subgraphs."""
-    import onnx
-
     yield from graph.initializer
     for sparse in graph.sparse_initializer:
         yield sparse.values
         yield sparse.indices
     for node in graph.node:
+        if not node.attribute:
+            continue
         for attribute in node.attribute:
-            if attribute.type == onnx.AttributeProto.TENSOR:
+            if attribute.type == _TENSOR:
                 yield attribute.t
-            elif attribute.type == onnx.AttributeProto.TENSORS:
+            elif attribute.type == _TENSORS:
                 yield from attribute.tensors
         for sub in attribute_graphs(node):
             yield from model_tensors(sub)

@@ -7,7 +7,6 @@ only when Polygraphy's logger shows INFO messages (not with -q), the summary dow
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
@@ -16,7 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from polygraphy_deconv.core.window import Window, describe_window
 from polygraphy_deconv.errors import DeconvError
-from polygraphy_deconv.report.schema import findings_document, node_finding_record, verdict_counts, window_record
+from polygraphy_deconv.report.schema import (
+    document_text,
+    findings_document,
+    node_finding_record,
+    verdict_counts,
+    window_record,
+)
 
 if TYPE_CHECKING:
     from polygraphy_deconv.onnx_model.reading import ModelAnalysis
@@ -164,7 +169,7 @@ def write_network_report(fix: NetworkFix, analysis: ModelAnalysis, path: str) ->
     folder = os.path.dirname(target)
     if not os.path.isdir(folder):
         raise DeconvError(f"--deconv-report {path}: the folder {folder} does not exist")
-    text = json.dumps(network_document(fix, analysis), indent=2) + "\n"
+    text = document_text(network_document(fix, analysis))
     try:
         handle, temporary = tempfile.mkstemp(prefix=".deconv-report-", suffix=".json", dir=folder)
     except OSError as error:

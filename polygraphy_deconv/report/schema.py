@@ -125,3 +125,14 @@ def findings_document(
         "findings": list(records),
         "summary": dict(summary),
     }
+
+
+def document_text(document: Mapping[str, Any]) -> str:
+    """The document as JSON text: one finding per line (readable in a diff, and written with json's C
+    encoder: an indented dump of 5,000 findings takes seconds)."""
+    import json
+
+    head = [f"  {json.dumps(key)}: {json.dumps(value)}" for key, value in document.items() if key != "findings"]
+    findings = ",\n".join(f"    {json.dumps(record)}" for record in document.get("findings", []))
+    body = "  \"findings\": [\n" + findings + "\n  ]" if findings else '  "findings": []'
+    return "{\n" + ",\n".join([*head, body]) + "\n}\n"
