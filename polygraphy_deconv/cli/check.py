@@ -76,8 +76,9 @@ def run(args: argparse.Namespace) -> int:
     import tempfile
 
     from polygraphy_deconv.onnx_model.input_shapes import parse_input_shapes
-    from polygraphy_deconv.onnx_model.rewrite import check_output_path, fix_file, write_atomically
+    from polygraphy_deconv.onnx_model.rewrite import fix_file
     from polygraphy_deconv.onnx_model.verify import verify_fix
+    from polygraphy_deconv.output_files import check_output_path, write_atomically
     from polygraphy_deconv.report.inspect_table import make_console, print_inspect_report
     from polygraphy_deconv.report.schema import document_text, findings_document, node_finding_record, verdict_counts
 

@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
     from polygraphy_deconv.onnx_model.input_shapes import parse_input_shapes
     from polygraphy_deconv.onnx_model.reading import analyse_model
-    from polygraphy_deconv.onnx_model.rewrite import check_output_path, write_atomically
+    from polygraphy_deconv.output_files import check_output_path, write_atomically
     from polygraphy_deconv.report.inspect_table import print_inspect_report
     from polygraphy_deconv.report.schema import document_text, findings_document, node_finding_record, verdict_counts
 

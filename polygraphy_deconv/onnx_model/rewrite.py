@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import functools
 import os
-import shutil
 import stat
-import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 from polygraphy_deconv.core.attributes import ConvTransposeAttributes
 from polygraphy_deconv.core.deconvolution import DeconvolutionPatch
@@ -36,6 +34,14 @@ from polygraphy_deconv.onnx_model.reading import (
     attribute_graphs,
     external_references,
     load_model,
+)
+from polygraphy_deconv.output_files import (
+    check_output_path,
+    copy_stream,
+    make_folders,
+    remove_quietly,
+    same_file,
+    write_atomically,
 )
 
 if TYPE_CHECKING:
@@ -282,32 +288,9 @@ def fix_file(
             write_atomically(dst, functools.partial(copy_stream, src))
     except BaseException:
         for path in reversed(created):
-            _remove_quietly(path)
+            remove_quietly(path)
         raise
     return result
-
-
-def check_output_path(path: str, what: str, inputs: Sequence[str] = ()) -> None:
-    """Refuse, before any work, an output path that cannot be written or would replace an input."""
-    for number, source in enumerate(inputs):
-        if os.path.exists(source) and same_file(source, path):
-            kind = "the input model" if number == 0 else "the model's external data file"
-            raise DeconvError(
-                f"refusing to overwrite {kind} {source} with the {what}; write to another path"
-                + (" (-o OUT) or pass --in-place" if what == "output path" and number == 0 else "")
-            )
-    if os.path.isdir(path):
-        raise DeconvError(f"{what} {path} is a directory; give a file name")
-    if os.path.exists(path) and not os.path.isfile(path):
-        # os.replace over a FIFO or a device node would replace the node itself.
-        raise DeconvError(f"{what} {path} exists and is not a regular file; give a file name")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.exists(folder):
-        raise DeconvError(f"{what} {path}: the folder {folder} does not exist; create it first")
-    if not os.path.isdir(folder):
-        raise DeconvError(f"{what} {path}: {folder} is a file, not a folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise DeconvError(f"{what} {path}: cannot write to the folder {folder} (permission denied or read-only)")
 
 
 def external_data_files(model: onnx.ModelProto, path: str) -> dict[str, str]:
@@ -351,77 +334,3 @@ def external_data_files(model: onnx.ModelProto, path: str) -> dict[str, str]:
     return files
 
 
-def make_folders(folder: str, created: list[str]) -> None:
-    """os.makedirs, remembering each folder it made (parents first)."""
-    missing = []
-    while folder and not os.path.exists(folder):
-        missing.append(folder)
-        folder = os.path.dirname(folder)
-    for path in reversed(missing):
-        try:
-            os.mkdir(path)
-        except OSError as error:
-            raise DeconvError(f"cannot create the folder {path}: {error.strerror or error}") from None
-        created.append(path)
-
-
-def same_file(a: str, b: str) -> bool:
-    if os.path.realpath(a) == os.path.realpath(b):
-        return True
-    return os.path.exists(a) and os.path.exists(b) and os.path.samefile(a, b)
-
-
-def copy_stream(source: str, handle: IO[bytes]) -> None:
-    """Copy in 1 MiB chunks: weight files can be far larger than memory."""
-    with open(source, "rb") as reader:
-        shutil.copyfileobj(reader, handle, 1 << 20)
-
-
-def write_atomically(path: str, write: Callable[[IO[bytes]], object]) -> None:
-    """Write via a temporary file in the target's folder, then os.replace: all or nothing.
-
-    The file keeps the permissions of the file it replaces; a new one gets 0666 minus the umask, as
-    open() would give it (mkstemp alone would leave 0600).
-    """
-    folder = os.path.dirname(os.path.abspath(path))
-    mode = file_mode(path)
-    mode = default_file_mode() if mode is None else mode
-    try:
-        fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    except OSError as error:
-        raise DeconvError(f"cannot write to {folder}: {error.strerror or error}; choose another folder") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            os.fchmod(handle.fileno(), mode)
-        os.replace(temporary, path)
-    except OSError as error:
-        _remove_quietly(temporary)
-        raise DeconvError(f"cannot write {path}: {error.strerror or error}") from None
-    except BaseException:
-        _remove_quietly(temporary)
-        raise
-
-
-def file_mode(path: str) -> int | None:
-    try:
-        status = os.stat(path)
-    except OSError:
-        return None
-    return stat.S_IMODE(status.st_mode) if stat.S_ISREG(status.st_mode) else None
-
-
-def default_file_mode() -> int:
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _remove_quietly(path: str) -> None:
-    try:
-        if os.path.isdir(path) and not os.path.islink(path):
-            os.rmdir(path)
-        else:
-            os.unlink(path)
-    except OSError:
-        pass

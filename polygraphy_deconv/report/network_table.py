@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from polygraphy_deconv.core.window import Window, describe_window
-from polygraphy_deconv.errors import DeconvError
 from polygraphy_deconv.report.schema import (
     document_text,
     findings_document,
@@ -165,19 +163,8 @@ def network_document(fix: NetworkFix, analysis: ModelAnalysis) -> dict[str, Any]
 
 def write_network_report(fix: NetworkFix, analysis: ModelAnalysis, path: str) -> None:
     """Write the JSON document atomically (a temporary file in the target folder, then os.replace)."""
-    target = os.path.abspath(path)
-    folder = os.path.dirname(target)
-    if not os.path.isdir(folder):
-        raise DeconvError(f"--deconv-report {path}: the folder {folder} does not exist")
+    from polygraphy_deconv.output_files import check_output_path, write_atomically
+
+    check_output_path(path, "--deconv-report", analysis.input_files)
     text = document_text(network_document(fix, analysis))
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=".deconv-report-", suffix=".json", dir=folder)
-    except OSError as error:
-        raise DeconvError(f"--deconv-report {path}: cannot write in {folder}: {error.strerror}") from None
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
-        os.replace(temporary, target)
-    except OSError as error:
-        os.unlink(temporary)
-        raise DeconvError(f"--deconv-report {path}: cannot write it: {error.strerror}") from None
+    write_atomically(path, lambda handle: handle.write(text.encode()))
