@@ -54,6 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from polygraphy.backend.onnxrt import OnnxrtRunner, SessionFromOnnx
     from polygraphy.backend.trt import CreateConfig, EngineFromNetwork, NetworkFromOnnxPath, TrtRunner
     from polygraphy.comparator import Comparator, DataLoader
+
     from polygraphy_deconv.plugin.loader import PatchDeconvolutions
 
     model = str(args.model.resolve())
