@@ -1,0 +1,44 @@
+"""The plugin's loader on bad models: the same catalogue as the standalone commands (tests/hardening/
+test_bad_input.py), through Polygraphy's Python API on a stand-in network (no TensorRT). A bad model
+fails the run with one message (G_LOGGER.critical: PolygraphyException, which `polygraphy run` turns
+into exit 1 without a traceback) and the network is left as it was.
+
+External-data cases are not here: by the time the loader runs, TensorRT's parser has read the weights;
+the loader itself reads none."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from polygraphy.exception import PolygraphyException
+
+from polygraphy_deconv.plugin.loader import PatchDeconvolutions
+from tests.hardening.test_bad_input import COMMANDS, INPUT_CASES, InputCase
+from tests.plugin.test_loader import SHIFTED, parsed
+from tests.standin.network import tensorrt_module
+
+MODEL_CASES = [pytest.param(case, id=case.id) for case in INPUT_CASES if case.refused_by == COMMANDS]
+
+
+@pytest.fixture(autouse=True)
+def standin_tensorrt(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "tensorrt", tensorrt_module())
+
+
+class TestPluginBadModel:
+    @pytest.mark.parametrize("case", MODEL_CASES)
+    def test_negative_model(self, tmp_path: Path, case: InputCase) -> None:
+        model = case.make(tmp_path)
+        network = parsed(SHIFTED)
+        layers = network.num_layers
+        with pytest.raises(PolygraphyException) as raised:
+            PatchDeconvolutions((None, network, None), str(model))()
+        message = str(raised.value)
+        assert case.message in message
+        assert len(message.strip().splitlines()) == 1
+        assert network.num_layers == layers  # nothing patched
+
+    def test_catalogue_is_covered(self) -> None:
+        assert len(MODEL_CASES) >= 30
