@@ -159,9 +159,17 @@ class NetworkIndex:
         self.layers: list[trt.ILayer] = [network.get_layer(i) for i in range(network.num_layers)]
         self.positions: dict[str, int] = {layer.name: i for i, layer in enumerate(self.layers)}
         self.producer: dict[str, int] = {}
+        # Each layer's inputs, read once: (slot, tensor name) for the slots that are set.
+        inputs: list[list[tuple[int, str]]] = []
         for index, layer in enumerate(self.layers):
             for out in range(layer.num_outputs):
                 self.producer[layer.get_output(out).name] = index
+            read = []
+            for slot in range(layer.num_inputs):
+                tensor = layer.get_input(slot)
+                if tensor is not None:  # the bindings return None for an unset optional input
+                    read.append((slot, tensor.name))
+            inputs.append(read)
         self.outputs: list[str] = [network.get_output(i).name for i in range(network.num_outputs)]
         self.live: set[int] = set()
         pending = [self.producer[name] for name in self.outputs if name in self.producer]
@@ -170,17 +178,11 @@ class NetworkIndex:
             if index in self.live:
                 continue
             self.live.add(index)
-            for slot in range(self.layers[index].num_inputs):
-                tensor = optional_input(self.layers[index], slot)
-                if tensor is not None and tensor.name in self.producer:
-                    pending.append(self.producer[tensor.name])
+            pending.extend(self.producer[name] for _, name in inputs[index] if name in self.producer)
         self.consumers: dict[str, list[tuple[int, int]]] = {}
         for index in sorted(self.live):
-            layer = self.layers[index]
-            for slot in range(layer.num_inputs):
-                tensor = optional_input(layer, slot)
-                if tensor is not None:
-                    self.consumers.setdefault(tensor.name, []).append((index, slot))
+            for slot, name in inputs[index]:
+                self.consumers.setdefault(name, []).append((index, slot))
 
     def position_of(self, layer_name: str) -> int | None:
         return self.positions.get(layer_name)

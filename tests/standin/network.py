@@ -83,7 +83,7 @@ class Dims(tuple):
     """trt.Dims: a sequence of ints (-1 for dynamic)."""
 
     def __new__(cls, shape: Iterable[int] = ()) -> Self:
-        return super().__new__(cls, (int(d) for d in shape))
+        return super().__new__(cls, map(int, shape))
 
 
 class Weights:
