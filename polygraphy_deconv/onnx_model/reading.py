@@ -114,10 +114,15 @@ def analyse_proto(
     bound = onnx.ModelProto()
     bound.CopyFrom(model)
     bind_input_shapes(bound.graph, input_shapes or {})
-    inferred = infer_shapes(bound, notes)
     conv_transposes = [(index, node) for index, node in enumerate(model.graph.node) if is_conv_transpose(node)]
     wanted = {name for _, node in conv_transposes for name in (*node.input, *node.output)}
-    shapes = tensor_dims(inferred.graph, wanted)
+    shapes = tensor_dims(infer_shapes(bound, notes).graph, wanted)
+    if any(spatial_sizes_unknown(shapes.get(node.input[0])) for _, node in conv_transposes if node.input):
+        # Some ConvTranspose input sizes are unknown: try again, propagating shape-tensor values.
+        with_values = tensor_dims(infer_shapes(bound, [], data_prop=True).graph, wanted)
+        shapes = {name: with_values.get(name) or dims for name, dims in shapes.items()} | {
+            name: dims for name, dims in with_values.items() if name not in shapes
+        }
     initializers = {init.name for init in model.graph.initializer}
     constants = {
         output for node in model.graph.node if node.op_type == "Constant" and node.domain in ("", "ai.onnx")
@@ -126,9 +131,23 @@ def analyse_proto(
     # Shapes the model states itself (graph inputs, initializers), as opposed to ones shape inference derived.
     stated = initializers | {value.name for value in model.graph.input}
 
-    nodes = [
-        analyse_conv_transpose(node, index, shapes, initializers, constants, stated) for index, node in conv_transposes
-    ]
+    # Decoders repeat one ConvTranspose configuration many times: analyse each configuration once.
+    analysed: dict[tuple[Any, ...], ConvTransposeNode] = {}
+    nodes = []
+    for index, node in conv_transposes:
+        key = configuration_key(node, shapes, initializers, constants, stated)
+        known = analysed.get(key) if key is not None else None
+        if known is None:
+            item = analyse_conv_transpose(node, index, shapes, initializers, constants, stated)
+            if key is not None:
+                analysed[key] = item
+        else:
+            name = node_label(node, index)
+            finding = dataclasses.replace(
+                known.finding, attributes=dataclasses.replace(known.finding.attributes, node=name)
+            )
+            item = ConvTransposeNode(name, index, node.output[0], known.bias, finding)
+        nodes.append(item)
 
     try:
         references = external_references(model)
@@ -217,6 +236,34 @@ def analyse_conv_transpose(
     return ConvTransposeNode(name, index, node.output[0], bias, finding)
 
 
+def spatial_sizes_unknown(dims: Dims | None) -> bool:
+    return dims is None or None in dims[2:]
+
+
+def configuration_key(
+    node: onnx.NodeProto,
+    shapes: Mapping[str, Dims | None],
+    initializers: set[str] | frozenset[str],
+    constants: set[str] | frozenset[str],
+    stated: set[str] | frozenset[str] | None,
+) -> tuple[Any, ...] | None:
+    """Everything analyse_conv_transpose reads of a node except its names: nodes with equal keys get
+    equal findings. None where the analysis would mention a tensor by name (a rank shape inference
+    got wrong) or the node is malformed: those are analysed on their own."""
+    if len(node.input) < 2 or len(node.input) > 3 or not node.output or not node.output[0]:
+        return None
+    x_dims, weight_dims = shapes.get(node.input[0]), shapes.get(node.input[1])
+    if x_dims is None or weight_dims is None or len(x_dims) != len(weight_dims):
+        return None
+    bias = node.input[2] if len(node.input) == 3 else ""
+    return (
+        tuple(attribute.SerializeToString() for attribute in node.attribute),
+        x_dims, weight_dims, shapes.get(node.output[0]),
+        bool(bias), shapes.get(bias) if bias else None, bias in initializers, bias in constants,
+        stated is None or node.input[0] in stated,
+    )
+
+
 # The ONNX type of each ConvTranspose attribute (Operators.md); anything else is a malformed node.
 ATTRIBUTE_TYPES = {
     "kernel_shape": "INTS", "strides": "INTS", "dilations": "INTS", "pads": "INTS", "output_padding": "INTS",
@@ -288,13 +335,17 @@ def bind_input_shapes(graph: onnx.GraphProto, input_shapes: Mapping[str, Sequenc
                 dim.dim_param = value
 
 
-def infer_shapes(model: onnx.ModelProto, notes: list[str]) -> onnx.ModelProto:
-    """ONNX shape inference (non-strict) on the in-memory model; on failure the model is used as is."""
+def infer_shapes(model: onnx.ModelProto, notes: list[str], data_prop: bool = False) -> onnx.ModelProto:
+    """ONNX shape inference (non-strict) on the in-memory model; on failure the model is used as is.
+
+    `data_prop` also propagates the values of shape tensors (Shape -> Gather -> Concat -> Reshape chains of
+    exported models); it costs about a fifth more, so callers ask for it only when sizes are missing.
+    """
     import onnx
 
-    for data_prop in (True, False):
+    for propagate in (data_prop, False) if data_prop else (False,):
         try:
-            return onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=data_prop)
+            return onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=propagate)
         except Exception as error:  # noqa: BLE001 (onnx raises InferenceError, ValidationError, RuntimeError, ...)
             failure = str(error).splitlines()[0] if str(error) else type(error).__name__
     notes.append(f"ONNX shape inference failed ({failure}); only sizes written in the model are used")
@@ -331,11 +382,14 @@ def subgraph_conv_transposes(graph: onnx.GraphProto) -> Iterator[tuple[str, int]
         total = 0
         for node in sub.node:
             total += is_conv_transpose(node)
-            for g in attribute_graphs(node):
-                total += count(g)
+            if node.attribute:
+                for g in attribute_graphs(node):
+                    total += count(g)
         return total
 
     for index, node in enumerate(graph.node):
+        if not node.attribute:  # most nodes; this runs over every node of the model
+            continue
         found = sum(count(g) for g in attribute_graphs(node))
         if found:
             yield node_label(node, index), found

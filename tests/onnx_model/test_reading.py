@@ -302,3 +302,46 @@ class TestLoadModel:
         (tmp_path / "graph.pb").write_bytes(graph.SerializeToString())
         with pytest.raises(DeconvError, match="is not an ONNX model"):
             load_model(str(tmp_path / "graph.pb"))
+
+
+class TestAnalysisShortcuts:
+    """The speed-ups of analyse_proto must not change a finding."""
+
+    def test_repeated_configuration_keeps_each_name(self) -> None:
+        weight = numpy_helper.from_array(np.ones((2, 2, 3, 3), np.float32), "W")
+        nodes = [
+            helper.make_node("ConvTranspose", ["x", "W"], ["a"], name="first", strides=[1, 1], output_shape=[5, 6]),
+            helper.make_node("ConvTranspose", ["a", "W"], ["y"], name="second", strides=[1, 1], output_shape=[5, 6]),
+        ]
+        graph = helper.make_graph(
+            nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 5, 6])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [weight],
+        )
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        analysis = analyse_proto(model)
+        assert [(n.name, n.output, n.finding.node) for n in analysis.nodes] == [
+            ("first", "a", "first"), ("second", "y", "second")
+        ]
+        # Same configuration, same verdict and window; nothing else of the first leaks into the second.
+        first, second = (n.finding for n in analysis.nodes)
+        assert first.verdict == second.verdict and first.reference == second.reference
+
+    def test_sizes_from_shape_tensors(self) -> None:
+        # x -> Shape -> Reshape(x, shape): only data propagation knows the Reshape's output sizes.
+        weight = numpy_helper.from_array(np.ones((2, 2, 3, 3), np.float32), "W")
+        nodes = [
+            helper.make_node("Shape", ["x"], ["shape"]),
+            helper.make_node("Reshape", ["x", "shape"], ["r"]),
+            helper.make_node("ConvTranspose", ["r", "W"], ["y"], name="up", strides=[2, 2], output_shape=[10, 12]),
+        ]
+        graph = helper.make_graph(
+            nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 5, 6])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [weight],
+        )
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+        # Without data propagation ONNX shape inference does not know them: the fallback is what finds them.
+        plain = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=False)
+        assert not any(v.name == "r" and v.type.tensor_type.shape.dim[2].HasField("dim_value") for v in plain.graph.value_info)
+        (node,) = analyse_proto(model).nodes
+        assert node.finding.input_sizes == (5, 6)
+        assert node.finding.verdict.value == "shifted"
