@@ -111,9 +111,11 @@ def analyse_proto(
     import onnx
 
     notes: list[str] = []
-    bound = onnx.ModelProto()
-    bound.CopyFrom(model)
-    bind_input_shapes(bound.graph, input_shapes or {})
+    bound = model  # shape inference returns a new model and leaves its input alone
+    if input_shapes:
+        bound = onnx.ModelProto()
+        bound.CopyFrom(model)
+        bind_input_shapes(bound.graph, input_shapes)
     conv_transposes = [(index, node) for index, node in enumerate(model.graph.node) if is_conv_transpose(node)]
     wanted = {name for _, node in conv_transposes for name in (*node.input, *node.output)}
     shapes = tensor_dims(infer_shapes(bound, notes).graph, wanted)
