@@ -72,3 +72,32 @@ def patch_seconds(units: int) -> float:
             del sys.modules["tensorrt"]
         else:
             sys.modules["tensorrt"] = saved
+
+
+def standin_shape_seconds(units: int) -> float:
+    """Seconds the stand-in takes to compute every tensor shape of the patched chain once, in Python.
+
+    fix_network makes it do that twice (reading the network, reading it back after patching); TensorRT
+    computes shapes in C++. This shows how much of patch_seconds is the stand-in rather than the patch.
+    """
+    from tests.standin.network import tensorrt_module
+
+    saved = sys.modules.get("tensorrt")
+    sys.modules["tensorrt"] = tensorrt_module()
+    try:
+        from polygraphy_deconv.trt_network.patching import fix_network
+
+        network, nodes = build_chain(units)
+        fix_network(network, nodes)  # type: ignore[arg-type]
+        network._revision += 1  # type: ignore[attr-defined]  # forget every cached shape
+        start = time.perf_counter()
+        for index in range(network.num_layers):  # type: ignore[attr-defined]
+            layer = network.get_layer(index)  # type: ignore[attr-defined]
+            for out in range(layer.num_outputs):
+                layer.get_output(out).shape  # noqa: B018
+        return time.perf_counter() - start
+    finally:
+        if saved is None:
+            del sys.modules["tensorrt"]
+        else:
+            sys.modules["tensorrt"] = saved
