@@ -83,6 +83,8 @@ class Dims(tuple):
     """trt.Dims: a sequence of ints (-1 for dynamic)."""
 
     def __new__(cls, shape: Iterable[int] = ()) -> Self:
+        if type(shape) is cls:
+            return shape  # immutable: the same dims (the bindings copy; a tuple cannot change)
         return super().__new__(cls, map(int, shape))
 
 
@@ -121,28 +123,32 @@ class ITensor:
         if self._producer is None:
             assert self._input_shape is not None
             return self._input_shape
+        revision = self._network._revision
+        cache = self._shape_cache
+        if cache is not None and cache[0] == revision:
+            return cache[1]
         # Like TensorRT, compute a shape once per state of the network, producers first and without
         # recursion (networks of 10,000 layers with residual adds would otherwise take exponential time
         # or exhaust Python's stack).
-        revision = self._network._revision
         pending: list[ITensor] = [self]
         while pending:
             tensor = pending[-1]
-            if tensor._fresh(revision):
+            producer = tensor._producer
+            if producer is None or tensor._fresh(revision):
                 pending.pop()
                 continue
-            assert tensor._producer is not None
-            stale = [t for t in tensor._producer._inputs if t is not None and not t._fresh(revision)]
+            stale = [t for t in producer._inputs if t is not None and not t._fresh(revision)]
             if stale:
                 pending.extend(stale)
                 continue
-            tensor._shape_cache = (revision, tensor._producer._output_shape(tensor._index))
+            tensor._shape_cache = (revision, producer._output_shape(tensor._index))
             pending.pop()
         assert self._shape_cache is not None
         return self._shape_cache[1]
 
     def _fresh(self, revision: int) -> bool:
-        return self._producer is None or (self._shape_cache is not None and self._shape_cache[0] == revision)
+        cache = self._shape_cache
+        return self._producer is None or (cache is not None and cache[0] == revision)
 
     @property
     def is_network_input(self) -> bool:
@@ -163,6 +169,8 @@ class ITensor:
 
 
 def _broadcast(a: Sequence[int], b: Sequence[int]) -> Dims:
+    if a == b and type(a) is Dims:
+        return a
     if len(a) != len(b):
         raise NetworkError(f"elementwise inputs have ranks {len(a)} and {len(b)}; TensorRT needs equal ranks")
     out = []
@@ -202,7 +210,8 @@ class ILayer:
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
         network = self.__dict__.get("_network")
-        if network is not None and name != "__class__":  # a cast (as Polygraphy does) changes nothing
+        # A cast (as Polygraphy does) or a new name changes no shape.
+        if network is not None and name != "__class__" and name != "name":
             network._revision += 1  # any change of a layer may change shapes downstream
 
     def set_input(self, index: int, tensor: ITensor) -> None:
