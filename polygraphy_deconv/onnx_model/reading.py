@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import os
 import stat
 from collections.abc import Iterator, Mapping, Sequence
@@ -116,20 +117,25 @@ def analyse_proto(
         bound = onnx.ModelProto()
         bound.CopyFrom(model)
         bind_input_shapes(bound.graph, input_shapes)
-    conv_transposes = [(index, node) for index, node in enumerate(model.graph.node) if is_conv_transpose(node)]
+    # One pass over the nodes and one over the initializers: a model has 100,000s of them, and each
+    # look at a protobuf message from Python costs about as much as a dict lookup of its fields.
+    scan = scan_graph(model.graph)
+    conv_transposes, constants = scan.conv_transposes, scan.constant_outputs
     wanted = {name for _, node in conv_transposes for name in (*node.input, *node.output)}
-    shapes = tensor_dims(infer_shapes(bound, notes).graph, wanted)
+    initializers: set[str] = set()
+    initializer_dims: dict[str, Dims | None] = {}
+    for init in model.graph.initializer:
+        initializers.add(init.name)
+        if init.name in wanted:
+            initializer_dims[init.name] = tuple(init.dims)
+    # Shape inference copies the initializers unchanged: their dims are read from the model, once.
+    shapes = value_info_dims(infer_shapes(bound, notes).graph, wanted) | initializer_dims
     if any(spatial_sizes_unknown(shapes.get(node.input[0])) for _, node in conv_transposes if node.input):
         # Some ConvTranspose input sizes are unknown: try again, propagating shape-tensor values.
-        with_values = tensor_dims(infer_shapes(bound, [], data_prop=True).graph, wanted)
+        with_values = value_info_dims(infer_shapes(bound, [], data_prop=True).graph, wanted) | initializer_dims
         shapes = {name: with_values.get(name) or dims for name, dims in shapes.items()} | {
             name: dims for name, dims in with_values.items() if name not in shapes
         }
-    initializers = {init.name for init in model.graph.initializer}
-    constants = {
-        output for node in model.graph.node if node.op_type == "Constant" and node.domain in ("", "ai.onnx")
-        for output in node.output
-    }
     # Shapes the model states itself (graph inputs, initializers), as opposed to ones shape inference derived.
     stated = initializers | {value.name for value in model.graph.input}
 
@@ -151,21 +157,31 @@ def analyse_proto(
             item = ConvTransposeNode(name, index, node.output[0], known.bias, finding)
         nodes.append(item)
 
+    locations: list[tuple[str, str]] = []  # (tensor, location) of every external reference
     try:
-        references = external_references(model)
+        for tensor in itertools.chain(
+            model.graph.initializer, sparse_tensors(model.graph), scan.attribute_tensors
+        ):
+            reference = external_location(tensor)
+            if reference is not None:
+                locations.append((tensor.name, reference[0]))
     except DeconvError as error:  # inspect reads no weight data, so a malformed reference is only worth a note
-        references = []
+        locations = []
         notes.append(str(error))
     folder = os.path.dirname(path)
-    data_files = sorted({os.path.join(folder, r.relative_path) for r in references if path and not r.leaves_folder})
-    for reference in references:
-        if reference.leaves_folder:
+    data_files = sorted({
+        os.path.join(folder, _relative_path(location))
+        for location in {location for _, location in locations}
+        if path and not _location_leaves_folder(location)
+    })
+    for tensor_name, location in locations:
+        if _location_leaves_folder(location):
             notes.append(
-                f"tensor '{reference.tensor}' keeps its data outside the model's folder ('{reference.location}'); "
+                f"tensor '{tensor_name}' keeps its data outside the model's folder ('{location}'); "
                 "inspect never reads weight data, but fix and check refuse such a model"
             )
 
-    for holder, count in subgraph_conv_transposes(model.graph):
+    for holder, count in scan.subgraph_conv_transposes:
         notes.append(
             f"{count} ConvTranspose node(s) inside subgraphs of '{holder}' are not analysed (only the main graph is)"
         )
@@ -360,41 +376,110 @@ def tensor_dims(graph: onnx.GraphProto, names: AbstractSet[str] | None = None) -
 
     A dim is None when it is dynamic or unknown; a tensor without a shape maps to None.
     """
-    shapes: dict[str, Dims | None] = {}
-    for value in (*graph.input, *graph.value_info, *graph.output):
-        if names is not None and value.name not in names:
-            continue
-        tensor_type = value.type.tensor_type
-        if not value.type.HasField("tensor_type") or not tensor_type.HasField("shape"):
-            shapes.setdefault(value.name, None)
-            continue
-        dims = tuple(d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None for d in tensor_type.shape.dim)
-        if shapes.get(value.name) is None:
-            shapes[value.name] = dims
+    shapes = value_info_dims(graph, names)
     for init in graph.initializer:
         if names is None or init.name in names:
-            shapes[init.name] = tuple(int(d) for d in init.dims)
+            shapes[init.name] = tuple(init.dims)
     return shapes
+
+
+def value_info_dims(graph: onnx.GraphProto, names: AbstractSet[str] | None = None) -> dict[str, Dims | None]:
+    """Dims of the named tensors (all when `names` is None) as the graph's inputs, value infos and outputs
+    declare them: the first declaration with a shape counts; a tensor declared without one maps to None."""
+    shapes: dict[str, Dims | None] = {}
+    # Exported models declare a few distinct types many times over: read each distinct one once.
+    by_type: dict[bytes, Dims | None] = {}
+    for values in (graph.input, graph.value_info, graph.output):
+        for value in values:
+            name = value.name
+            if (names is not None and name not in names) or shapes.get(name) is not None:
+                continue
+            value_type = value.type
+            key = value_type.SerializeToString()
+            if key in by_type:
+                dims = by_type[key]
+            else:
+                dims = by_type[key] = type_dims(value_type)
+            if dims is None:
+                shapes.setdefault(name, None)
+            else:
+                shapes[name] = dims
+    return shapes
+
+
+def type_dims(value_type: onnx.TypeProto) -> Dims | None:
+    """The dims of a tensor type (None for each dynamic or unknown one); None without a tensor shape."""
+    if not value_type.HasField("tensor_type") or not value_type.tensor_type.HasField("shape"):
+        return None
+    return tuple(d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None for d in value_type.tensor_type.shape.dim)
+
+
+@dataclass(frozen=True)
+class GraphScan:
+    """What one pass over a graph's nodes collects."""
+
+    conv_transposes: tuple[tuple[int, onnx.NodeProto], ...]  # (index in graph.node, node)
+    constant_outputs: frozenset[str]  # outputs of Constant nodes
+    attribute_tensors: tuple[onnx.TensorProto, ...]  # tensors in node attributes, those in subgraphs included
+    subgraph_conv_transposes: tuple[tuple[str, int], ...]  # as subgraph_conv_transposes yields them
+
+
+def scan_graph(graph: onnx.GraphProto) -> GraphScan:
+    """The ConvTranspose nodes, the Constant outputs, the tensors held in node attributes (in
+    model_tensors order) and the ConvTranspose nodes in subgraphs, in one pass over the nodes."""
+    conv_transposes: list[tuple[int, onnx.NodeProto]] = []
+    constants: set[str] = set()
+    tensors: list[onnx.TensorProto] = []
+    holders: list[tuple[str, int]] = []
+    for index, node in enumerate(graph.node):
+        op_type = node.op_type
+        if op_type == "ConvTranspose":
+            if node.domain in ("", "ai.onnx"):
+                conv_transposes.append((index, node))
+        elif op_type == "Constant" and node.domain in ("", "ai.onnx"):
+            constants.update(node.output)
+        attributes = node.attribute
+        if not attributes:  # most nodes
+            continue
+        graphs: list[onnx.GraphProto] = []
+        for attribute in attributes:
+            kind = attribute.type
+            if kind == _TENSOR:
+                tensors.append(attribute.t)
+            elif kind == _TENSORS:
+                tensors.extend(attribute.tensors)
+            elif kind == _GRAPH:
+                graphs.append(attribute.g)
+            elif kind == _GRAPHS:
+                graphs.extend(attribute.graphs)
+        if graphs:
+            for sub in graphs:
+                tensors.extend(model_tensors(sub))
+            found = sum(_count_conv_transposes(sub) for sub in graphs)
+            if found:
+                holders.append((node_label(node, index), found))
+    return GraphScan(tuple(conv_transposes), frozenset(constants), tuple(tensors), tuple(holders))
 
 
 def subgraph_conv_transposes(graph: onnx.GraphProto) -> Iterator[tuple[str, int]]:
     """(label of the node holding subgraphs, number of ConvTranspose nodes inside them) for each such node."""
-
-    def count(sub: onnx.GraphProto) -> int:
-        total = 0
-        for node in sub.node:
-            total += is_conv_transpose(node)
-            if node.attribute:
-                for g in attribute_graphs(node):
-                    total += count(g)
-        return total
-
     for index, node in enumerate(graph.node):
         if not node.attribute:  # most nodes; this runs over every node of the model
             continue
-        found = sum(count(g) for g in attribute_graphs(node))
+        found = sum(_count_conv_transposes(g) for g in attribute_graphs(node))
         if found:
             yield node_label(node, index), found
+
+
+def _count_conv_transposes(graph: onnx.GraphProto) -> int:
+    """ConvTranspose nodes in the graph and its subgraphs."""
+    total = 0
+    for node in graph.node:
+        total += is_conv_transpose(node)
+        if node.attribute:
+            for sub in attribute_graphs(node):
+                total += _count_conv_transposes(sub)
+    return total
 
 
 def attribute_graphs(node: onnx.NodeProto) -> list[onnx.GraphProto]:
@@ -447,37 +532,51 @@ def _relative_path(location: str) -> str:
 def external_references(model: onnx.ModelProto) -> list[ExternalReference]:
     """Every external data reference of the model (main graph, subgraphs, attribute tensors), unvalidated
     except for its form: a reference without a location or with a non-integer offset/length is an error."""
-    import onnx
-
     references = []
     for tensor in model_tensors(model.graph):
-        if tensor.data_location != onnx.TensorProto.EXTERNAL:
-            continue
-        entries = {entry.key: entry.value for entry in tensor.external_data}
-        location = entries.get("location", "")
-        if not location:
-            raise DeconvError(f"tensor '{tensor.name}' has external data without a location; the model is malformed")
-        numbers: list[int | None] = []
-        for key in ("offset", "length"):
-            text = entries.get(key)
-            if text is None or text == "":
-                numbers.append(None)
-            elif text.isdigit():
-                numbers.append(int(text))
-            else:
-                raise DeconvError(
-                    f"tensor '{tensor.name}' has external data {key} '{text}', not a non-negative integer; the model is malformed"
-                )
-        references.append(ExternalReference(tensor.name, location, numbers[0], numbers[1]))
+        reference = external_location(tensor)
+        if reference is not None:
+            references.append(ExternalReference(tensor.name, *reference))
     return references
+
+
+def external_location(tensor: onnx.TensorProto) -> tuple[str, int | None, int | None] | None:
+    """(location, offset, length) of a tensor that keeps its data outside the model; None for one that
+    does not. A reference without a location or with a non-integer offset/length is an error."""
+    if tensor.data_location != _EXTERNAL:
+        return None
+    entries = {entry.key: entry.value for entry in tensor.external_data}
+    location = entries.get("location", "")
+    if not location:
+        raise DeconvError(f"tensor '{tensor.name}' has external data without a location; the model is malformed")
+    offset, length = entries.get("offset"), entries.get("length")
+    return location, _external_number(tensor, "offset", offset), _external_number(tensor, "length", length)
+
+
+def _external_number(tensor: onnx.TensorProto, key: str, text: str | None) -> int | None:
+    if text is None or text == "":
+        return None
+    if text.isdigit():
+        return int(text)
+    raise DeconvError(
+        f"tensor '{tensor.name}' has external data {key} '{text}', not a non-negative integer; the model is malformed"
+    )
+
+
+_EXTERNAL = 1  # onnx.TensorProto.EXTERNAL (onnx.proto: stable enum value)
+
+
+def sparse_tensors(graph: onnx.GraphProto) -> Iterator[onnx.TensorProto]:
+    """The values and indices tensors of the graph's sparse initializers."""
+    for sparse in graph.sparse_initializer:
+        yield sparse.values
+        yield sparse.indices
 
 
 def model_tensors(graph: onnx.GraphProto) -> Iterator[onnx.TensorProto]:
     """Every tensor stored in the graph: initializers (dense, sparse), attribute tensors, subgraphs."""
     yield from graph.initializer
-    for sparse in graph.sparse_initializer:
-        yield sparse.values
-        yield sparse.indices
+    yield from sparse_tensors(graph)
     for node in graph.node:
         if not node.attribute:
             continue
