@@ -119,8 +119,12 @@ def _rewire(index: NetworkIndex, old: trt.ITensor, new: trt.ITensor, skip: set[i
     the name moves to `new`."""
     network = index.network
     for position, slot in index.consumers.get(old.name, []):
+        index.touch(position)  # reads `new`, or (in `skip`) the old tensor under its new name
         if position not in skip:
             index.layers[position].set_input(slot, new)
+    producer = index.producer.get(old.name)
+    if producer is not None:
+        index.touch(producer)  # its output is renamed below
     outputs = [network.get_output(i) for i in range(network.num_outputs)]
     names = [t.name for t in outputs]
     name = old.name
@@ -210,6 +214,7 @@ def patch_unit(
         zeros = network.add_elementwise(bias_tensor, bias_tensor, trt.ElementWiseOperation.SUB)
         zeros.name = f"{prefix}/bias_off"
         deconv.set_input(2, zeros.get_output(0))
+        index.touch(unit.index)
         bias_operand = reshape.get_output(0)
 
     tail = deconv_out
@@ -271,6 +276,7 @@ def patch_unit(
         _rewire(index, old_final, new_squeeze.get_output(0), skip=unit_positions)
         return patch
     squeeze.set_input(0, tail)
+    index.touch(tail_layers[-1])
     if squeeze.type == trt.LayerType.SHUFFLE:
         shuffle = as_shuffle(squeeze)
         shuffle.zero_is_placeholder = True
@@ -313,9 +319,9 @@ def fix_network(
             results.append(UnitResult(comparison, ACTION_PATCHED, f"{comparison.reason} -> {patch.describe()}", patch))
     if patched:
         # Read every patched unit back from the network as it now is: what the report shows is measured.
-        final = NetworkIndex(network)
+        index.refresh()
         for position, comparison, patch in patched:
-            after = read_unit(final, comparison.unit.index)
+            after = read_unit(index, comparison.unit.index)
             results[position] = UnitResult(
                 comparison, ACTION_PATCHED, f"{comparison.reason} -> {patch.describe()}", patch, after
             )

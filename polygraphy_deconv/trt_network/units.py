@@ -94,8 +94,7 @@ class DeconvolutionUnit:
 
 def dims_of(tensor: trt.ITensor) -> tuple[int | None, ...]:
     """A tensor's dims with None for dynamic (-1) ones."""
-    shape = tensor.shape
-    return tuple(None if shape[i] == _MISSING_DIM else int(shape[i]) for i in range(len(shape)))
+    return tuple([None if d == _MISSING_DIM else int(d) for d in tensor.shape[:]])  # Dims[:] is a tuple
 
 
 def weights_size(value: Any) -> int:
@@ -152,37 +151,84 @@ class NetworkIndex:
 
     Only live layers count as consumers: those whose outputs reach a network output. Layers a patch left
     without consumers are dead (TensorRT drops them when it builds) and must not hide a unit.
+
+    After a change, `refresh` brings the index up to date by reading again only the layers added since
+    and the layers marked with `touch` (inputs set, output tensors renamed), then recomputing which
+    layers are live and who consumes what: the network as it now is, without reading every layer again.
     """
 
     def __init__(self, network: trt.INetworkDefinition) -> None:
         self.network = network
-        self.layers: list[trt.ILayer] = [network.get_layer(i) for i in range(network.num_layers)]
-        self.positions: dict[str, int] = {layer.name: i for i, layer in enumerate(self.layers)}
+        self.layers: list[trt.ILayer] = []
+        self.positions: dict[str, int] = {}
         self.producer: dict[str, int] = {}
         # Each layer's inputs, read once: (slot, tensor name) for the slots that are set.
-        inputs: list[list[tuple[int, str]]] = []
-        for index, layer in enumerate(self.layers):
-            for out in range(layer.num_outputs):
-                self.producer[layer.get_output(out).name] = index
-            read = []
-            for slot in range(layer.num_inputs):
-                tensor = layer.get_input(slot)
-                if tensor is not None:  # the bindings return None for an unset optional input
-                    read.append((slot, tensor.name))
-            inputs.append(read)
-        self.outputs: list[str] = [network.get_output(i).name for i in range(network.num_outputs)]
+        self._inputs: list[tuple[tuple[int, str], ...]] = []
+        self._output_names: list[tuple[str, ...]] = []
+        self._touched: set[int] = set()
+        self.outputs: list[str] = []
         self.live: set[int] = set()
-        pending = [self.producer[name] for name in self.outputs if name in self.producer]
+        self.consumers: dict[str, list[tuple[int, int]]] = {}
+        self.refresh()
+
+    def touch(self, position: int) -> None:
+        """Mark the layer at `position` as changed (an input set, an output tensor renamed) for `refresh`."""
+        self._touched.add(position)
+
+    def refresh(self) -> None:
+        """Read the layers added since the last read and the touched ones; recompute liveness and consumers."""
+        network = self.network
+        known = len(self.layers)
+        for position in range(known, network.num_layers):
+            layer = network.get_layer(position)
+            self.layers.append(layer)
+            self.positions[layer.name] = position
+            self._inputs.append(())
+            self._output_names.append(())
+        for position in sorted(self._touched | set(range(known, len(self.layers)))):
+            self._read_layer(position)
+        self._touched.clear()
+        self.outputs = [network.get_output(i).name for i in range(network.num_outputs)]
+        self._link()
+
+    def _read_layer(self, position: int) -> None:
+        layer = self.layers[position]
+        producer = self.producer
+        for name in self._output_names[position]:
+            if producer.get(name) == position:  # the name may have moved to another layer's output
+                del producer[name]
+        count = layer.num_outputs
+        if count == 1:
+            names: tuple[str, ...] = (layer.get_output(0).name,)
+        else:
+            names = tuple([layer.get_output(out).name for out in range(count)])
+        for name in names:
+            producer[name] = position
+        self._output_names[position] = names
+        read = []
+        get_input = layer.get_input
+        for slot in range(layer.num_inputs):
+            tensor = get_input(slot)
+            if tensor is not None:  # the bindings return None for an unset optional input
+                read.append((slot, tensor.name))
+        self._inputs[position] = tuple(read)
+
+    def _link(self) -> None:
+        producer, inputs = self.producer, self._inputs
+        live: set[int] = set()
+        pending = [producer[name] for name in self.outputs if name in producer]
         while pending:
             index = pending.pop()
-            if index in self.live:
+            if index in live:
                 continue
-            self.live.add(index)
-            pending.extend(self.producer[name] for _, name in inputs[index] if name in self.producer)
-        self.consumers: dict[str, list[tuple[int, int]]] = {}
-        for index in sorted(self.live):
+            live.add(index)
+            pending.extend(producer[name] for _, name in inputs[index] if name in producer)
+        consumers: dict[str, list[tuple[int, int]]] = {}
+        for index in sorted(live):
             for slot, name in inputs[index]:
-                self.consumers.setdefault(name, []).append((index, slot))
+                consumers.setdefault(name, []).append((index, slot))
+        self.live = live
+        self.consumers = consumers
 
     def position_of(self, layer_name: str) -> int | None:
         return self.positions.get(layer_name)
@@ -347,20 +393,26 @@ def deconvolution_bias(index: NetworkIndex, layer: trt.IDeconvolutionLayer) -> s
     return BIAS_WEIGHTS if weights_size(layer.bias) else BIAS_NONE
 
 
-def deconvolution_geometry(layer: trt.IDeconvolutionLayer) -> DeconvolutionGeometry:
-    """The layer's attributes as the core's geometry (spatial axes of the layer)."""
-    source = optional_input(layer, 0)
-    sizes = dims_of(source)[2:] if source is not None else ()
+def deconvolution_geometry(
+    layer: trt.IDeconvolutionLayer, input_dims: tuple[int | None, ...] | None = None
+) -> DeconvolutionGeometry:
+    """The layer's attributes as the core's geometry (spatial axes of the layer); `input_dims`: the dims of
+    its input 0 when the caller has read them already."""
+    if input_dims is None:
+        source = optional_input(layer, 0)
+        input_dims = dims_of(source) if source is not None else ()
+    sizes = input_dims[2:]
 
     def values(dims: Any) -> tuple[int, ...]:
-        return tuple(int(dims[i]) for i in range(len(dims)))
+        return tuple(map(int, dims[:]))  # Dims[:] is a tuple
 
     kernel = values(layer.kernel_size_nd)
     rank = len(kernel)
-    mode = getattr(layer.padding_mode, "name", str(layer.padding_mode))
+    padding_mode = layer.padding_mode
+    mode = getattr(padding_mode, "name", None) or str(padding_mode)
     pre, post = values(layer.pre_padding), values(layer.post_padding)
     return DeconvolutionGeometry(
-        input_sizes=tuple(sizes) if len(sizes) == rank else (None,) * rank,
+        input_sizes=sizes if len(sizes) == rank else (None,) * rank,
         strides=values(layer.stride_nd),
         kernel=kernel,
         dilations=values(layer.dilation_nd),
@@ -394,8 +446,9 @@ def read_unit(index: NetworkIndex, position: int) -> DeconvolutionUnit:
 
     layer = as_deconvolution(index.layers[position])
     names = [layer.name]
-    geometry = deconvolution_geometry(layer)
     source = optional_input(layer, 0)
+    source_dims = dims_of(source) if source is not None else ()
+    geometry = deconvolution_geometry(layer, source_dims)
     unit_input = source
 
     unsqueeze = None
@@ -446,7 +499,7 @@ def read_unit(index: NetworkIndex, position: int) -> DeconvolutionUnit:
         bias=bias,
         output=tail.name,
         one_dimensional=one_dimensional,
-        input_dims=() if unit_input is None else dims_of(unit_input),
+        input_dims=source_dims if unit_input is source else () if unit_input is None else dims_of(unit_input),
         output_dims=dims_of(tail),
         unreadable=unreadable,
     )
