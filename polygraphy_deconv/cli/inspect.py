@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from polygraphy_deconv.onnx_model.reading import analyse_model
     from polygraphy_deconv.output_files import check_output_path, write_atomically
     from polygraphy_deconv.report.inspect_table import print_inspect_report
-    from polygraphy_deconv.report.schema import document_text, findings_document, node_finding_record, verdict_counts
+    from polygraphy_deconv.report.schema import document_text, findings_document, record_texts, verdict_counts
 
     shapes = parse_input_shapes(args.input_shapes)
     if args.json:
@@ -46,15 +46,14 @@ def run(args: argparse.Namespace) -> int:
 
     if args.json:
         check_output_path(args.json, "--json", analysis.input_files)
+        # The findings go in as JSON text: nodes of one configuration are encoded once.
         document = findings_document(
-            "inspect",
-            analysis.path,
-            [node_finding_record(node.finding, node.bias) for node in analysis.nodes],
-            {"nodes": len(findings), "verdicts": verdict_counts(f.verdict for f in findings)},
+            "inspect", analysis.path, [], {"nodes": len(findings), "verdicts": verdict_counts(f.verdict for f in findings)}
         )
         if analysis.notes:
             document["notes"] = list(analysis.notes)
-        text = document_text(document)
+        texts = record_texts(findings, [node.bias for node in analysis.nodes], analysis.same_configuration)
+        text = document_text(document, texts)
         write_atomically(args.json, lambda handle: handle.write(text.encode()))
 
     print_inspect_report(

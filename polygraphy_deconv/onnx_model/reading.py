@@ -45,6 +45,9 @@ class ModelAnalysis:
     nodes: tuple[ConvTransposeNode, ...]
     notes: tuple[str, ...] = ()  # about the model as a whole (skipped subgraphs, shape inference trouble)
     external_data: tuple[str, ...] = ()  # absolute paths of the external data files inside its folder (unchecked)
+    # For each node, the position in `nodes` of the first node with the same configuration (its own position
+    # when it is the first): the two findings differ in the node name only. Empty when not recorded.
+    same_configuration: tuple[int, ...] = ()
 
     @property
     def input_files(self) -> tuple[str, ...]:
@@ -140,16 +143,20 @@ def analyse_proto(
     stated = initializers | {value.name for value in model.graph.input}
 
     # Decoders repeat one ConvTranspose configuration many times: analyse each configuration once.
-    analysed: dict[tuple[Any, ...], ConvTransposeNode] = {}
-    nodes = []
+    analysed: dict[tuple[Any, ...], int] = {}  # configuration: position of its first node in `nodes`
+    nodes: list[ConvTransposeNode] = []
+    same_configuration: list[int] = []
     for index, node in conv_transposes:
         key = configuration_key(node, shapes, initializers, constants, stated)
-        known = analysed.get(key) if key is not None else None
-        if known is None:
+        first = analysed.get(key) if key is not None else None
+        if first is None:
             item = analyse_conv_transpose(node, index, shapes, initializers, constants, stated)
             if key is not None:
-                analysed[key] = item
+                analysed[key] = len(nodes)
+            same_configuration.append(len(nodes))
         else:
+            known = nodes[first]
+            same_configuration.append(first)
             name = node_label(node, index)
             finding = dataclasses.replace(
                 known.finding, attributes=dataclasses.replace(known.finding.attributes, node=name)
@@ -185,7 +192,7 @@ def analyse_proto(
         notes.append(
             f"{count} ConvTranspose node(s) inside subgraphs of '{holder}' are not analysed (only the main graph is)"
         )
-    return ModelAnalysis(path, tuple(nodes), tuple(notes), tuple(data_files))
+    return ModelAnalysis(path, tuple(nodes), tuple(notes), tuple(data_files), tuple(same_configuration))
 
 
 def analyse_conv_transpose(
@@ -268,17 +275,19 @@ def configuration_key(
     """Everything analyse_conv_transpose reads of a node except its names: nodes with equal keys get
     equal findings. None where the analysis would mention a tensor by name (a rank shape inference
     got wrong) or the node is malformed: those are analysed on their own."""
-    if len(node.input) < 2 or len(node.input) > 3 or not node.output or not node.output[0]:
+    inputs, outputs = node.input, node.output  # each read of a repeated field costs a lookup
+    if len(inputs) < 2 or len(inputs) > 3 or not outputs or not outputs[0]:
         return None
-    x_dims, weight_dims = shapes.get(node.input[0]), shapes.get(node.input[1])
+    x, weight = inputs[0], inputs[1]
+    x_dims, weight_dims = shapes.get(x), shapes.get(weight)
     if x_dims is None or weight_dims is None or len(x_dims) != len(weight_dims):
         return None
-    bias = node.input[2] if len(node.input) == 3 else ""
+    bias = inputs[2] if len(inputs) == 3 else ""
     return (
-        tuple(attribute.SerializeToString() for attribute in node.attribute),
-        x_dims, weight_dims, shapes.get(node.output[0]),
+        tuple([attribute.SerializeToString() for attribute in node.attribute]),
+        x_dims, weight_dims, shapes.get(outputs[0]),
         bool(bias), shapes.get(bias) if bias else None, bias in initializers, bias in constants,
-        stated is None or node.input[0] in stated,
+        stated is None or x in stated,
     )
 
 

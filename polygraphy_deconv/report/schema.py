@@ -127,12 +127,35 @@ def findings_document(
     }
 
 
-def document_text(document: Mapping[str, Any]) -> str:
+def record_texts(findings: Sequence[NodeFinding], biases: Sequence[str], same_configuration: Sequence[int] = ()) -> list[str]:
+    """The JSON text of node_finding_record for each finding (with its bias). `same_configuration[i]` is
+    the position of an earlier finding that differs from finding i in the node name only (i itself where
+    there is none; empty: none anywhere): its text is reused with the name replaced, so a decoder's
+    5,000 equal nodes are encoded once."""
+    import json
+
+    texts: list[str] = []
+    for position, (finding, bias) in enumerate(zip(findings, biases)):
+        first = same_configuration[position] if same_configuration else position
+        if first != position:
+            # "node" is the first key of every record: the rest of the text is the same.
+            head = '{"node": ' + json.dumps(findings[first].node)
+            if texts[first].startswith(head):
+                texts.append('{"node": ' + json.dumps(finding.node) + texts[first][len(head):])
+                continue
+        texts.append(json.dumps(node_finding_record(finding, bias)))
+    return texts
+
+
+def document_text(document: Mapping[str, Any], finding_texts: Sequence[str] | None = None) -> str:
     """The document as JSON text: one finding per line (readable in a diff, and written with json's C
-    encoder: an indented dump of 5,000 findings takes seconds)."""
+    encoder: an indented dump of 5,000 findings takes seconds). `finding_texts` (from record_texts)
+    stand for the document's findings when given."""
     import json
 
     head = [f"  {json.dumps(key)}: {json.dumps(value)}" for key, value in document.items() if key != "findings"]
-    findings = ",\n".join(f"    {json.dumps(record)}" for record in document.get("findings", []))
+    if finding_texts is None:
+        finding_texts = [json.dumps(record) for record in document.get("findings", [])]
+    findings = ",\n".join(f"    {text}" for text in finding_texts)
     body = "  \"findings\": [\n" + findings + "\n  ]" if findings else '  "findings": []'
     return "{\n" + ",\n".join([*head, body]) + "\n}\n"
