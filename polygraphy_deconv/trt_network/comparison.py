@@ -23,7 +23,7 @@ STATUS_UNREADABLE = "unreadable"  # part of the unit cannot be read (or does not
 STATUS_UNMATCHED = "unmatched"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UnitComparison:
     unit: DeconvolutionUnit
     node: ConvTransposeNode | None

@@ -37,7 +37,7 @@ BIAS_ADD = "add"  # an elementwise SUM after the deconvolution (and its slice)
 _MISSING_DIM = -1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DeconvolutionUnit:
     """One deconvolution layer with the layers that belong to its window.
 
@@ -162,13 +162,12 @@ class NetworkIndex:
         self.layers: list[trt.ILayer] = []
         self.positions: dict[str, int] = {}
         self.producer: dict[str, int] = {}
-        # Each layer's inputs, read once: (slot, tensor name) for the slots that are set.
-        self._inputs: list[tuple[tuple[int, str], ...]] = []
-        self._output_names: list[tuple[str, ...]] = []
+        # Each layer's inputs, read once: the tensor name per slot, None for an unset slot.
+        self._inputs: list[tuple[str | None, ...]] = []
         self._touched: set[int] = set()
         self.outputs: list[str] = []
         self.live: set[int] = set()
-        self.consumers: dict[str, list[tuple[int, int]]] = {}
+        self.consumers: dict[str, tuple[tuple[int, int], ...]] = {}  # tensor name -> (layer, slot) ...
         self.refresh()
 
     def touch(self, position: int) -> None:
@@ -179,39 +178,34 @@ class NetworkIndex:
         """Read the layers added since the last read and the touched ones; recompute liveness and consumers."""
         network = self.network
         known = len(self.layers)
+        touched = self._touched
+        if touched:  # their output names are read again below (a name may have moved to a new tensor)
+            self.producer = {name: index for name, index in self.producer.items() if index not in touched}
+        for position in sorted(touched):
+            self._read_layer(self.layers[position], position)
+        touched.clear()
         for position in range(known, network.num_layers):
             layer = network.get_layer(position)
             self.layers.append(layer)
             self.positions[layer.name] = position
             self._inputs.append(())
-            self._output_names.append(())
-        for position in sorted(self._touched | set(range(known, len(self.layers)))):
-            self._read_layer(position)
-        self._touched.clear()
+            self._read_layer(layer, position)
         self.outputs = [network.get_output(i).name for i in range(network.num_outputs)]
         self._link()
 
-    def _read_layer(self, position: int) -> None:
-        layer = self.layers[position]
+    def _read_layer(self, layer: trt.ILayer, position: int) -> None:
         producer = self.producer
-        for name in self._output_names[position]:
-            if producer.get(name) == position:  # the name may have moved to another layer's output
-                del producer[name]
         count = layer.num_outputs
         if count == 1:
-            names: tuple[str, ...] = (layer.get_output(0).name,)
+            producer[layer.get_output(0).name] = position
         else:
-            names = tuple([layer.get_output(out).name for out in range(count)])
-        for name in names:
-            producer[name] = position
-        self._output_names[position] = names
-        read = []
-        get_input = layer.get_input
-        for slot in range(layer.num_inputs):
-            tensor = get_input(slot)
-            if tensor is not None:  # the bindings return None for an unset optional input
-                read.append((slot, tensor.name))
-        self._inputs[position] = tuple(read)
+            for out in range(count):
+                producer[layer.get_output(out).name] = position
+        count = layer.num_inputs
+        if count:
+            get_input = layer.get_input
+            # The bindings return None for an unset optional input.
+            self._inputs[position] = tuple([None if t is None else t.name for t in map(get_input, range(count))])
 
     def _link(self) -> None:
         producer, inputs = self.producer, self._inputs
@@ -222,13 +216,15 @@ class NetworkIndex:
             if index in live:
                 continue
             live.add(index)
-            pending.extend(producer[name] for _, name in inputs[index] if name in producer)
+            pending.extend(producer[name] for name in inputs[index] if name in producer)
         consumers: dict[str, list[tuple[int, int]]] = {}
         for index in sorted(live):
-            for slot, name in inputs[index]:
-                consumers.setdefault(name, []).append((index, slot))
+            for slot, name in enumerate(inputs[index]):
+                if name is not None:
+                    consumers.setdefault(name, []).append((index, slot))
         self.live = live
-        self.consumers = consumers
+        # Tuples of ints and names: the collector stops tracking them, unlike thousands of lists.
+        self.consumers = {name: tuple(found) for name, found in consumers.items()}
 
     def position_of(self, layer_name: str) -> int | None:
         return self.positions.get(layer_name)
@@ -241,7 +237,7 @@ class NetworkIndex:
         """Consumers that read the tensor's values (a shape layer reads only its dims)."""
         import tensorrt as trt
 
-        return [(i, s) for i, s in self.consumers.get(tensor.name, []) if self.layers[i].type != trt.LayerType.SHAPE]
+        return [(i, s) for i, s in self.consumers.get(tensor.name, ()) if self.layers[i].type != trt.LayerType.SHAPE]
 
     def sole_consumer(self, tensor: trt.ITensor) -> trt.ILayer | None:
         """The one layer reading this tensor's values, if it is one and the tensor is no network output."""

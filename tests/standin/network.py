@@ -116,7 +116,8 @@ class ITensor:
         self._producer = producer
         self._index = index
         self._input_shape = None if shape is None else Dims(shape)
-        self._shape_cache: tuple[int, Dims] | None = None
+        self._shape: Dims | None = None  # computed at network revision _shape_revision
+        self._shape_revision = -1
 
     @property
     def shape(self) -> Dims:
@@ -124,9 +125,8 @@ class ITensor:
             assert self._input_shape is not None
             return self._input_shape
         revision = self._network._revision
-        cache = self._shape_cache
-        if cache is not None and cache[0] == revision:
-            return cache[1]
+        if self._shape_revision == revision and self._shape is not None:
+            return self._shape
         # Like TensorRT, compute a shape once per state of the network, producers first and without
         # recursion (networks of 10,000 layers with residual adds would otherwise take exponential time
         # or exhaust Python's stack).
@@ -141,14 +141,14 @@ class ITensor:
             if stale:
                 pending.extend(stale)
                 continue
-            tensor._shape_cache = (revision, producer._output_shape(tensor._index))
+            tensor._shape = producer._output_shape(tensor._index)
+            tensor._shape_revision = revision
             pending.pop()
-        assert self._shape_cache is not None
-        return self._shape_cache[1]
+        assert self._shape is not None
+        return self._shape
 
     def _fresh(self, revision: int) -> bool:
-        cache = self._shape_cache
-        return self._producer is None or (cache is not None and cache[0] == revision)
+        return self._producer is None or (self._shape_revision == revision and self._shape is not None)
 
     @property
     def is_network_input(self) -> bool:
