@@ -217,14 +217,20 @@ class NetworkIndex:
                 continue
             live.add(index)
             pending.extend(producer[name] for name in inputs[index] if name in producer)
-        consumers: dict[str, list[tuple[int, int]]] = {}
+        # Most tensors have one consumer: no list for them (tuples of ints are not tracked by the
+        # collector, while a list per tensor makes a deep network's index thousands of tracked objects).
+        first: dict[str, tuple[int, int]] = {}
+        more: dict[str, list[tuple[int, int]]] = {}
         for index in sorted(live):
             for slot, name in enumerate(inputs[index]):
-                if name is not None:
-                    consumers.setdefault(name, []).append((index, slot))
+                if name is None:
+                    continue
+                if name in first:
+                    more.setdefault(name, []).append((index, slot))
+                else:
+                    first[name] = (index, slot)
         self.live = live
-        # Tuples of ints and names: the collector stops tracking them, unlike thousands of lists.
-        self.consumers = {name: tuple(found) for name, found in consumers.items()}
+        self.consumers = {name: (found, *more[name]) if name in more else (found,) for name, found in first.items()}
 
     def position_of(self, layer_name: str) -> int | None:
         return self.positions.get(layer_name)

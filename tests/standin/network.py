@@ -25,6 +25,7 @@ deconvolution there is the independent oracle of tests/numerics.py.
 from __future__ import annotations
 
 import enum
+import importlib.machinery
 import math
 import types
 from collections.abc import Callable, Iterable, Sequence
@@ -134,21 +135,21 @@ class ITensor:
         while pending:
             tensor = pending[-1]
             producer = tensor._producer
-            if producer is None or tensor._fresh(revision):
+            if producer is None or tensor._shape_revision == revision:
                 pending.pop()
                 continue
-            stale = [t for t in producer._inputs if t is not None and not t._fresh(revision)]
+            stale = False
+            for source in producer._inputs:
+                if source is not None and source._producer is not None and source._shape_revision != revision:
+                    pending.append(source)
+                    stale = True
             if stale:
-                pending.extend(stale)
                 continue
             tensor._shape = producer._output_shape(tensor._index)
             tensor._shape_revision = revision
             pending.pop()
         assert self._shape is not None
         return self._shape
-
-    def _fresh(self, revision: int) -> bool:
-        return self._producer is None or (self._shape_revision == revision and self._shape is not None)
 
     @property
     def is_network_input(self) -> bool:
@@ -642,6 +643,10 @@ class INetworkDefinition:
 def tensorrt_module() -> types.ModuleType:
     """A module to install as sys.modules["tensorrt"] in a test (never in the package)."""
     module = types.ModuleType("tensorrt")
+    # As the import system leaves a loaded module (so `import tensorrt` inside a function is as cheap
+    # as for the real one: without it, every such import raises and clears an AttributeError).
+    module.__spec__ = importlib.machinery.ModuleSpec("tensorrt", None)
+    module.__spec__._initializing = False  # type: ignore[attr-defined]
     module.__version__ = "0.0.0-standin"  # type: ignore[attr-defined]
     for value in (LayerType, PaddingMode, SampleMode, ElementWiseOperation, DataType, Dims, Weights, ITensor, ILayer,
                   IDeconvolutionLayer, ISliceLayer, IConstantLayer, IElementWiseLayer, IShuffleLayer, IShapeLayer,
