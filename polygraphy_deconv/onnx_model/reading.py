@@ -128,9 +128,10 @@ def analyse_proto(
     initializers: set[str] = set()
     initializer_dims: dict[str, Dims | None] = {}
     for init in model.graph.initializer:
-        initializers.add(init.name)
-        if init.name in wanted:
-            initializer_dims[init.name] = tuple(init.dims)
+        name = init.name
+        initializers.add(name)
+        if name in wanted:
+            initializer_dims[name] = tuple(init.dims)
     # Shape inference copies the initializers unchanged: their dims are read from the model, once.
     shapes = value_info_dims(infer_shapes(bound, notes).graph, wanted) | initializer_dims
     if any(spatial_sizes_unknown(shapes.get(node.input[0])) for _, node in conv_transposes if node.input):
@@ -554,11 +555,17 @@ def external_location(tensor: onnx.TensorProto) -> tuple[str, int | None, int | 
     does not. A reference without a location or with a non-integer offset/length is an error."""
     if tensor.data_location != _EXTERNAL:
         return None
-    entries = {entry.key: entry.value for entry in tensor.external_data}
-    location = entries.get("location", "")
+    location = offset = length = None  # the last entry of a key counts
+    for entry in tensor.external_data:
+        key = entry.key
+        if key == "location":
+            location = entry.value
+        elif key == "offset":
+            offset = entry.value
+        elif key == "length":
+            length = entry.value
     if not location:
         raise DeconvError(f"tensor '{tensor.name}' has external data without a location; the model is malformed")
-    offset, length = entries.get("offset"), entries.get("length")
     return location, _external_number(tensor, "offset", offset), _external_number(tensor, "length", length)
 
 
