@@ -118,7 +118,7 @@ def _rewire(index: NetworkIndex, old: trt.ITensor, new: trt.ITensor, skip: set[i
     """Every consumer of `old` (except the layers in `skip`) reads `new`; network outputs follow, in order;
     the name moves to `new`."""
     network = index.network
-    for position, slot in index.consumers.get(old.name, ()):
+    for position, slot in index.consumers(old.name):
         index.touch(position)  # reads `new`, or (in `skip`) the old tensor under its new name
         if position not in skip:
             index.layers[position].set_input(slot, new)

@@ -167,7 +167,7 @@ class NetworkIndex:
         self._touched: set[int] = set()
         self.outputs: list[str] = []
         self.live: set[int] = set()
-        self.consumers: dict[str, tuple[tuple[int, int], ...]] = {}  # tensor name -> (layer, slot) ...
+        self._consumers: dict[str, tuple[int, ...]] = {}  # tensor name -> (layer, slot, layer, slot, ...)
         self.refresh()
 
     def touch(self, position: int) -> None:
@@ -217,20 +217,27 @@ class NetworkIndex:
                 continue
             live.add(index)
             pending.extend(producer[name] for name in inputs[index] if name in producer)
-        # Most tensors have one consumer: no list for them (tuples of ints are not tracked by the
-        # collector, while a list per tensor makes a deep network's index thousands of tracked objects).
-        first: dict[str, tuple[int, int]] = {}
-        more: dict[str, list[tuple[int, int]]] = {}
+        # One flat tuple (layer, slot, layer, slot, ...) per tensor, and a list only for a tensor with
+        # several consumers: a deep network's index then allocates few objects for the collector to track.
+        first: dict[str, tuple[int, ...]] = {}
+        more: dict[str, list[int]] = {}
         for index in sorted(live):
             for slot, name in enumerate(inputs[index]):
                 if name is None:
                     continue
                 if name in first:
-                    more.setdefault(name, []).append((index, slot))
+                    more.setdefault(name, []).extend((index, slot))
                 else:
                     first[name] = (index, slot)
+        for name, extra in more.items():
+            first[name] = (*first[name], *extra)
         self.live = live
-        self.consumers = {name: (found, *more[name]) if name in more else (found,) for name, found in first.items()}
+        self._consumers = first
+
+    def consumers(self, tensor_name: str) -> list[tuple[int, int]]:
+        """(layer position, input slot) of every live layer reading the tensor, in layer order."""
+        flat = self._consumers.get(tensor_name, ())
+        return list(zip(flat[::2], flat[1::2]))
 
     def position_of(self, layer_name: str) -> int | None:
         return self.positions.get(layer_name)
@@ -243,7 +250,7 @@ class NetworkIndex:
         """Consumers that read the tensor's values (a shape layer reads only its dims)."""
         import tensorrt as trt
 
-        return [(i, s) for i, s in self.consumers.get(tensor.name, ()) if self.layers[i].type != trt.LayerType.SHAPE]
+        return [(i, s) for i, s in self.consumers(tensor.name) if self.layers[i].type != trt.LayerType.SHAPE]
 
     def sole_consumer(self, tensor: trt.ITensor) -> trt.ILayer | None:
         """The one layer reading this tensor's values, if it is one and the tensor is no network output."""

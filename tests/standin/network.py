@@ -210,7 +210,7 @@ class ILayer:
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
-        network = self.__dict__.get("_network")
+        network = getattr(self, "_network", None)  # (self.__dict__ would make every layer carry a dict)
         # A cast (as Polygraphy does) or a new name changes no shape.
         if network is not None and name != "__class__" and name != "name":
             network._revision += 1  # any change of a layer may change shapes downstream
