@@ -167,6 +167,7 @@ def patch_unit(
     _check_plan(unit, wanted, patch)
 
     index = index or NetworkIndex(network)
+    patch = index.share(patch)
     found = {name: index.position_of(name) for name in unit.layers}
     if found[unit.deconvolution] != unit.index or None in found.values():
         raise UnpatchableUnit(unit.deconvolution, "the layer changed since the network was read")

@@ -19,9 +19,9 @@ The unit's window comes from the core: deconvolution_window(geometry), then Axis
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from polygraphy_deconv.core.deconvolution import DeconvolutionGeometry, deconvolution_window
 from polygraphy_deconv.core.window import AxisWindow, Window
@@ -35,6 +35,7 @@ BIAS_TENSOR = "tensor"  # a bias tensor on input 2 of the deconvolution layer
 BIAS_ADD = "add"  # an elementwise SUM after the deconvolution (and its slice)
 
 _MISSING_DIM = -1
+_Value = TypeVar("_Value", bound=Hashable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,10 +166,16 @@ class NetworkIndex:
         # Each layer's inputs, read once: the tensor name per slot, None for an unset slot.
         self._inputs: list[tuple[str | None, ...]] = []
         self._touched: set[int] = set()
+        self._shared: dict[Any, Any] = {}
         self.outputs: list[str] = []
         self.live: set[int] = set()
         self._consumers: dict[str, tuple[int, ...]] = {}  # tensor name -> (layer, slot, layer, slot, ...)
         self.refresh()
+
+    def share(self, value: _Value) -> _Value:
+        """One object per distinct value read (a frozen geometry, a shape): deep networks repeat a few,
+        and thousands of equal copies would only give the garbage collector more objects to walk."""
+        return cast("_Value", self._shared.setdefault(value, value))
 
     def touch(self, position: int) -> None:
         """Mark the layer at `position` as changed (an input set, an output tensor renamed) for `refresh`."""
@@ -456,8 +463,8 @@ def read_unit(index: NetworkIndex, position: int) -> DeconvolutionUnit:
     layer = as_deconvolution(index.layers[position])
     names = [layer.name]
     source = optional_input(layer, 0)
-    source_dims = dims_of(source) if source is not None else ()
-    geometry = deconvolution_geometry(layer, source_dims)
+    source_dims = index.share(dims_of(source)) if source is not None else ()
+    geometry = index.share(deconvolution_geometry(layer, source_dims))
     unit_input = source
 
     unsqueeze = None
@@ -509,7 +516,7 @@ def read_unit(index: NetworkIndex, position: int) -> DeconvolutionUnit:
         output=tail.name,
         one_dimensional=one_dimensional,
         input_dims=source_dims if unit_input is source else () if unit_input is None else dims_of(unit_input),
-        output_dims=dims_of(tail),
+        output_dims=index.share(dims_of(tail)),
         unreadable=unreadable,
     )
 

@@ -227,7 +227,8 @@ class ILayer:
         return self._outputs[index]
 
     def _input(self, index: int) -> ITensor:
-        tensor = self.get_input(index)
+        inputs = self._inputs
+        tensor = inputs[index] if index < len(inputs) else None
         if tensor is None:
             raise NetworkError(f"{self.name}: input {index} is not set")
         return tensor
@@ -311,6 +312,9 @@ class IDeconvolutionLayer(ILayer):
 
     def effective_padding(self) -> tuple[list[int], list[int]]:
         """(pre, post) per spatial axis, after the padding mode's precedence."""
+        mode = self.padding_mode
+        if mode is not PaddingMode.SAME_UPPER and mode is not PaddingMode.SAME_LOWER:
+            return list(self._pre), list(self._post)
         pre, post = [], []
         for axis, (k, s, d) in enumerate(zip(self.kernel_size_nd, self.stride_nd, self.dilation_nd)):
             if self.padding_mode in (PaddingMode.SAME_UPPER, PaddingMode.SAME_LOWER):
@@ -333,11 +337,10 @@ class IDeconvolutionLayer(ILayer):
             raise NetworkError(f"{self.name}: bias tensor shape {list(bias.shape)} is not [{self.num_output_maps}]")
         pre, post = self.effective_padding()
         out = [dims[0], self.num_output_maps]
-        for axis, size in enumerate(dims[2:]):
+        for axis, (size, k, s, d) in enumerate(zip(dims[2:], self.kernel_size_nd, self.stride_nd, self.dilation_nd)):
             if size == -1:
                 out.append(-1)
                 continue
-            k, s, d = self.kernel_size_nd[axis], self.stride_nd[axis], self.dilation_nd[axis]
             length = (size - 1) * s + (k - 1) * d + 1 - pre[axis] - post[axis]
             if length < 1:
                 raise NetworkError(f"{self.name}: output size {length} on spatial axis {axis}")
