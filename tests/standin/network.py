@@ -195,7 +195,7 @@ class ILayer:
         self._inputs: list[ITensor | None] = list(inputs)
         self._number = len(network._layers)
         self.name = f"(Unnamed Layer* {self._number}) [{self.type.value.title()}]"
-        self._outputs = [ITensor(network, f"{self.name}_output", self, 0)]
+        self._output = ITensor(network, f"{self.name}_output", self, 0)  # every layer here has one output
 
     @property
     def num_inputs(self) -> int:
@@ -203,7 +203,7 @@ class ILayer:
 
     @property
     def num_outputs(self) -> int:
-        return len(self._outputs)
+        return 1
 
     def get_input(self, index: int) -> ITensor | None:
         return self._inputs[index] if index < len(self._inputs) else None
@@ -224,7 +224,9 @@ class ILayer:
         self._network._revision += 1
 
     def get_output(self, index: int) -> ITensor:
-        return self._outputs[index]
+        if index != 0:
+            raise IndexError(f"{self.name}: output {index} does not exist")
+        return self._output
 
     def _input(self, index: int) -> ITensor:
         inputs = self._inputs
@@ -254,15 +256,40 @@ class IDeconvolutionLayer(ILayer):
         if rank not in (2, 3):
             raise NetworkError("TensorRT deconvolutions are 2D or 3D")
         self.num_output_maps = int(num_output_maps)
-        self.kernel_size_nd = Dims(kernel_shape)
+        # Dims attributes are held as plain tuples; like the bindings, each getter returns a new Dims.
+        self._kernel_size = tuple(Dims(kernel_shape))
         self._kernel = kernel
         self._bias = bias if bias is not None else Weights()
-        self.stride_nd = Dims([1] * rank)
-        self.dilation_nd = Dims([1] * rank)
+        self._stride = (1,) * rank
+        self._dilation = (1,) * rank
         self.num_groups = 1
         self.padding_mode = PaddingMode.EXPLICIT_ROUND_DOWN
-        self._pre = Dims([0] * rank)
-        self._post = Dims([0] * rank)
+        self._pre = (0,) * rank
+        self._post = (0,) * rank
+
+    @property
+    def kernel_size_nd(self) -> Dims:
+        return Dims(self._kernel_size)
+
+    @kernel_size_nd.setter
+    def kernel_size_nd(self, value: Sequence[int]) -> None:
+        self._kernel_size = tuple(Dims(value))
+
+    @property
+    def stride_nd(self) -> Dims:
+        return Dims(self._stride)
+
+    @stride_nd.setter
+    def stride_nd(self, value: Sequence[int]) -> None:
+        self._stride = tuple(Dims(value))
+
+    @property
+    def dilation_nd(self) -> Dims:
+        return Dims(self._dilation)
+
+    @dilation_nd.setter
+    def dilation_nd(self, value: Sequence[int]) -> None:
+        self._dilation = tuple(Dims(value))
 
     # Like the real bindings, the getters return numpy arrays (empty when unset); the setters take Weights.
     @property
@@ -287,7 +314,7 @@ class IDeconvolutionLayer(ILayer):
 
     @property
     def pre_padding(self) -> Dims:
-        return self._pre
+        return Dims(self._pre)
 
     @pre_padding.setter
     def pre_padding(self, value: Sequence[int]) -> None:
@@ -295,16 +322,16 @@ class IDeconvolutionLayer(ILayer):
 
     @property
     def post_padding(self) -> Dims:
-        return self._post
+        return Dims(self._post)
 
     @post_padding.setter
     def post_padding(self, value: Sequence[int]) -> None:
         self._post = self._checked_padding(value, "post")
 
-    def _checked_padding(self, value: Sequence[int], which: str) -> Dims:
-        dims = Dims(value)
-        if len(dims) != len(self.kernel_size_nd):
-            raise NetworkError(f"{which}-padding needs {len(self.kernel_size_nd)} entries")
+    def _checked_padding(self, value: Sequence[int], which: str) -> tuple[int, ...]:
+        dims = tuple(Dims(value))
+        if len(dims) != len(self._kernel_size):
+            raise NetworkError(f"{which}-padding needs {len(self._kernel_size)} entries")
         if any(d < 0 for d in dims):
             # NvInfer.h (7.2+): negative padding is not supported; the API rejects it.
             raise NetworkError(f"{self.name}: negative {which}-padding {list(dims)} is not supported")
@@ -316,20 +343,17 @@ class IDeconvolutionLayer(ILayer):
         if mode is not PaddingMode.SAME_UPPER and mode is not PaddingMode.SAME_LOWER:
             return list(self._pre), list(self._post)
         pre, post = [], []
-        for axis, (k, s, d) in enumerate(zip(self.kernel_size_nd, self.stride_nd, self.dilation_nd)):
-            if self.padding_mode in (PaddingMode.SAME_UPPER, PaddingMode.SAME_LOWER):
-                total = max((k - 1) * d + 1 - s, 0)
-                small, large = total // 2, total - total // 2
-                a, b = (small, large) if self.padding_mode is PaddingMode.SAME_UPPER else (large, small)
-            else:
-                a, b = self._pre[axis], self._post[axis]
+        for k, s, d in zip(self._kernel_size, self._stride, self._dilation):
+            total = max((k - 1) * d + 1 - s, 0)
+            small, large = total // 2, total - total // 2
+            a, b = (small, large) if mode is PaddingMode.SAME_UPPER else (large, small)
             pre.append(a)
             post.append(b)
         return pre, post
 
     def _output_shape(self, index: int) -> Dims:
         dims = self._input(0).shape
-        rank = len(self.kernel_size_nd)
+        rank = len(self._kernel_size)
         if len(dims) != rank + 2:
             raise NetworkError(f"{self.name}: input rank {len(dims)} does not fit a {rank}D kernel")
         bias = self.get_input(2)
@@ -337,7 +361,7 @@ class IDeconvolutionLayer(ILayer):
             raise NetworkError(f"{self.name}: bias tensor shape {list(bias.shape)} is not [{self.num_output_maps}]")
         pre, post = self.effective_padding()
         out = [dims[0], self.num_output_maps]
-        for axis, (size, k, s, d) in enumerate(zip(dims[2:], self.kernel_size_nd, self.stride_nd, self.dilation_nd)):
+        for axis, (size, k, s, d) in enumerate(zip(dims[2:], self._kernel_size, self._stride, self._dilation)):
             if size == -1:
                 out.append(-1)
                 continue
@@ -626,8 +650,7 @@ class INetworkDefinition:
     def check(self) -> None:
         """Compute every layer's output shape, as TensorRT does when it builds: raises NetworkError."""
         for layer in self._layers:
-            for output in layer._outputs:
-                _ = output.shape
+            _ = layer._output.shape
 
     def execute(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Run the network with numpy (only what the outputs need, in dependency order); outputs by name."""
