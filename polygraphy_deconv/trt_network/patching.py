@@ -22,11 +22,18 @@ matches is not touched, so patching a patched network changes nothing.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from polygraphy_deconv.core.deconvolution import DeconvolutionPatch, deconvolution_window, patched_window, plan_patch
+from polygraphy_deconv.core.deconvolution import (
+    DeconvolutionGeometry,
+    DeconvolutionPatch,
+    deconvolution_window,
+    patched_window,
+    plan_patch,
+)
 from polygraphy_deconv.core.window import Window, window_length
 from polygraphy_deconv.errors import DeconvError
 from polygraphy_deconv.onnx_model.reading import ConvTransposeNode
@@ -106,12 +113,17 @@ def _dims(values: Sequence[int]) -> trt.Dims:
     return trt.Dims([int(v) for v in values])
 
 
-def _check_plan(unit: DeconvolutionUnit, wanted: Window, patch: DeconvolutionPatch) -> None:
+@functools.lru_cache(maxsize=1024)
+def _checked_plan(geometry: DeconvolutionGeometry, wanted: Window) -> tuple[DeconvolutionPatch, str]:
+    """The core's plan for a layer window and why it cannot be applied ("" when it can). Pure: computed
+    once per distinct (geometry, window), which a deep network repeats unit after unit."""
+    patch = plan_patch(wanted)
     if any(v < 0 for v in (*patch.pre_padding, *patch.post_padding)):
-        raise UnpatchableUnit(unit.deconvolution, "the plan has negative padding")
-    result = patched_window(unit.geometry, patch)
+        return patch, "the plan has negative padding"
+    result = patched_window(geometry, patch)
     if [(a.begin, a.trim) for a in result] != [(w.begin, w.trim) for w in wanted]:
-        raise UnpatchableUnit(unit.deconvolution, "the patch plan does not reproduce the wanted window")
+        return patch, "the patch plan does not reproduce the wanted window"
+    return patch, ""
 
 
 def _rewire(index: NetworkIndex, old: trt.ITensor, new: trt.ITensor, skip: set[int]) -> None:
@@ -163,11 +175,11 @@ def patch_unit(
         raise UnpatchableUnit(unit.deconvolution, unit.unreadable)
     if unit.one_dimensional and unit.geometry.dilated_kernel[1] != 1:
         raise UnpatchableUnit(unit.deconvolution, "the axis added for 1D has a kernel wider than 1")
-    patch = plan_patch(wanted)
-    _check_plan(unit, wanted, patch)
+    patch, problem = _checked_plan(unit.geometry, tuple(wanted))
+    if problem:
+        raise UnpatchableUnit(unit.deconvolution, problem)
 
     index = index or NetworkIndex(network)
-    patch = index.share(patch)
     found = {name: index.position_of(name) for name in unit.layers}
     if found[unit.deconvolution] != unit.index or None in found.values():
         raise UnpatchableUnit(unit.deconvolution, "the layer changed since the network was read")

@@ -19,6 +19,7 @@ The unit's window comes from the core: deconvolution_window(geometry), then Axis
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -66,10 +67,7 @@ class DeconvolutionUnit:
 
     def layer_window(self) -> Window:
         """The window of every spatial axis of the layer: the deconvolution's, then the slice's."""
-        window = deconvolution_window(self.geometry)
-        if self.slice is None:
-            return window
-        return tuple(axis.sliced(start, overhang) for axis, (start, overhang) in zip(window, self.slice))
+        return _layer_window(self.geometry, self.slice)
 
     def window(self) -> Window:
         """The window of the ONNX node's spatial axes."""
@@ -91,6 +89,15 @@ class DeconvolutionUnit:
     def extension_loses_bias(self) -> bool:
         """The bias is applied inside the deconvolution, before the extension: the extension holds 0."""
         return self.has_extension and self.bias in (BIAS_WEIGHTS, BIAS_TENSOR)
+
+
+@functools.lru_cache(maxsize=1024)
+def _layer_window(geometry: DeconvolutionGeometry, slice_axes: tuple[tuple[int, int], ...] | None) -> Window:
+    """Pure, so computed once per distinct geometry and slice (a deep network repeats them)."""
+    window = deconvolution_window(geometry)
+    if slice_axes is None:
+        return window
+    return tuple(axis.sliced(start, overhang) for axis, (start, overhang) in zip(window, slice_axes))
 
 
 def dims_of(tensor: trt.ITensor) -> tuple[int | None, ...]:

@@ -89,6 +89,11 @@ class Dims(tuple):
         return super().__new__(cls, map(int, shape))
 
 
+def _as_dims(values: tuple[int, ...]) -> Dims:
+    """A Dims of values that are ints already (a getter's copy: TensorRT makes it in C++, so it is cheap here too)."""
+    return tuple.__new__(Dims, values)
+
+
 class Weights:
     """trt.Weights: an empty set of weights, or a view of a numpy array (which it does not own)."""
 
@@ -269,7 +274,7 @@ class IDeconvolutionLayer(ILayer):
 
     @property
     def kernel_size_nd(self) -> Dims:
-        return Dims(self._kernel_size)
+        return _as_dims(self._kernel_size)
 
     @kernel_size_nd.setter
     def kernel_size_nd(self, value: Sequence[int]) -> None:
@@ -277,7 +282,7 @@ class IDeconvolutionLayer(ILayer):
 
     @property
     def stride_nd(self) -> Dims:
-        return Dims(self._stride)
+        return _as_dims(self._stride)
 
     @stride_nd.setter
     def stride_nd(self, value: Sequence[int]) -> None:
@@ -285,7 +290,7 @@ class IDeconvolutionLayer(ILayer):
 
     @property
     def dilation_nd(self) -> Dims:
-        return Dims(self._dilation)
+        return _as_dims(self._dilation)
 
     @dilation_nd.setter
     def dilation_nd(self, value: Sequence[int]) -> None:
@@ -314,7 +319,7 @@ class IDeconvolutionLayer(ILayer):
 
     @property
     def pre_padding(self) -> Dims:
-        return Dims(self._pre)
+        return _as_dims(self._pre)
 
     @pre_padding.setter
     def pre_padding(self, value: Sequence[int]) -> None:
@@ -322,7 +327,7 @@ class IDeconvolutionLayer(ILayer):
 
     @property
     def post_padding(self) -> Dims:
-        return Dims(self._post)
+        return _as_dims(self._post)
 
     @post_padding.setter
     def post_padding(self, value: Sequence[int]) -> None:
