@@ -61,12 +61,18 @@ def analyse_model(path: str, input_shapes: Mapping[str, Sequence[int | str | Non
     `input_shapes` binds graph input shapes (Polygraphy's --input-shapes syntax, already parsed).
     Raises polygraphy_deconv.errors.DeconvError with one clear message on bad input.
     """
-    model = load_model(path)
-    return analyse_proto(model, input_shapes, path=os.path.abspath(path))
+    model, serialized = read_model(path)
+    return analyse_proto(model, input_shapes, path=os.path.abspath(path), serialized=serialized)
 
 
 def load_model(path: str) -> onnx.ModelProto:
     """Load an ONNX model without its external data; one clear DeconvError for anything that is not one."""
+    return read_model(path)[0]
+
+
+def read_model(path: str) -> tuple[onnx.ModelProto, bytes | None]:
+    """load_model, and the file's bytes where they are the model's protobuf encoding (None for a text
+    format): shape inference can take them as they are instead of encoding the model again."""
     if not os.path.exists(path):
         raise DeconvError(f"model file not found: {path}")
     if os.path.isdir(path):
@@ -84,8 +90,16 @@ def load_model(path: str) -> onnx.ModelProto:
     import onnx
     from google.protobuf.message import DecodeError
 
+    serialized = None
     try:
-        model = onnx.load(path, load_external_data=False)
+        # onnx.load picks the format by file extension; the binary one is read here to keep its bytes.
+        extension = os.path.splitext(path)[1]
+        if onnx.serialization.registry.get_format_from_file_extension(extension) in (None, "protobuf"):
+            with open(path, "rb") as handle:
+                serialized = handle.read()
+            model = onnx.load_model_from_string(serialized)
+        else:
+            model = onnx.load(path, load_external_data=False)
     except OSError as error:
         raise DeconvError(f"cannot read {path}: {error.strerror or error}") from None
     except (DecodeError, ValueError, RuntimeError) as error:
@@ -93,7 +107,7 @@ def load_model(path: str) -> onnx.ModelProto:
     # Random bytes occasionally parse as a protobuf with nothing but unknown fields.
     if not model.HasField("graph") or not model.opset_import:
         raise DeconvError(f"{path} is not an ONNX model (no graph or no opset import); is it truncated or another file type?")
-    return model
+    return model, serialized
 
 
 def is_conv_transpose(node: onnx.NodeProto) -> bool:
@@ -110,8 +124,12 @@ def analyse_proto(
     input_shapes: Mapping[str, Sequence[int | str | None]] | None = None,
     *,
     path: str = "",
+    serialized: bytes | None = None,
 ) -> ModelAnalysis:
-    """Analyse every ConvTranspose of the main graph of an in-memory model (which is not modified)."""
+    """Analyse every ConvTranspose of the main graph of an in-memory model (which is not modified).
+
+    `serialized`: the model's protobuf encoding, where the caller has it (read_model): shape inference
+    reads it instead of encoding the model again."""
     import onnx
 
     notes: list[str] = []
@@ -120,6 +138,7 @@ def analyse_proto(
         bound = onnx.ModelProto()
         bound.CopyFrom(model)
         bind_input_shapes(bound.graph, input_shapes)
+        serialized = None  # the bytes are the model without the bound shapes
     # One pass over the nodes and one over the initializers: a model has 100,000s of them, and each
     # look at a protobuf message from Python costs about as much as a dict lookup of its fields.
     scan = scan_graph(model.graph)
@@ -133,10 +152,10 @@ def analyse_proto(
         if name in wanted:
             initializer_dims[name] = tuple(init.dims)
     # Shape inference copies the initializers unchanged: their dims are read from the model, once.
-    shapes = value_info_dims(infer_shapes(bound, notes).graph, wanted) | initializer_dims
+    shapes = value_info_dims(infer_shapes(bound, notes, serialized=serialized).graph, wanted) | initializer_dims
     if any(spatial_sizes_unknown(shapes.get(node.input[0])) for _, node in conv_transposes if node.input):
         # Some ConvTranspose input sizes are unknown: try again, propagating shape-tensor values.
-        with_values = value_info_dims(infer_shapes(bound, [], data_prop=True).graph, wanted) | initializer_dims
+        with_values = value_info_dims(infer_shapes(bound, [], data_prop=True, serialized=serialized).graph, wanted) | initializer_dims
         shapes = {name: with_values.get(name) or dims for name, dims in shapes.items()} | {
             name: dims for name, dims in with_values.items() if name not in shapes
         }
@@ -363,17 +382,21 @@ def bind_input_shapes(graph: onnx.GraphProto, input_shapes: Mapping[str, Sequenc
                 dim.dim_param = value
 
 
-def infer_shapes(model: onnx.ModelProto, notes: list[str], data_prop: bool = False) -> onnx.ModelProto:
+def infer_shapes(
+    model: onnx.ModelProto, notes: list[str], data_prop: bool = False, *, serialized: bytes | None = None
+) -> onnx.ModelProto:
     """ONNX shape inference (non-strict) on the in-memory model; on failure the model is used as is.
 
     `data_prop` also propagates the values of shape tensors (Shape -> Gather -> Concat -> Reshape chains of
     exported models); it costs about a fifth more, so callers ask for it only when sizes are missing.
+    `serialized`: the model's protobuf encoding, if at hand (encoding a large model again costs time).
     """
     import onnx
 
+    source: onnx.ModelProto | bytes = model if serialized is None else serialized
     for propagate in (data_prop, False) if data_prop else (False,):
         try:
-            return onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=propagate)
+            return onnx.shape_inference.infer_shapes(source, strict_mode=False, data_prop=propagate)
         except Exception as error:  # noqa: BLE001 (onnx raises InferenceError, ValidationError, RuntimeError, ...)
             failure = str(error).splitlines()[0] if str(error) else type(error).__name__
     notes.append(f"ONNX shape inference failed ({failure}); only sizes written in the model are used")
