@@ -308,7 +308,7 @@ def fix_network(
     index = NetworkIndex(network)
     comparisons = compare_units(find_units(network, index), nodes)
     keep_alive: list[Any] = []
-    results = []
+    results: list[UnitResult | None] = []
     patched: list[tuple[int, UnitComparison, DeconvolutionPatch]] = []
     for comparison in comparisons:
         unit = comparison.unit
@@ -329,13 +329,19 @@ def fix_network(
                 results.append(UnitResult(comparison, ACTION_UNPATCHABLE, error.reason))
                 continue
             patched.append((len(results), comparison, patch))
-            results.append(UnitResult(comparison, ACTION_PATCHED, f"{comparison.reason} -> {patch.describe()}", patch))
+            results.append(None)  # filled in once the unit is read back
     if patched:
         # Read every patched unit back from the network as it now is: what the report shows is measured.
         index.refresh()
+        descriptions: dict[DeconvolutionPatch, str] = {}  # units share equal patches
         for position, comparison, patch in patched:
             after = read_unit(index, comparison.unit.index)
+            description = descriptions.get(patch)
+            if description is None:
+                description = descriptions[patch] = patch.describe()
             results[position] = UnitResult(
-                comparison, ACTION_PATCHED, f"{comparison.reason} -> {patch.describe()}", patch, after
+                comparison, ACTION_PATCHED, f"{comparison.reason} -> {description}", patch, after
             )
-    return NetworkFix(tuple(results), keep_alive)
+    done = tuple(r for r in results if r is not None)
+    assert len(done) == len(results)
+    return NetworkFix(done, keep_alive)
