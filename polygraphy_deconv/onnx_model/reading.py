@@ -89,6 +89,8 @@ def read_model(path: str) -> tuple[onnx.ModelProto, bytes | None]:
 
     import onnx
     from google.protobuf.message import DecodeError
+    from google.protobuf.text_format import ParseError as TextFormatError
+    from onnx.parser import ParseError as OnnxTextError
 
     serialized = None
     try:
@@ -102,7 +104,7 @@ def read_model(path: str) -> tuple[onnx.ModelProto, bytes | None]:
             model = onnx.load(path, load_external_data=False)
     except OSError as error:
         raise DeconvError(f"cannot read {path}: {error.strerror or error}") from None
-    except (DecodeError, ValueError, RuntimeError) as error:
+    except (DecodeError, TextFormatError, OnnxTextError, ValueError, RuntimeError) as error:
         raise DeconvError(f"{path} is not an ONNX model (it does not parse as an ONNX protobuf: {error})") from None
     # Random bytes occasionally parse as a protobuf with nothing but unknown fields.
     if not model.HasField("graph") or not model.opset_import:
@@ -454,7 +456,7 @@ class GraphScan:
     conv_transposes: tuple[tuple[int, onnx.NodeProto], ...]  # (index in graph.node, node)
     constant_outputs: frozenset[str]  # outputs of Constant nodes
     attribute_tensors: tuple[onnx.TensorProto, ...]  # tensors in node attributes, those in subgraphs included
-    subgraph_conv_transposes: tuple[tuple[str, int], ...]  # as subgraph_conv_transposes yields them
+    subgraph_conv_transposes: tuple[tuple[str, int], ...]  # (label of the node holding subgraphs, ConvTranspose count)
 
 
 def scan_graph(graph: onnx.GraphProto) -> GraphScan:
@@ -492,16 +494,6 @@ def scan_graph(graph: onnx.GraphProto) -> GraphScan:
             if found:
                 holders.append((node_label(node, index), found))
     return GraphScan(tuple(conv_transposes), frozenset(constants), tuple(tensors), tuple(holders))
-
-
-def subgraph_conv_transposes(graph: onnx.GraphProto) -> Iterator[tuple[str, int]]:
-    """(label of the node holding subgraphs, number of ConvTranspose nodes inside them) for each such node."""
-    for index, node in enumerate(graph.node):
-        if not node.attribute:  # most nodes; this runs over every node of the model
-            continue
-        found = sum(_count_conv_transposes(g) for g in attribute_graphs(node))
-        if found:
-            yield node_label(node, index), found
 
 
 def _count_conv_transposes(graph: onnx.GraphProto) -> int:

@@ -345,3 +345,51 @@ class TestAnalysisShortcuts:
         (node,) = analyse_proto(model).nodes
         assert node.finding.input_sizes == (5, 6)
         assert node.finding.verdict.value == "shifted"
+
+
+class TestScanGraph:
+    def test_basic(self) -> None:
+        # A main graph with a Constant, an attribute tensor, a sparse initializer and an If whose branches hold a
+        # ConvTranspose and a Constant: one pass finds what the separate walks find.
+        from polygraphy_deconv.onnx_model.reading import model_tensors, scan_graph
+
+        weight = numpy_helper.from_array(np.ones((1, 1, 2), np.float32), "W")
+        branch_deconv = helper.make_node("ConvTranspose", ["x", "W"], ["b"], name="inner", strides=[2])
+        branch_constant = helper.make_node("Constant", [], ["c"], value=numpy_helper.from_array(np.ones(2, np.float32), "cv"))
+        then_branch = helper.make_graph(
+            [branch_deconv], "then", [], [helper.make_tensor_value_info("b", TensorProto.FLOAT, None)]
+        )
+        else_branch = helper.make_graph(
+            [branch_constant], "else", [], [helper.make_tensor_value_info("c", TensorProto.FLOAT, None)]
+        )
+        nodes = [
+            helper.make_node("Constant", [], ["k"], value=numpy_helper.from_array(np.zeros(1, np.float32), "kv")),
+            helper.make_node("ConvTranspose", ["x", "W"], ["y"], name="outer", strides=[2]),
+            helper.make_node("If", ["cond"], ["z"], name="branch", then_branch=then_branch, else_branch=else_branch),
+        ]
+        sparse = helper.make_sparse_tensor(
+            numpy_helper.from_array(np.ones(1, np.float32), "sv"), numpy_helper.from_array(np.zeros(1, np.int64), "si"), [4]
+        )
+        graph = helper.make_graph(
+            nodes, "g",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 3]),
+             helper.make_tensor_value_info("cond", TensorProto.BOOL, [])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [weight], sparse_initializer=[sparse],
+        )
+        scan = scan_graph(graph)
+        assert [(index, node.name) for index, node in scan.conv_transposes] == [(1, "outer")]
+        assert scan.constant_outputs == frozenset({"k"})
+        assert scan.subgraph_conv_transposes == (("branch", 1),)
+        # Initializers and sparse tensors come from the graph itself; everything else scan_graph collects.
+        expected = [t.name for t in model_tensors(graph)][len(graph.initializer) + 2 * len(graph.sparse_initializer):]
+        assert [t.name for t in scan.attribute_tensors] == expected == ["kv", "cv"]
+
+
+class TestReadModel:
+    @pytest.mark.filterwarnings("ignore:The onnxtxt format is experimental")
+    @pytest.mark.parametrize("suffix", [".onnxtxt", ".textproto"])
+    def test_negative_text_format_that_does_not_parse(self, tmp_path: Path, suffix: str) -> None:
+        path = tmp_path / f"m{suffix}"
+        path.write_text("this is { not an onnx text model")
+        with pytest.raises(DeconvError, match="is not an ONNX model"):
+            load_model(str(path))
