@@ -166,7 +166,8 @@ def patch_unit(
     `index` may be one built before other units were patched: units share no layers, a patch only
     appends layers and rewires the consumers of its own unit's output, so what this unit reads of the
     index (its layers' positions, the consumers of its own tensors, the network output names) stays true.
-    Reusing one index keeps patching a whole network linear in its layers.
+    Reusing one index keeps patching a whole network linear in its layers. Every existing layer the patch
+    changes is marked on the index (`touch`), so `index.refresh()` afterwards shows the network as it is.
     """
     import numpy as np
     import tensorrt as trt

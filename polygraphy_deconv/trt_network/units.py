@@ -216,10 +216,10 @@ class NetworkIndex:
             for out in range(count):
                 producer[layer.get_output(out).name] = position
         count = layer.num_inputs
-        if count:
-            get_input = layer.get_input
-            # The bindings return None for an unset optional input.
-            self._inputs[position] = tuple([None if t is None else t.name for t in map(get_input, range(count))])
+        # The bindings return None for an unset optional input.
+        self._inputs[position] = (
+            tuple([None if t is None else t.name for t in map(layer.get_input, range(count))]) if count else ()
+        )
 
     def _link(self) -> None:
         producer, inputs = self.producer, self._inputs
