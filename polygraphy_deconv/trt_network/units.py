@@ -268,8 +268,14 @@ class NetworkIndex:
 
     def sole_consumer(self, tensor: trt.ITensor) -> trt.ILayer | None:
         """The one layer reading this tensor's values, if it is one and the tensor is no network output."""
-        if tensor.name in self.outputs:
+        import tensorrt as trt
+
+        name = tensor.name
+        if name in self.outputs:
             return None
+        flat = self._consumers.get(name, ())
+        if len(flat) == 2:  # the usual case: one consumer, and no list to build
+            return self.layers[flat[0]] if flat[1] == 0 and self.layers[flat[0]].type != trt.LayerType.SHAPE else None
         consumers = self.value_consumers(tensor)
         if len(consumers) != 1 or consumers[0][1] != 0:
             return None
