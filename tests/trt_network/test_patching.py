@@ -22,7 +22,7 @@ from polygraphy_deconv.trt_network.patching import (
     fix_network,
     patch_unit,
 )
-from polygraphy_deconv.trt_network.units import find_units
+from polygraphy_deconv.trt_network.units import NetworkIndex, find_units, read_unit
 from tests.models import conv_transpose_model, run_onnxruntime
 from tests.standin import network as standin
 from tests.standin import producers
@@ -141,6 +141,24 @@ class TestFixNetwork:
         again = fix_network(network, [node])
         assert [r.action for r in again.results] == [ACTION_OK]
         assert network.num_layers == layers
+
+    @pytest.mark.parametrize(
+        "producer, bias, attributes, input_shape, weight_shape", combinations(("initializer", "tensor"))
+    )
+    def test_read_back_is_the_network(self, producer: str, bias: str, attributes: dict[str, Any],
+                                      input_shape: list[int], weight_shape: list[int]) -> None:
+        # fix_network refreshes the index it read the network with instead of indexing it again: what it
+        # reads back must be what a fresh index of the patched network reads.
+        node = conv_transpose_node(attributes, input_shape, weight_shape, bias=bias)
+        weight, bias_values = model_weights(input_shape, weight_shape, bias, 0, attributes)
+        network = build(producer, node, input_shape, weight, bias_values if bias == "initializer" else None)
+        (result,) = fix_network(network, [node]).results
+        fresh = NetworkIndex(network)
+        if result.action == ACTION_PATCHED:
+            assert result.after == read_unit(fresh, result.unit.index)
+        else:
+            assert result.after is None
+        assert [u.layers for u in find_units(network, fresh)] == [(result.after or result.unit).layers]
 
     def test_parser_windows_match_the_core_prediction(self) -> None:
         """The stand-in parser builder and core/trt_parser.py agree, so the builder reproduces the parser."""
