@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import itertools
 import os
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import onnx
 import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
-from hypothesis import strategies as st
 from onnx import numpy_helper
 
 from polygraphy_deconv.core import ConvTransposeAttributes, Window, reference_window, window_length
@@ -34,6 +32,7 @@ from polygraphy_deconv.core.window import onnxruntime_rejections
 from tests.models import conv_transpose_model, run_onnxruntime
 from tests.numerics import crop, full_transposed_convolution
 from tests.onnx_cases import ONNX_CASE_PARAMS, OnnxCase
+from tests.strategies import Draw, conv_transposes
 
 FUZZ_EXAMPLES = int(os.environ.get("DECONV_FUZZ_EXAMPLES", "300"))
 FUZZ = settings(
@@ -83,75 +82,6 @@ class TestOnnxCases:
         window = reference_window(attrs, x.shape[2:])
         moved = tuple(a.sliced(1, 1) for a in window)
         assert not np.allclose(oracle(x, weight, None, attrs, moved), case.outputs[0])
-
-
-@dataclass(frozen=True)
-class Draw:
-    """One drawn ConvTranspose: shapes, attributes (as a node would carry them), bias kind."""
-
-    input_shape: tuple[int, ...]
-    weight_shape: tuple[int, ...]
-    attributes: dict[str, Any]
-    bias: str
-
-    @property
-    def spatial(self) -> tuple[int, ...]:
-        return self.input_shape[2:]
-
-
-@st.composite
-def conv_transposes(draw: st.DrawFn) -> Draw:
-    rank = draw(st.integers(1, 3))
-    group = draw(st.sampled_from([1, 1, 2, 3]))
-    per_group_in, per_group_out = draw(st.integers(1, 2)), draw(st.integers(1, 2))
-    batch = draw(st.integers(1, 2))
-    sizes = [draw(st.integers(1, 4 if rank < 3 else 3)) for _ in range(rank)]
-    kernel = [draw(st.integers(1, 4 if rank < 3 else 3)) for _ in range(rank)]
-    strides = [draw(st.integers(1, 4)) for _ in range(rank)]
-    dilations = [draw(st.sampled_from([1, 1, 2, 3])) for _ in range(rank)]
-    dk = [(k - 1) * d + 1 for k, d in zip(kernel, dilations)]
-    output_padding = [draw(st.integers(0, max(s, d) - 1)) if draw(st.booleans()) else 0
-                      for s, d in zip(strides, dilations)]
-    attributes: dict[str, Any] = {}
-    # Both spellings of a default must mean the same: sometimes write the defaults out.
-    explicit_defaults = draw(st.booleans())
-    if explicit_defaults or any(s != 1 for s in strides):
-        attributes["strides"] = strides
-    if explicit_defaults or any(d != 1 for d in dilations):
-        attributes["dilations"] = dilations
-    if explicit_defaults or group != 1:
-        attributes["group"] = group
-    if explicit_defaults or any(output_padding):
-        attributes["output_padding"] = output_padding
-    if draw(st.booleans()):
-        attributes["kernel_shape"] = kernel
-
-    mode = draw(st.sampled_from(["pads", "pads", "output_shape", "output_shape_nc", "VALID", "SAME_UPPER",
-                                 "SAME_LOWER", "SAME_output_shape"]))
-    fulls = [(i - 1) * s + k for i, s, k in zip(sizes, strides, dk)]
-    if mode == "pads":
-        pads = [draw(st.integers(0, k)) for k in dk] + [draw(st.integers(0, k)) for k in dk]
-        if explicit_defaults or any(pads):
-            attributes["pads"] = pads
-        if explicit_defaults:
-            attributes["auto_pad"] = "NOTSET"
-    elif mode in ("output_shape", "output_shape_nc", "SAME_output_shape"):
-        # Around the natural size L + op, including above it (negative totals) by up to a stride and more.
-        shape = [max(1, full + op + draw(st.integers(-k, s + 1)))
-                 for full, op, k, s in zip(fulls, output_padding, dk, strides)]
-        if mode == "output_shape_nc":
-            shape = [batch, per_group_out * group, *shape]
-        attributes["output_shape"] = shape
-        if mode == "SAME_output_shape":
-            attributes["auto_pad"] = draw(st.sampled_from(["SAME_UPPER", "SAME_LOWER"]))
-    else:
-        attributes["auto_pad"] = mode
-    return Draw(
-        input_shape=(batch, per_group_in * group, *sizes),
-        weight_shape=(per_group_in * group, per_group_out, *kernel),
-        attributes=attributes,
-        bias=draw(st.sampled_from(["none", "initializer", "initializer", "tensor"])),
-    )
 
 
 def arrays(model: onnx.ModelProto, seed: int) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray | None]:
