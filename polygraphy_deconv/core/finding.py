@@ -14,7 +14,7 @@ from polygraphy_deconv.core.deconvolution import (
     windows_differ_in_offset,
     windows_differ_in_shape,
 )
-from polygraphy_deconv.core.trt_parser import ParserBuild, predict_parser_build
+from polygraphy_deconv.core.trt_parser import NEWEST_RULES, ParserBuild, ParserRules, predict_parser_build
 from polygraphy_deconv.core.window import (
     UndecidableWindow,
     Window,
@@ -84,14 +84,16 @@ def analyse_node(
     *,
     bias_is_tensor: bool = False,
     declared_sizes: Sequence[int | None] | None = None,
+    rules: ParserRules = NEWEST_RULES,
 ) -> NodeFinding:
-    """Judge one node: reference window, predicted TensorRT build, verdict and patch.
+    """Judge one node: reference window, predicted TensorRT build (under the parser `rules` of a TensorRT
+    version), verdict and patch.
 
     `declared_sizes` is the spatial output shape ONNX shape inference declares (None if unknown); it
     is kept in the finding only where it disagrees with the window that runs.
     """
     sizes = tuple(input_sizes)
-    build = predict_parser_build(attrs, sizes, bias_is_tensor)
+    build = predict_parser_build(attrs, sizes, bias_is_tensor, rules)
     notes = list(onnxruntime_rejections(attrs, sizes))
     try:
         reference = reference_window(attrs, sizes)

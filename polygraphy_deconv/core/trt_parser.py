@@ -20,18 +20,55 @@ getKernelParams and generatePadding), stable from TensorRT 8.5 to 10.x:
 3. pads (NOTSET): pre = pads_begin, post = pads_end - op when that is >= 0; otherwise post = 0 and a
    fill-slice extends the output, after a bias-free deconvolution, with a separate bias add. A bias that
    is a tensor (not an initializer) stays on the deconvolution: the extension then holds 0, not the bias.
-4. 1D ConvTranspose is unsqueezed to 2D (a trailing axis of size 1); output_shape is then read with an
-   offset that is one too small, so its last entry also becomes the target of the added axis.
+4. 1D ConvTranspose is unsqueezed to 2D (a trailing axis of size 1); generatePadding then reads
+   output_shape with the offset len(output_shape) - 2, one too small: the added axis (I = S = K = 1)
+   gets the last entry O as its target, total 1 - O, and the real axis the entry before it. With the
+   spatial form [O] that is the word before the entries, which holds their count 1 (Dims.nbDims);
+   with the N, C form [N, C, O] it is C. So O >= 3: negative pre-padding on the added axis, the parse
+   fails; O = 2: post-padding -1, an extension of the added axis to 2, and squeezing it back to 1D
+   fails ("Invalid Node", a reshape error); O = 1: the real axis is built as if output_shape were [1]
+   (length 1; an odd total is then shifted). Measured on TensorRT-RTX 1.7.1's parser (same importer):
+   [1] parses with length 1, [2] fails "Invalid Node", >= 3 fails "negative pre-padding".
+5. auto_pad SAME_* next to a `pads` attribute (all zeros; non-zero pads are refused as invalid before
+   this): TensorRT 10 and later fail the parse (getKernelParams:
+   onnx/onnx-tensorrt@release/10.0-GA:importerUtils.cpp:820-822 and @release/10.1-GA:importerUtils.cpp:820-822
+   `ASSERT(!attrs.count("pads") ..., ErrorCode::kINVALID_NODE)`; onnx/onnx-tensorrt@fa5aa9f (main, 10.x)
+   getKernelParams keeps it as ONNXTRT_CHECK). TensorRT 8.5 and 8.6 check it with C's `assert`
+   (onnx/onnx-tensorrt@release/8.5-GA:onnx2trt_utils.cpp:1142, @release/8.6-GA:onnx2trt_utils.cpp:1149),
+   which release builds compile out: the node parses as SAME_* and the pads are ignored.
+
+Rules that differ by TensorRT version take a `rules` argument, one of PARSER_RULES: "8.6" (TensorRT 8.5
+and 8.6), "10" (10.x), "11" (11.x: the newest importer source, which keeps every rule of 10 here).
+NEWEST_RULES is the default.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal, cast
 
 from polygraphy_deconv.core.attributes import ConvTransposeAttributes
 from polygraphy_deconv.core.deconvolution import DeconvolutionGeometry, deconvolution_window
 from polygraphy_deconv.core.window import AxisWindow, Window, full_length
+
+ParserRules = Literal["8.6", "10", "11"]
+PARSER_RULES: tuple[ParserRules, ...] = ("8.6", "10", "11")
+NEWEST_RULES: ParserRules = "11"
+
+
+def parser_rules(version: str) -> ParserRules:
+    """The rules for a TensorRT version given as "8.6", "10", "11" (or "8.5", "10.8", "11.4", ...).
+
+    Raises ValueError naming the versions whose rules are known."""
+    major, _, minor = version.strip().partition(".")
+    if major == "8" and minor.split(".")[0] in ("5", "6"):
+        return "8.6"
+    if major in ("10", "11"):
+        return cast(ParserRules, major)
+    raise ValueError(
+        f"no parser rules for TensorRT {version!r}: give 8.6 (TensorRT 8.5 and 8.6), 10 (10.x) or 11 (11.x)"
+    )
 
 
 @dataclass(frozen=True)
@@ -51,10 +88,21 @@ def _trunc_half(value: int) -> int:
 
 
 def predict_parser_build(
-    attrs: ConvTransposeAttributes, input_sizes: Sequence[int | None], bias_is_tensor: bool = False
+    attrs: ConvTransposeAttributes,
+    input_sizes: Sequence[int | None],
+    bias_is_tensor: bool = False,
+    rules: ParserRules = NEWEST_RULES,
 ) -> ParserBuild:
-    """Predict the window TensorRT's ONNX parser gives this node (rules in the module docstring)."""
+    """Predict the window TensorRT's ONNX parser gives this node under the `rules` of a TensorRT version
+    (rules in the module docstring)."""
     rank = attrs.rank
+    if attrs.auto_pad in ("SAME_UPPER", "SAME_LOWER") and attrs.pads_beside_auto_pad and rules != "8.6":
+        return ParserBuild(
+            None,
+            f"auto_pad {attrs.auto_pad} with a pads attribute (even all zeros): TensorRT {rules}'s parser fails "
+            "the node ('Pads attribute should not be specified with SAME_LOWER or SAME_UPPER auto padding!'); "
+            "TensorRT 8.5/8.6 parse it",
+        )
     if attrs.auto_pad in ("SAME_UPPER", "SAME_LOWER", "VALID"):
         mode = attrs.auto_pad if attrs.auto_pad != "VALID" else "EXPLICIT_ROUND_DOWN"
         geometry = DeconvolutionGeometry(
@@ -63,21 +111,25 @@ def predict_parser_build(
         return ParserBuild(deconvolution_window(geometry))
 
     if attrs.output_shape is not None:
+        targets = attrs.output_shape
         if rank == 1:
-            # The added axis has I = S = K = 1, so its total is 1 - output_shape[-1]: pre < 0 from 3 on.
-            if attrs.output_shape[-1] >= 3:
+            added = attrs.output_shape[-1]
+            # The added axis (I = S = K = 1, output_padding 0) has total 1 - added: C++ halves give pre
+            # (1 - added) / 2, negative from 3 on, and post -1 at 2. The real axis is checked first.
+            if attrs.output_shape_has_batch_channel:
+                if added >= 2:
+                    return ParserBuild(None, _one_d_error(added))
                 return ParserBuild(
                     None,
-                    "the parser unsqueezes 1D ConvTranspose to 2D and reads output_shape one entry off, "
-                    "so the added axis gets negative pre-padding",
+                    undefined="1D output_shape with N, C: the parser takes the channel entry as the output size",
                 )
-            return ParserBuild(None, undefined="1D output_shape: the parser reads output_shape one entry off")
+            targets = (1,)  # the entry count, read where the entry before the first one would be
         axes = []
         extension = False
         for axis, size in enumerate(input_sizes):
             stride, dk, op = attrs.strides[axis], attrs.dilated_kernel[axis], attrs.output_padding[axis]
             # A dynamic axis is -1 in the network the parser reads.
-            total = full_length(-1 if size is None else size, stride, dk) + op - attrs.output_shape[axis]
+            total = full_length(-1 if size is None else size, stride, dk) + op - targets[axis]
             pre = _trunc_half(total)
             post = total - pre
             if pre < 0:
@@ -85,7 +137,7 @@ def predict_parser_build(
                     f"output_shape with a dynamic input size on axis {axis}: the parser computes the padding from "
                     "size -1 and gets"
                     if size is None
-                    else f"output_shape {attrs.output_shape[axis]} on axis {axis} needs"
+                    else f"output_shape {targets[axis]} on axis {axis} needs"
                 )
                 return ParserBuild(
                     None,
@@ -97,6 +149,8 @@ def predict_parser_build(
             # else: the parser overwrites output_padding with -post, so output_padding is lost
             extension = extension or post < 0
             axes.append(AxisWindow(pre, post, None if size is None else full_length(size, stride, dk)))
+        if rank == 1 and attrs.output_shape[-1] >= 2:
+            return ParserBuild(None, _one_d_error(attrs.output_shape[-1]))
         return _unless_empty(ParserBuild(tuple(axes), extension=extension, extension_has_bias=not bias_is_tensor))
 
     axes = [
@@ -109,6 +163,21 @@ def predict_parser_build(
     ]
     extension = any(axis.trim < 0 for axis in axes)
     return _unless_empty(ParserBuild(tuple(axes), extension=extension, extension_has_bias=not bias_is_tensor))
+
+
+def _one_d_error(added: int) -> str:
+    """Why a 1D node with output_shape [..., added] (added >= 2) fails: the parser unsqueezes it to 2D and
+    reads output_shape one entry off, so the added axis of size 1 is asked to become `added` long."""
+    prefix = "the parser unsqueezes 1D ConvTranspose to 2D and reads output_shape one entry off: the added axis"
+    if added == 2:
+        return (
+            f"{prefix} gets post-padding -1, an extension to 2 elements, and squeezing it back to 1D fails "
+            "('Invalid Node', a reshape error)"
+        )
+    return (
+        f"{prefix} gets pre-padding {_trunc_half(1 - added)}: "
+        "'TensorRT does not support negative pre-padding in the ConvTranspose operator!'"
+    )
 
 
 def _unless_empty(build: ParserBuild) -> ParserBuild:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from polygraphy_deconv.core.attributes import ConvTransposeAttributes, InvalidConvTranspose
 from polygraphy_deconv.core.finding import NodeFinding, analyse_node
+from polygraphy_deconv.core.trt_parser import NEWEST_RULES, ParserRules
 from polygraphy_deconv.errors import DeconvError
 
 if TYPE_CHECKING:
@@ -55,14 +56,17 @@ class ModelAnalysis:
         return (self.path, *self.external_data)
 
 
-def analyse_model(path: str, input_shapes: Mapping[str, Sequence[int | str | None]] | None = None) -> ModelAnalysis:
+def analyse_model(
+    path: str, input_shapes: Mapping[str, Sequence[int | str | None]] | None = None, *, rules: ParserRules = NEWEST_RULES
+) -> ModelAnalysis:
     """Analyse every ConvTranspose of the model at `path` (external weight data is never read).
 
-    `input_shapes` binds graph input shapes (Polygraphy's --input-shapes syntax, already parsed).
+    `input_shapes` binds graph input shapes (Polygraphy's --input-shapes syntax, already parsed); `rules`
+    are the TensorRT version's parser rules the predictions follow (core.trt_parser).
     Raises polygraphy_deconv.errors.DeconvError with one clear message on bad input.
     """
     model, serialized = read_model(path)
-    return analyse_proto(model, input_shapes, path=os.path.abspath(path), serialized=serialized)
+    return analyse_proto(model, input_shapes, path=os.path.abspath(path), serialized=serialized, rules=rules)
 
 
 def load_model(path: str) -> onnx.ModelProto:
@@ -127,6 +131,7 @@ def analyse_proto(
     *,
     path: str = "",
     serialized: bytes | None = None,
+    rules: ParserRules = NEWEST_RULES,
 ) -> ModelAnalysis:
     """Analyse every ConvTranspose of the main graph of an in-memory model (which is not modified).
 
@@ -172,7 +177,7 @@ def analyse_proto(
         key = configuration_key(node, shapes, initializers, constants, stated)
         first = analysed.get(key) if key is not None else None
         if first is None:
-            item = analyse_conv_transpose(node, index, shapes, initializers, constants, stated)
+            item = analyse_conv_transpose(node, index, shapes, initializers, constants, stated, rules)
             if key is not None:
                 analysed[key] = len(nodes)
             same_configuration.append(len(nodes))
@@ -224,6 +229,7 @@ def analyse_conv_transpose(
     initializers: set[str] | frozenset[str],
     constants: set[str] | frozenset[str] = frozenset(),
     stated: set[str] | frozenset[str] | None = None,
+    rules: ParserRules = NEWEST_RULES,
 ) -> ConvTransposeNode:
     """Analyse one node. `stated` names the tensors whose shapes the model states itself (graph inputs,
     initializers; None: all of them): a rank that contradicts the node there is an error, while a wrong
@@ -277,7 +283,7 @@ def analyse_conv_transpose(
         # A Constant node's output is weights to TensorRT's importer too (it imports Constant as weights),
         # so only a true run-time tensor (graph input, computed value) keeps the bias on the deconvolution.
         bias = "initializer" if node.input[2] in initializers or node.input[2] in constants else "tensor"
-    finding = analyse_node(attrs, input_sizes, bias_is_tensor=bias == "tensor", declared_sizes=declared)
+    finding = analyse_node(attrs, input_sizes, bias_is_tensor=bias == "tensor", declared_sizes=declared, rules=rules)
     if ignored:
         finding = dataclasses.replace(finding, notes=(*finding.notes, *ignored))
     return ConvTransposeNode(name, index, node.output[0], bias, finding)

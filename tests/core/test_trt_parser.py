@@ -25,6 +25,7 @@ from polygraphy_deconv.core import (
     window_length,
 )
 from polygraphy_deconv.core.deconvolution import DeconvolutionGeometry
+from polygraphy_deconv.core.trt_parser import NEWEST_RULES, PARSER_RULES, ParserRules, parser_rules
 
 
 def finding(kernel: Sequence[int], sizes: Sequence[int | None], *, bias_is_tensor: bool = False,
@@ -194,14 +195,68 @@ class TestDocumentedRules:
         assert begins_trims(f.reference) == ((0, 0), (-1, -1))
         assert f.verdict is Verdict.WRONG_SHAPE
 
-    def test_1d_output_shape(self) -> None:
+    def test_1d_output_shape_3_and_more_fail_with_negative_pre_padding(self) -> None:
         # 1D is unsqueezed to 2D and output_shape read one entry off: the added axis (I = S = K = 1) gets
-        # total 1 - output_shape[-1], a negative pre-padding from 3 on; below that the result is undefined.
-        f = finding([2], [3], strides=[2], output_shape=[6])
+        # total 1 - output_shape[-1], a negative pre-padding from 3 on (TensorRT-RTX 1.7.1: "negative pre-padding").
+        for output_shape, sizes in (([6], [3]), ([3], [1]), ([5], [2])):
+            f = finding([2], sizes, strides=[2], output_shape=output_shape)
+            assert f.verdict is Verdict.PARSE_ERROR
+            assert f.parser.window is None and f.parser.undefined is None
+            assert "negative pre-padding" in (f.parser.parse_error or "")
+            assert f.patch is not None  # fix rewrites it into explicit pads
+
+    def test_1d_output_shape_2_fails_with_a_reshape_error(self) -> None:
+        # total 1 - 2 = -1 on the added axis: pre 0, post -1, an extension to 2, and squeezing back to 1D fails
+        # (TensorRT-RTX 1.7.1: "Invalid Node", a reshape error). Also where the real axis would be fine.
+        for kernel, sizes, strides in (([1], [1], [1]), ([2], [1], [2]), ([3], [4], [2])):
+            f = finding(kernel, sizes, strides=strides, output_shape=[2])
+            assert f.verdict is Verdict.PARSE_ERROR
+            assert f.parser.undefined is None
+            assert "Invalid Node" in (f.parser.parse_error or "")
+
+    def test_1d_output_shape_1_parses_with_length_1(self) -> None:
+        # The real axis reads the word before the entries (their count, 1) as its output size; the added axis
+        # gets 1 and is exact. The real axis is then an output_shape [1] build: pre = total / 2 (C++), onnxruntime
+        # begins at the larger half: an odd total is shifted, an even one is ok.
+        odd = finding([2], [3], strides=[2], output_shape=[1])  # L 6, total 5: parser begins 2, onnxruntime 3
+        assert odd.verdict is Verdict.SHIFTED
+        assert begins_trims(odd.parser.window) == ((2,), (3,))
+        assert window_length(odd.parser.window or ()) == (1,)
+        assert begins_trims(odd.reference) == ((3,), (2,))
+        even = finding([3], [2], strides=[2], output_shape=[1])  # L 5, total 4: both begin at 2
+        assert even.verdict is Verdict.OK
+        assert begins_trims(even.parser.window) == ((2,), (2,))
+        one = finding([1], [1], output_shape=[1])
+        assert one.verdict is Verdict.OK and begins_trims(one.parser.window) == ((0,), (0,))
+
+    def test_1d_output_shape_1_with_output_padding(self) -> None:
+        # output_padding is in the total and subtracted from post once more: still 1 long.
+        f = finding([2], [3], strides=[2], output_shape=[1], output_padding=[1])  # total 6: pre 3, post 3 - 1
+        assert begins_trims(f.parser.window) == ((3,), (2,))
+        assert window_length(f.parser.window or ()) == (1,)
+        assert f.verdict is Verdict.OK
+
+    def test_1d_output_shape_never_unpredictable_in_spatial_form(self) -> None:
+        for size in range(1, 5):
+            for target in range(1, 10):
+                f = finding([3], [size], strides=[2], output_shape=[target])
+                assert f.parser.undefined is None
+                assert (f.parser.window is None) == (target >= 2)
+
+    def test_1d_output_shape_with_batch_channel(self) -> None:
+        # [N, C, O]: the added axis still gets O; the real axis gets C, which the prediction does not see.
+        assert finding([2], [3], strides=[2], output_shape=[1, 4, 2]).verdict is Verdict.PARSE_ERROR
+        assert finding([2], [3], strides=[2], output_shape=[1, 4, 7]).verdict is Verdict.PARSE_ERROR
+        unknown = finding([2], [3], strides=[2], output_shape=[1, 4, 1])
+        assert unknown.parser.window is None and unknown.parser.parse_error is None
+        assert unknown.parser.undefined is not None and "channel" in unknown.parser.undefined
+
+    def test_1d_output_shape_dynamic_size(self) -> None:
+        # A dynamic real axis is -1 to the parser: total S * -2 + DK + op - 1 is negative here, and that axis
+        # is checked before the added one.
+        f = finding([3], [None], strides=[2], output_shape=[1])
         assert f.verdict is Verdict.PARSE_ERROR
-        small = finding([1], [1], output_shape=[2])
-        assert small.verdict is Verdict.WRONG_SHAPE
-        assert small.parser.window is None and small.parser.undefined is not None
+        assert "dynamic input size on axis 0" in (f.parser.parse_error or "")
 
     @pytest.mark.parametrize(
         "attributes",
@@ -225,3 +280,68 @@ class TestDocumentedRules:
         attrs = ConvTransposeAttributes.from_onnx("deconv", {"strides": [2, 2], "output_shape": [10, 12]}, (4, 2, 3, 3))
         build = predict_parser_build(attrs, [5, 6])
         assert build.window != analyse_node(attrs, [5, 6]).reference
+
+
+class TestParserRulesByVersion:
+    """Rules that differ by TensorRT version: auto_pad SAME_* next to a pads attribute (even all zeros) fails
+    the parse from TensorRT 10 on (getKernelParams, onnx/onnx-tensorrt@release/10.0-GA:importerUtils.cpp:820-822,
+    an ASSERT with kINVALID_NODE) and parses on 8.5/8.6, whose check is a C assert that release builds compile
+    out (@release/8.6-GA:onnx2trt_utils.cpp:1149)."""
+
+    @staticmethod
+    def same_with_pads(auto_pad: str, rules: ParserRules | None = None, **extra: Any) -> NodeFinding:
+        attrs = ConvTransposeAttributes.from_onnx(
+            "deconv", {"strides": [2, 2], "auto_pad": auto_pad, "pads": [0, 0, 0, 0], **extra}, (4, 2, 3, 3)
+        )
+        return analyse_node(attrs, [5, 6]) if rules is None else analyse_node(attrs, [5, 6], rules=rules)
+
+    @pytest.mark.parametrize("auto_pad", ["SAME_UPPER", "SAME_LOWER"])
+    @pytest.mark.parametrize("rules", ["10", "11"])
+    def test_same_with_pads_fails_from_10_on(self, auto_pad: str, rules: ParserRules) -> None:
+        f = self.same_with_pads(auto_pad, rules)
+        assert f.verdict is Verdict.PARSE_ERROR
+        assert "Pads attribute should not be specified" in f.reason
+        assert f.patch is not None and f.reference is not None
+
+    @pytest.mark.parametrize("auto_pad", ["SAME_UPPER", "SAME_LOWER"])
+    def test_same_with_pads_parses_on_8_6_as_without_pads(self, auto_pad: str) -> None:
+        with_pads = self.same_with_pads(auto_pad, "8.6")
+        attrs = ConvTransposeAttributes.from_onnx("deconv", {"strides": [2, 2], "auto_pad": auto_pad}, (4, 2, 3, 3))
+        without = analyse_node(attrs, [5, 6], rules="8.6")
+        assert with_pads.parser.parse_error is None
+        assert with_pads.parser.window == without.parser.window
+        assert with_pads.verdict is without.verdict is Verdict.OK
+
+    def test_same_with_pads_on_8_6_judged_as_without_pads(self) -> None:
+        # SAME_UPPER with output_padding: TensorRT's SAME puts the odd element at the end (shifted), pads or not.
+        f = self.same_with_pads("SAME_UPPER", "8.6", output_padding=[1, 1])
+        attrs = ConvTransposeAttributes.from_onnx(
+            "deconv", {"strides": [2, 2], "auto_pad": "SAME_UPPER", "output_padding": [1, 1]}, (4, 2, 3, 3)
+        )
+        assert f.verdict is analyse_node(attrs, [5, 6], rules="8.6").verdict is Verdict.SHIFTED
+
+    def test_default_is_the_newest_rules(self) -> None:
+        assert NEWEST_RULES == PARSER_RULES[-1] == "11"
+        assert self.same_with_pads("SAME_UPPER").verdict is Verdict.PARSE_ERROR
+
+    @pytest.mark.parametrize("rules", ["8.6", "10", "11"])
+    def test_valid_and_notset_with_pads_do_not_depend_on_the_version(self, rules: ParserRules) -> None:
+        valid = self.same_with_pads("VALID", rules)
+        assert valid.parser.parse_error is None and valid.verdict is Verdict.OK
+        notset = analyse_node(
+            ConvTransposeAttributes.from_onnx("deconv", {"strides": [2, 2], "pads": [1, 1, 1, 1]}, (4, 2, 3, 3)),
+            [5, 6], rules=rules,
+        )
+        assert notset.verdict is Verdict.OK
+
+    @pytest.mark.parametrize(
+        ("version", "rules"),
+        [("8.5", "8.6"), ("8.6", "8.6"), ("8.6.1", "8.6"), ("10", "10"), ("10.3.0", "10"), ("11.4", "11"), ("11", "11")],
+    )
+    def test_parser_rules_of_a_version(self, version: str, rules: str) -> None:
+        assert parser_rules(version) == rules
+
+    @pytest.mark.parametrize("version", ["7.2", "8.4", "9.0", "12", "", "ten"])
+    def test_parser_rules_unknown_version(self, version: str) -> None:
+        with pytest.raises(ValueError, match="give 8.6"):
+            parser_rules(version)
