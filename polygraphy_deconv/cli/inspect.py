@@ -8,6 +8,7 @@ import argparse
 from typing import Any
 
 from polygraphy_deconv.cli.options import add_input_shapes_option
+from polygraphy_deconv.core.trt_parser import NEWEST_RULES, PARSER_RULES, ParserRules, parser_rules
 
 
 def register(subparsers: Any) -> None:
@@ -26,8 +27,22 @@ def register(subparsers: Any) -> None:
         "--all", action="store_true", dest="all_rows",
         help="list every node in the table (by default, a model with more than 50 ok nodes lists only the others)",
     )
+    parser.add_argument(
+        "--trt-version", type=trt_version_rules, default=NEWEST_RULES, dest="trt_rules", metavar="|".join(PARSER_RULES),
+        help="predict with the ONNX parser rules of this TensorRT version: 8.6 (also 8.5), 10 or 11; a full version "
+        f"such as 10.8 picks its rules (default: {NEWEST_RULES}, the newest); the JSON findings name the rules used "
+        "(tensorrt_rules)",
+    )
     add_input_shapes_option(parser)
     parser.set_defaults(run=run)
+
+
+def trt_version_rules(version: str) -> ParserRules:
+    """argparse type of --trt-version: the parser rules of a TensorRT version."""
+    try:
+        return parser_rules(version)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,14 +56,15 @@ def run(args: argparse.Namespace) -> int:
     shapes = parse_input_shapes(args.input_shapes)
     if args.json:
         check_output_path(args.json, "--json", [args.model])
-    analysis = analyse_model(args.model, shapes)
+    analysis = analyse_model(args.model, shapes, rules=args.trt_rules)
     findings = [node.finding for node in analysis.nodes]
 
     if args.json:
         check_output_path(args.json, "--json", analysis.input_files)
         # The findings go in as JSON text: nodes of one configuration are encoded once.
         document = findings_document(
-            "inspect", analysis.path, [], {"nodes": len(findings), "verdicts": verdict_counts(f.verdict for f in findings)}
+            "inspect", analysis.path, [], {"nodes": len(findings), "verdicts": verdict_counts(f.verdict for f in findings)},
+            tensorrt_rules=args.trt_rules,
         )
         if analysis.notes:
             document["notes"] = list(analysis.notes)

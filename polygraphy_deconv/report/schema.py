@@ -9,6 +9,7 @@ Schema `polygraphy-deconv/findings`, version 1 (docs/json-schema.md documents ev
       "tool": "polygraphy-deconv 0.1.0",
       "source": "inspect" | "network",
       "model": "/abs/path/model.onnx",
+      "tensorrt_rules": "8.6" | "10" | "11"   (whose ONNX parser rules the "tensorrt" predictions follow)
       "findings": [ <node finding>, ... ],
       "summary": {"nodes": N, "verdicts": {"ok": n, ...},
                   "actions": {...}, "unmatched_layers": [...] (network only)}
@@ -49,6 +50,7 @@ from typing import Any
 from polygraphy_deconv import __version__
 from polygraphy_deconv.core.deconvolution import DeconvolutionPatch
 from polygraphy_deconv.core.finding import NodeFinding, Verdict
+from polygraphy_deconv.core.trt_parser import NEWEST_RULES, ParserRules
 from polygraphy_deconv.core.window import Window
 
 SCHEMA = "polygraphy-deconv/findings"
@@ -113,15 +115,21 @@ def verdict_counts(verdicts: Iterable[Verdict]) -> dict[str, int]:
 
 
 def findings_document(
-    source: str, model: str, records: Sequence[Mapping[str, Any]], summary: Mapping[str, Any]
+    source: str,
+    model: str,
+    records: Sequence[Mapping[str, Any]],
+    summary: Mapping[str, Any],
+    tensorrt_rules: ParserRules = NEWEST_RULES,
 ) -> dict[str, Any]:
-    """The top-level document; `source` is "inspect" or "network"."""
+    """The top-level document; `source` is "inspect" or "network"; `tensorrt_rules` the TensorRT version
+    whose parser rules made the predictions (added in version 1: readers of older documents see none)."""
     return {
         "schema": SCHEMA,
         "version": SCHEMA_VERSION,
         "tool": f"polygraphy-deconv {__version__}",
         "source": source,
         "model": model,
+        "tensorrt_rules": tensorrt_rules,
         "findings": list(records),
         "summary": dict(summary),
     }
