@@ -351,14 +351,24 @@ class _Calls:
         self.shuffle_set_reshape = m(h, "setReshapeDimensions(Dims64 const&)", None, _ref)
         self.shuffle_get_zero = m(h, "getZeroIsPlaceholder()", ctypes.c_bool)
         self.shuffle_set_zero = m(h, "setZeroIsPlaceholder(bool)", None, ctypes.c_bool)
-        self.shuffle_get_first = m(h, "getFirstTranspose()", _Permutation)
-        self.shuffle_get_second = m(h, "getSecondTranspose()", _Permutation)
+        # Permutation const& getFirstTranspose() (NvInferImpl.h@release/10.8:716, 720): a pointer comes back
+        self.shuffle_get_first = m(h, "getFirstTranspose()", ctypes.POINTER(_Permutation))
+        self.shuffle_get_second = m(h, "getSecondTranspose()", ctypes.POINTER(_Permutation))
         c = "ConstantLayer"
         self.constant_get_weights = m(c, "getWeights()", CWeights)
         self.constant_get_dims = m(c, "getDimensions()", Dims64)
         self.elementwise_get_op = m("ElementWiseLayer", "getOperation()", _i32)
         self.elementwise_set_op = m("ElementWiseLayer", "setOperation(ElementWiseOperation)", None, _i32)
         self.cast_get_type = m("CastLayer", "getToType()", _i32)
+        self.concat_get_axis = m("ConcatenationLayer", "getAxis()", _i32)
+        self.gather_get_axis = m("GatherLayer", "getGatherAxis()", _i32)
+        self.gather_get_mode = m("GatherLayer", "getMode()", _i32)
+        self.profile_set_dims = m(
+            "OptimizationProfile", "setDimensions(char const*, OptProfileSelector, Dims64 const&)", ctypes.c_bool,
+            ctypes.c_char_p, _i32, _ref,
+        )
+        self.config_add_profile = m("BuilderConfig", "addOptimizationProfile(IOptimizationProfile const*)", _i32, _ref)
+        self.builder_create_profile = m("Builder", "createOptimizationProfile()", ctypes.c_void_p)
         b = "Builder"
         self.builder_create_config = m(b, "createBuilderConfig()", ctypes.c_void_p)
         self.builder_create_network = m(b, "createNetworkV2(unsigned int)", ctypes.c_void_p, _u32)
@@ -602,11 +612,11 @@ class IShuffleLayer(ILayer):
 
     @property
     def first_transpose(self) -> Permutation:
-        return Permutation(_c().shuffle_get_first(self._own).order)
+        return Permutation(_c().shuffle_get_first(self._own).contents.order)
 
     @property
     def second_transpose(self) -> Permutation:
-        return Permutation(_c().shuffle_get_second(self._own).order)
+        return Permutation(_c().shuffle_get_second(self._own).contents.order)
 
 
 class IConstantLayer(ILayer):
@@ -639,6 +649,26 @@ class ICastLayer(ILayer):
     @property
     def to_type(self) -> DataType:
         return DataType(_c().cast_get_type(self._own))
+
+
+class IConcatenationLayer(ILayer):
+    """pyGraph: IConcatenationLayer.axis."""
+
+    @property
+    def axis(self) -> int:
+        return int(_c().concat_get_axis(self._own))
+
+
+class IGatherLayer(ILayer):
+    """pyGraph: IGatherLayer.axis, mode (GatherMode.DEFAULT = 0)."""
+
+    @property
+    def axis(self) -> int:
+        return int(_c().gather_get_axis(self._own))
+
+    @property
+    def mode(self) -> int:
+        return int(_c().gather_get_mode(self._own))
 
 
 class IShapeLayer(ILayer):
@@ -790,6 +820,22 @@ class Logger:
 class IBuilderConfig:
     _address: int
 
+    def add_optimization_profile(self, profile: IOptimizationProfile) -> int:
+        return int(_c().config_add_profile(word(self._address, 1), profile._address))
+
+
+class IOptimizationProfile:
+    """set_shape(input, min, opt, max) (pyCore: IOptimizationProfile.set_shape); OptProfileSelector kMIN 0,
+    kOPT 1, kMAX 2 (NvInferRuntime.h@release/10.8)."""
+
+    _address: int
+
+    def set_shape(self, input: str, min: Any, opt: Any, max: Any) -> None:
+        for selector, dims in enumerate((min, opt, max)):
+            native_dims = _dims_in(dims)
+            if not _c().profile_set_dims(word(self._address, 1), input.encode(), selector, ctypes.addressof(native_dims)):
+                raise ValueError(f"TensorRT-RTX refused the profile shape {tuple(dims)} for input '{input}'")
+
 
 class IHostMemory:
     """The serialized engine: its size read through apiv::VHostMemory::size (NvInferImpl.h@release/10.8:236-241)."""
@@ -827,6 +873,11 @@ class Builder:
         config = IBuilderConfig()
         config._address = _c().builder_create_config(word(self._address, 1))
         return config
+
+    def create_optimization_profile(self) -> IOptimizationProfile:
+        profile = IOptimizationProfile()
+        profile._address = _c().builder_create_profile(word(self._address, 1))
+        return profile
 
     def build_serialized_network(self, network: INetworkDefinition, config: IBuilderConfig) -> IHostMemory | None:
         address = _c().builder_build(word(self._address, 1), network._address, config._address)
