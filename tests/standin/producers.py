@@ -104,6 +104,8 @@ def onnx_parser(
     sizes = list(tensor.shape)[2:]
     mode = trt.PaddingMode.EXPLICIT_ROUND_DOWN
     if attrs.auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+        if attrs.pads_beside_auto_pad:  # TensorRT 10+ (importerUtils.cpp@release/10.1-GA:820-822); 8.5/8.6 parse it
+            raise ValueError("Pads attribute should not be specified with SAME_LOWER or SAME_UPPER auto padding!")
         mode = trt.PaddingMode[attrs.auto_pad]
         beg, end = [0] * rank, [0] * rank
     elif attrs.auto_pad == "VALID":
