@@ -1,8 +1,8 @@
 # polygraphy-deconv on NVIDIA's TensorRT container: Polygraphy with the --deconv-* flags, the
 # polygraphy-deconv command, the sample models and the test suite. Build from the repository root:
 #
-#   docker build -f docker/Dockerfile -t polygraphy-deconv .                             TensorRT 10 (25.01: TensorRT 10.8)
-#   docker build -f docker/Dockerfile --build-arg TRT_TAG=26.08 -t polygraphy-deconv:trt11 .   TensorRT 11 (26.08: TensorRT 11.2)
+#   docker build -t polygraphy-deconv .                                          TensorRT 10 (25.01: TensorRT 10.8)
+#   docker build --build-arg TRT_TAG=26.08 -t polygraphy-deconv:trt11 .          TensorRT 11 (26.08: TensorRT 11.2)
 #
 #   docker run --gpus all --rm polygraphy-deconv                          the bundled sample: TensorRT (patched) vs onnxruntime
 #   docker run --gpus all --rm -v "$PWD":/models polygraphy-deconv polygraphy run /models/m.onnx --trt --onnxrt --deconv-fix
@@ -24,7 +24,7 @@ ENV PIP_BREAK_SYSTEM_PACKAGES=1 \
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 
 WORKDIR /opt/polygraphy-deconv
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY polygraphy_deconv ./polygraphy_deconv
 COPY samples ./samples
 COPY tests ./tests
