@@ -15,11 +15,11 @@ import sys
 from collections.abc import Sequence
 
 from polygraphy_deconv import __version__
-from polygraphy_deconv.cli import check, fix, inspect
+from polygraphy_deconv.cli import check, fix, inspect, npps
 from polygraphy_deconv.errors import DeconvError
 
 PROG = "polygraphy-deconv"
-SUBCOMMANDS = (inspect, fix, check)
+SUBCOMMANDS = (inspect, fix, check, npps)
 
 
 def build_parser() -> argparse.ArgumentParser:
