@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from polygraphy_deconv.errors import DeconvError
     from polygraphy_deconv.onnx_model.input_shapes import parse_input_shapes
     from polygraphy_deconv.onnx_model.rewrite import fix_file
-    from polygraphy_deconv.report.inspect_table import make_console, summary_line
+    from polygraphy_deconv.report.inspect_table import make_console, print_notes, print_rewrites, summary_line
 
     if args.in_place and args.verify:
         raise DeconvError(
@@ -58,21 +58,10 @@ def run(args: argparse.Namespace) -> int:
     result = fix_file(args.model, args.output, input_shapes=shapes, in_place=args.in_place)
     console = make_console()
 
-    if result.rewrites:
-        from rich import box
-        from rich.table import Table
-
-        table = Table(box=box.SIMPLE_HEAD if console.is_terminal else box.ASCII2, show_edge=False, pad_edge=False)
-        for column in ("node", "verdict", "before", "after"):
-            table.add_column(column)
-        for rewrite in result.rewrites:
-            table.add_row(rewrite.node, rewrite.verdict.value, rewrite.before, rewrite.after)
-        console.print(table)
+    print_rewrites(console, result.rewrites)
     findings = [] if result.analysis is None else [n.finding for n in result.analysis.nodes]
     console.print(f"{summary_line(findings)}; rewrote {len(result.rewrites)}", markup=False)
-    for line in [r.note and f"{r.node}: {r.note}" for r in result.rewrites] + list(result.notes):
-        if line:
-            console.print(f"  - {line}", markup=False, soft_wrap=True)
+    print_notes(console, [f"{r.node}: {r.note}" for r in result.rewrites if r.note] + list(result.notes), heading="")
     if result.rewrites:
         console.print(f"wrote {output}", markup=False)
     elif args.in_place:

@@ -1,8 +1,13 @@
-"""The plugin's report: a table per deconvolution unit for people, a summary line through Polygraphy's
+"""The plugin's report: a block per deconvolution unit for people, a summary line through Polygraphy's
 logger (so --log-file keeps it), and the JSON findings document (schema.py, source "network").
 
-The table goes to standard output with rich: colours on a terminal, plain ASCII otherwise; it is shown
-only when Polygraphy's logger shows INFO messages (not with -q), the summary down to -qq.
+The blocks go to standard output: colours on a terminal, plain text otherwise, at the terminal's width
+(COLUMNS or 80 when piped). They say in words what was wrong with a unit and what was done, with a
+picture of the ONNX window, TensorRT's and the one after the patch on the full result (windows.py).
+Units that differ in names only share a block; ok units beyond OK_ROWS_SHOWN and other configurations
+beyond NOT_OK_GROUPS_SHOWN are counted, not listed (the JSON report has every unit). Shown only when
+Polygraphy's logger shows INFO messages (not with -q), the summary down to -qq. Every name from the model
+or the network is shown escaped (text.shown) and reaches rich as Text, never as markup.
 """
 
 from __future__ import annotations
@@ -10,9 +15,22 @@ from __future__ import annotations
 import os
 import sys
 from collections import Counter
+from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from polygraphy_deconv.core.window import Window, describe_window
+from polygraphy_deconv.report.layout import (
+    Line,
+    block_lines,
+    cell_width,
+    columns_line,
+    field,
+    patch_atoms,
+    shortened,
+    text_line,
+    words,
+    wrapped,
+)
 from polygraphy_deconv.report.schema import (
     document_text,
     findings_document,
@@ -20,6 +38,8 @@ from polygraphy_deconv.report.schema import (
     verdict_counts,
     window_record,
 )
+from polygraphy_deconv.report.windows import BAR_LEGEND, difference_words, picture_groups, window_words
+from polygraphy_deconv.text import shown
 
 if TYPE_CHECKING:
     from polygraphy_deconv.onnx_model.reading import ModelAnalysis
@@ -29,6 +49,10 @@ ACTION_STYLES = {
     "ok": "green", "patched": "yellow", "needs-patch": "bold red", "unpatchable": "bold red",
     "unmatched": "magenta", "undecided": "cyan",
 }
+OK_ROWS_SHOWN = 50  # ok units listed (beyond, they are counted)
+NOT_OK_GROUPS_SHOWN = 20  # configurations of units that are not ok listed
+NAMES_SHOWN = 5
+LABEL_WIDTH = 8  # 'TensorRT'
 
 
 def _dims(dims: tuple[int | None, ...] | None) -> str:
@@ -49,24 +73,153 @@ def summary_line(fix: NetworkFix, check_only: bool = False) -> str:
     return f"Deconvolution {verb}: {len(fix.results)} deconvolution unit(s)" + (f": {', '.join(parts)}" if parts else "")
 
 
+def what_differs(result: UnitResult) -> str:
+    """What is wrong with the unit as the network had it, in words ('' when nothing is)."""
+    reference = result.comparison.reference
+    unit = result.unit
+    problems = []
+    if reference is not None and result.comparison.status == "differs":
+        actual = unit.window()
+        difference = difference_words(reference, actual)
+        if difference != "the same window":
+            problems.append(difference)
+        if not unit.added_axis_is_identity():
+            problems.append("the axis added for 1D does not pass its one element through")
+        if not problems and unit.extension_loses_bias:
+            problems.append("the same window, but the bias stays on the deconvolution: the extension holds 0 instead of the bias")
+    return "; ".join(problems)
+
+
+def _result_key(result: UnitResult) -> Hashable:
+    """Everything shown of a unit but its names."""
+    node = result.comparison.node
+    finding = node.finding if node is not None else None
+    after = result.after
+    return (
+        result.action, result.comparison.status, result.unit.input_dims, result.unit.window(), result.unit.bias,
+        result.unit.slice, None if after is None else after.window(), result.patch,
+        None if finding is None else (finding.reference, finding.attributes.rank),
+        len(result.unit.layers), None if node is None else node.bias,
+        result.detail if result.action in ("unpatchable", "unmatched", "undecided") else None,
+    )
+
+
+def _also(names: Sequence[str]) -> list[str]:
+    listed = names[:NAMES_SHOWN]
+    atoms = [f"{name}," for name in listed[:-1]] + [listed[-1]]
+    if len(listed) < len(names):
+        atoms[-1] += ","
+        atoms += words(f"and {len(names) - len(listed):,} more (the JSON report lists every unit)")
+    return atoms
+
+
+def _unit_lines(group: Sequence[UnitResult], widths: tuple[int, int, int], width: int) -> list[Line]:
+    result = group[0]
+    comparison = result.comparison
+    node = comparison.node
+    name_width, input_width, action_width = widths
+    name = "-" if node is None else shown(node.name)
+    short = shortened(name, name_width)
+    lines: list[Line] = [columns_line([
+        (short, name_width, False, ""),
+        (_dims(result.unit.input_dims), input_width, True, ""),
+        (result.action, action_width, False, ACTION_STYLES.get(result.action, "")),
+    ])]
+    if short != name:
+        lines += field("node", [name], width, LABEL_WIDTH)
+    if len(group) > 1:
+        lines += field("also", _also(["-" if r.comparison.node is None else shown(r.comparison.node.name) for r in group[1:]]), width, LABEL_WIDTH)
+    unit = result.after if result.after is not None else result.unit
+    layers = [shown(layer) for layer in unit.layers]
+    lines += field("layers", [f"{layer}," for layer in layers[:-1]] + layers[-1:], width, LABEL_WIDTH)
+    reference = comparison.reference
+    actual = result.unit.window()
+    if result.action == "ok":
+        lines += field("window", [describe_window(actual), *words("as ONNX")], width, LABEL_WIDTH)
+        return lines
+    if reference is not None:
+        lines += field("ONNX", [*words(window_words(reference)), f"({describe_window(reference)})"], width, LABEL_WIDTH)
+    wrong = what_differs(result)
+    lines += field("TensorRT", [*words(wrong), f"({describe_window(actual)})"] if wrong else [describe_window(actual)], width, LABEL_WIDTH)
+    after = result.after.window() if result.after is not None else None
+    if after is not None and reference is not None:
+        agrees = difference_words(reference, after)
+        said = "as ONNX" if agrees == "the same window" else f"still {agrees}"
+        lines += field("patched", [*words(said), f"({describe_window(after)})"], width, LABEL_WIDTH)
+    if result.patch is not None:
+        lines += field("patch", patch_atoms(result.patch.describe()), width, LABEL_WIDTH)
+    if result.action == "needs-patch":
+        lines += field("detail", words("needs a patch; --deconv-fix patches it"), width, LABEL_WIDTH)
+    elif result.action in ("unpatchable", "unmatched", "undecided"):
+        lines += field("detail", words(shown(result.detail)), width, LABEL_WIDTH)
+    if reference is not None:
+        windows = [reference, actual] + ([after] if after is not None else [])
+        labels = ["ONNX", "TensorRT", "patched"][: len(windows)]
+        zero = [False, result.unit.extension_loses_bias, False][: len(windows)]
+        for axes, picture in picture_groups(windows, labels, zero_extension=zero):
+            lines += block_lines(axes, picture, LABEL_WIDTH)
+    return lines
+
+
+def report_lines(fix: NetworkFix, model: str, width: int) -> list[Line]:
+    """The report for people as laid-out lines."""
+    groups: dict[Hashable, list[UnitResult]] = {}
+    for result in fix.results:
+        groups.setdefault(_result_key(result), []).append(result)
+    ordered = list(groups.values())
+    ok_units = sum(len(g) for g in ordered if g[0].action == "ok")
+    hide_ok = ok_units > OK_ROWS_SHOWN
+    listed = [g for g in ordered if not (hide_ok and g[0].action == "ok")]
+    not_ok = [g for g in listed if g[0].action != "ok"]
+    hidden = not_ok[NOT_OK_GROUPS_SHOWN:]
+    if hidden:
+        dropped = {id(g) for g in hidden}
+        listed = [g for g in listed if id(g) not in dropped]
+    lines: list[Line] = [text_line(text, "bold") for text in wrapped(words(f"Deconvolutions of {shown(os.path.basename(model))}"), width)]
+    if listed:
+        names = ["-" if g[0].comparison.node is None else shown(g[0].comparison.node.name) for g in listed]
+        input_width = max(5, *(cell_width(_dims(g[0].unit.input_dims)) for g in listed))
+        action_width = max(6, *(len(g[0].action) for g in listed))
+        name_width = max(min(max(9, *(cell_width(n) for n in names)), width - input_width - action_width - 4), 12)
+        widths = (name_width, input_width, action_width)
+        lines.append(columns_line([
+            ("ONNX node", name_width, False, "bold"), ("input", input_width, True, "bold"), ("action", action_width, False, "bold"),
+        ]))
+        for group in listed:
+            lines += _unit_lines(group, widths, width)
+        if any(g[0].action != "ok" and g[0].comparison.reference is not None for g in listed):
+            lines += [text_line(text) for text in wrapped(words(f"({BAR_LEGEND})"), width)]
+    if hide_ok:
+        lines += [text_line(t) for t in wrapped(words(f"({ok_units:,} ok units not listed; the JSON report lists every unit)"), width)]
+    if hidden:
+        count = sum(len(g) for g in hidden)
+        lines += [text_line(t) for t in wrapped(words(
+            f"({count:,} more units in {len(hidden):,} more configurations not listed; the JSON report lists every unit)"
+        ), width)]
+    return lines
+
+
 def unit_row(result: UnitResult) -> tuple[str, str, str, str, str, str, str]:
-    """(node, layers, input, expected, actual, action, detail) as text."""
+    """(node, layers, input, expected, actual, action, detail) as text, names shown escaped; the detail
+    in words for a unit whose window differs."""
     comparison = result.comparison
     unit = result.after if result.after is not None else result.unit
     node = comparison.node
-    expected = node.finding.reference if node is not None else None
-    expected_text = _window(expected)
+    expected_text = _window(comparison.reference)
     actual_text = _window(result.unit.window())
     if result.after is not None:
         actual_text += f"\n-> {_window(result.after.window())}"
+    detail = what_differs(result) or shown(result.detail)
+    if result.patch is not None:
+        detail += f"; patched: {result.patch.describe()}"
     return (
-        "-" if node is None else node.name,
-        "\n".join(unit.layers),
+        "-" if node is None else shown(node.name),
+        "\n".join(shown(layer) for layer in unit.layers),
         _dims(result.unit.input_dims),
         expected_text,
         actual_text,
         result.action,
-        result.detail,
+        detail,
     )
 
 
@@ -82,35 +235,28 @@ def _logger_shows(severity_name: str) -> bool:
 
 
 def render_table(fix: NetworkFix, model: str, terminal: bool | None = None, width: int | None = None) -> str:
-    """The table as text (ANSI colours only when `terminal`)."""
-    from rich import box
+    """The report as text (ANSI colours only when `terminal`), at `width` columns (default: the
+    terminal's, else COLUMNS, else 80)."""
     from rich.console import Console
-    from rich.table import Table
+    from rich.text import Text
 
     terminal = sys.stdout.isatty() if terminal is None else terminal
-    table = Table(
-        title=f"Deconvolutions of {os.path.basename(model)}",
-        box=box.ROUNDED if terminal else box.ASCII,
-        show_lines=True,
-    )
-    for header in ("ONNX node", "TensorRT layers", "input", "expected window", "actual window", "action", "detail"):
-        table.add_column(header, overflow="fold")
-    for result in fix.results:
-        row = list(unit_row(result))
-        style = ACTION_STYLES.get(result.action, "")
-        row[5] = f"[{style}]{row[5]}[/]" if style and terminal else row[5]
-        table.add_row(*row)
-    console = Console(
-        file=None, force_terminal=terminal, no_color=not terminal, width=width or (None if terminal else 160),
-        record=True, highlight=False,
-    )
+    console = Console(file=sys.stdout, force_terminal=terminal, no_color=not terminal, highlight=False, width=width)
+    lines = report_lines(fix, model, max(console.width, 40))
+    if not terminal:
+        return "".join("".join(text for text, _ in line).rstrip() + "\n" for line in lines)
+    text = Text()
+    for line in lines:
+        for segment, style in line:
+            text.append(segment, style or None)
+        text.append("\n")
     with console.capture() as capture:
-        console.print(table)
+        console.print(text, end="", soft_wrap=True)
     return capture.get()
 
 
 def show_network_report(fix: NetworkFix, model: str, check_only: bool = False) -> None:
-    """The table (when INFO messages show) and the summary line (through G_LOGGER)."""
+    """The blocks (when INFO messages show) and the summary line (through G_LOGGER)."""
     from polygraphy.logger import G_LOGGER
 
     if fix.results and _logger_shows("INFO"):
@@ -120,7 +266,7 @@ def show_network_report(fix: NetworkFix, model: str, check_only: bool = False) -
     log_finish(summary_line(fix, check_only))
     for result in fix.results:
         if result.action in ("unpatchable", "needs-patch", "unmatched", "undecided"):
-            G_LOGGER.verbose(f"{result.unit.deconvolution}: {result.action}: {result.detail}")
+            G_LOGGER.verbose(f"{shown(result.unit.deconvolution)}: {result.action}: {shown(result.detail)}")
 
 
 def network_document(fix: NetworkFix, analysis: ModelAnalysis) -> dict[str, Any]:

@@ -1,0 +1,100 @@
+"""The plugin's network report for people: what was wrong in words, what was done, the picture with the
+window after the patch (on the stand-in of TensorRT's network API)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from polygraphy_deconv.report.network_table import render_table, unit_row
+from polygraphy_deconv.trt_network.patching import NetworkFix, fix_network
+from tests.standin import producers
+from tests.standin.network import tensorrt_module
+from tests.trt_network.nodes import conv_transpose_node
+from tests.trt_network.test_patching import model_weights
+
+SHIFTED = {"strides": [2, 2], "output_shape": [10, 12]}
+EXTENSION = {"strides": [2, 2], "output_padding": [1, 1]}
+
+
+@pytest.fixture(autouse=True)
+def standin_tensorrt(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setitem(sys.modules, "tensorrt", tensorrt_module())
+    yield
+
+
+def fixed(attributes: dict[str, Any], bias: str = "initializer", check_only: bool = False, name: str = "deconv") -> NetworkFix:
+    shape, weight_shape = [1, 2, 5, 6], [2, 3, 3, 3]
+    node = conv_transpose_node(attributes, shape, weight_shape, bias=bias, name=name)
+    weight, bias_values = model_weights(shape, weight_shape, bias, 0, attributes)
+    network = producers.onnx_parser(
+        node.finding.attributes, shape, weight, bias_values if bias == "initializer" else None, bias_kind=bias
+    )
+    return fix_network(network, [node], check_only=check_only)
+
+
+def lines_of(text: str, width: int) -> list[str]:
+    lines = text.splitlines()
+    assert all(len(line) <= width and line == line.rstrip() for line in lines), text
+    assert "\x1b[" not in text
+    return lines
+
+
+class TestNetworkReport:
+    @pytest.mark.parametrize("width", [80, 120, 160])
+    def test_shifted_patched(self, width: int) -> None:
+        text = render_table(fixed(SHIFTED), "/models/m.onnx", terminal=False, width=width)
+        lines = lines_of(text, width)
+        assert lines[0] == "Deconvolutions of m.onnx"
+        assert lines[2].split() == ["deconv", "1x2x5x6", "patched"]
+        assert "    TensorRT  starts 1 element early on H and W (b=(0,0) e=(1,1) -> 10x12)" in lines
+        assert "    patched   as ONNX (b=(1,1) e=(0,0) -> 10x12)" in lines
+        assert "    patch     pre=[1, 1] post=[0, 0] explicit" in lines
+        assert (
+            "    H and W   full      ===========  L = 11 and 13\n"
+            "              ONNX      .##########  [1, L)\n"
+            "              TensorRT  ##########.  [0, L-1)\n"
+            "              patched   .##########  [1, L)\n"
+        ) in text
+        assert "begin 0 trim 1" not in text  # no window notation spelt out in place of words
+
+    def test_tensor_bias_extension(self) -> None:
+        text = render_table(fixed(EXTENSION, bias="tensor"), "m.onnx", terminal=False, width=80)
+        lines = lines_of(text, 80)
+        assert "the extension holds 0 instead of the bias" in " ".join(text.split())
+        assert "              TensorRT  ###########0  [0, L+1)" in lines
+        assert "              patched   ###########+  [0, L+1)" in lines
+        assert any(line.startswith("              + fill-slice(before=[0, 0], after=[1, 1]) + bias add") for line in lines)
+
+    def test_check_only_says_what_is_needed(self) -> None:
+        text = render_table(fixed(SHIFTED, check_only=True), "m.onnx", terminal=False, width=80)
+        lines = lines_of(text, 80)
+        assert lines[2].split() == ["deconv", "1x2x5x6", "needs-patch"]
+        assert "    detail    needs a patch; --deconv-fix patches it" in lines
+        assert "patched" not in text
+
+    def test_ok_unit_is_one_window(self) -> None:
+        text = render_table(fixed({"strides": [2, 2], "pads": [1, 1, 1, 1], "output_padding": [1, 1]}), "m.onnx",
+                            terminal=False, width=80)
+        assert "    window    b=(1,1) e=(0,0) -> 10x12 as ONNX" in lines_of(text, 80)
+        assert "full" not in text
+
+    def test_long_names_whole_under_the_row(self) -> None:
+        name = "decoder/" + "block_" * 30 + "up"
+        text = render_table(fixed(SHIFTED, name=name), "m.onnx", terminal=False, width=80)
+        lines = lines_of(text, 80)
+        assert "..." in lines[2] and lines[2].endswith("patched")
+        assert name in "".join(line.strip().removeprefix("node").strip() for line in lines[3:6])
+
+    def test_unit_row_detail_in_words(self) -> None:
+        (result,) = fixed(SHIFTED).results
+        row = unit_row(result)
+        assert row[6] == "starts 1 element early on H and W; patched: pre=[1, 1] post=[0, 0] explicit"
+
+    def test_terminal_colours_the_action(self) -> None:
+        text = render_table(fixed(SHIFTED), "m.onnx", terminal=True, width=80)
+        assert "\x1b[" in text and "patched" in text
+        assert all(line == line.rstrip() for line in text.splitlines())
