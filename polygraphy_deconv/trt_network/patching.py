@@ -307,7 +307,8 @@ def fix_network(
     fail); nothing else is changed for it.
     """
     index = NetworkIndex(network)
-    comparisons = compare_units(find_units(network, index), nodes)
+    ends = frozenset(node.output for node in nodes)
+    comparisons = compare_units(find_units(network, index, ends), nodes)
     keep_alive: list[Any] = []
     results: list[UnitResult | None] = []
     patched: list[tuple[int, UnitComparison, DeconvolutionPatch]] = []
@@ -336,7 +337,7 @@ def fix_network(
         index.refresh()
         descriptions: dict[DeconvolutionPatch, str] = {}  # units share equal patches
         for position, comparison, patch in patched:
-            after = read_unit(index, comparison.unit.index)
+            after = read_unit(index, comparison.unit.index, ends)
             description = descriptions.get(patch)
             if description is None:
                 description = descriptions[patch] = patch.describe()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Hashable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -469,8 +470,14 @@ def _reshapes(layer: trt.ILayer, from_rank: int, to_rank: int) -> bool:
     return all(a is None or b is None or a == b for a, b in zip(long[:3], short))
 
 
-def read_unit(index: NetworkIndex, position: int) -> DeconvolutionUnit:
-    """The unit around the deconvolution layer at `position`."""
+def read_unit(index: NetworkIndex, position: int, ends: AbstractSet[str] = frozenset()) -> DeconvolutionUnit:
+    """The unit around the deconvolution layer at `position`.
+
+    `ends`: the ONNX output names of the model's ConvTranspose nodes. The parser names a node's output tensor
+    after the node's ONNX output (onnx-tensorrt@10.1-GA:ModelImporter.cpp:239), so a unit ends at the first
+    tensor carrying such a name: whatever reads it (an ONNX Pad builds the same FILL slice as the parser's
+    extension, onnxOpImporters.cpp@10.1-GA:3982-3999) belongs to another node.
+    """
     import tensorrt as trt
 
     layer = as_deconvolution(index.layers[position])
@@ -491,7 +498,7 @@ def read_unit(index: NetworkIndex, position: int) -> DeconvolutionUnit:
     slice_axes: tuple[tuple[int, int], ...] | None = None
     unreadable: str | None = None
 
-    after = index.sole_consumer(tail)
+    after = None if tail.name in ends else index.sole_consumer(tail)
     # Only a FILL slice is an extension (the parser's, or a patch's); any other slice is the model's own
     # (an ONNX Slice after the ConvTranspose) and stays outside the unit.
     if after is not None and after.type == trt.LayerType.SLICE and as_slice(after).mode == trt.SampleMode.FILL:
@@ -502,14 +509,14 @@ def read_unit(index: NetworkIndex, position: int) -> DeconvolutionUnit:
             slice_axes = tuple(axes)
             names.append(after.name)
             tail = after.get_output(0)
-            after = index.sole_consumer(tail)
+            after = None if tail.name in ends else index.sole_consumer(tail)
     if unreadable is None and bias == BIAS_NONE and after is not None:
         channels = int(layer.num_output_maps)
         if _bias_operand(index, after, tail, channels) is not None:
             bias = BIAS_ADD
             names.append(after.name)
             tail = after.get_output(0)
-            after = index.sole_consumer(tail)
+            after = None if tail.name in ends else index.sole_consumer(tail)
 
     one_dimensional = False
     if unreadable is None and unsqueeze is not None and after is not None and _reshapes(after, 4, 3):
@@ -534,13 +541,16 @@ def read_unit(index: NetworkIndex, position: int) -> DeconvolutionUnit:
     )
 
 
-def find_units(network: trt.INetworkDefinition, index: NetworkIndex | None = None) -> tuple[DeconvolutionUnit, ...]:
-    """Every live deconvolution unit of the network, in layer order (`index`: one already built for it)."""
+def find_units(
+    network: trt.INetworkDefinition, index: NetworkIndex | None = None, ends: AbstractSet[str] = frozenset()
+) -> tuple[DeconvolutionUnit, ...]:
+    """Every live deconvolution unit of the network, in layer order (`index`: one already built for it;
+    `ends`: the ConvTranspose nodes' ONNX output names, see read_unit)."""
     import tensorrt as trt
 
     index = index or NetworkIndex(network)
     return tuple(
-        read_unit(index, position)
+        read_unit(index, position, ends)
         for position, layer in enumerate(index.layers)
         if layer.type == trt.LayerType.DECONVOLUTION and position in index.live
     )
