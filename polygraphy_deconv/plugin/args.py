@@ -7,7 +7,11 @@ from typing import Any
 
 from polygraphy.tools.args import util as args_util
 from polygraphy.tools.args.base import BaseArgs
-from polygraphy.tools.script import make_invocable
+from polygraphy.tools.script import inline, make_invocable
+
+# The script id Polygraphy gives the ONNX parse loader (tools/args/backend/trt/loader.py, the same from 0.49.26
+# to 0.53.x: `script.add_loader(loader_str, "parse_network_from_onnx")`).
+PARSE_LOADER_ID = "parse_network_from_onnx"
 
 
 class DeconvFixArgs(BaseArgs):
@@ -38,7 +42,8 @@ class DeconvFixArgs(BaseArgs):
         self.group.add_argument(
             "--deconv-report",
             metavar="PATH",
-            help="Also write the findings as JSON to PATH (the schema of `polygraphy-deconv inspect --json`).",
+            help="Write the findings as JSON to PATH (the schema of `polygraphy-deconv inspect --json`). "
+            "Alone it only reports, like --deconv-check without failing; with --deconv-fix it reports the patch.",
             default=None,
         )
 
@@ -74,18 +79,54 @@ class DeconvFixArgs(BaseArgs):
             G_LOGGER.warning(f"{flags} need an ONNX model; with model type '{model.model_type}' they do nothing.")
             return
         self.enabled = True
+        self.report_only = not (self.fix or self.check)  # --deconv-report alone never patches
         self.onnx_path = model.path
         self.input_shapes = _input_shapes(model.input_shapes)
         network_args = self.arg_groups[TrtLoadNetworkArgs]
         original = network_args.add_to_script_impl
 
         def add_to_script_impl(script: Any, *args: Any, **kwargs: Any) -> str:
-            # The network loader Polygraphy just added, then ours on top of it: both --gen-script and
-            # TrtLoadNetworkArgs.load_network() go through here.
-            network_loader = original(script, *args, **kwargs)
-            return self.add_to_script(script, network_loader)
+            # Our loaders go right after the parse loader, before Polygraphy's post-processing
+            # (PostprocessNetwork, ModifyNetworkOutputs for --trt-outputs, precisions, datatypes, formats),
+            # which then sees the patched network. Both --gen-script and load_network() come through here.
+            added: list[str] = []
+            add_loader = script.add_loader
+
+            def add_loader_after_parse(loader_str: Any, loader_id: str, *more: Any, **options: Any) -> str:
+                name = add_loader(loader_str, loader_id, *more, **options)
+                if loader_id == PARSE_LOADER_ID and not added:
+                    added.append(name)
+                    return self.add_to_script(script, name)
+                return name
+
+            model_args = self.arg_groups[ModelArgs]
+            saved_path = model_args.path
+            if self.fix:  # only --deconv-fix changes what the parser sees
+                model_args.path = self._add_rewrite_loader(script)
+            script.add_loader = add_loader_after_parse
+            try:
+                network_loader = original(script, *args, **kwargs)
+            finally:
+                del script.add_loader  # the instance attribute: the class's method again
+                model_args.path = saved_path
+            if not added:
+                G_LOGGER.critical(
+                    "--deconv-fix found no ONNX parse step to follow: Polygraphy parses this model from bytes "
+                    "(ONNX-side options such as --onnx-outputs). Note: rewrite the model with `polygraphy-deconv fix` "
+                    "and run that model instead."
+                )
+            return network_loader
 
         network_args.add_to_script_impl = add_to_script_impl
+
+    def _add_rewrite_loader(self, script: Any) -> Any:
+        """RewriteForParser in the script; what NetworkFromOnnxPath and PatchDeconvolutions read the model from."""
+        script.add_import(imports=["RewriteForParser"], frm="polygraphy_deconv.plugin.loader")
+        name = script.add_loader(
+            make_invocable("RewriteForParser", self.onnx_path, input_shapes=self.input_shapes), "rewrite_for_parser"
+        )
+        self.model_source = inline(name)  # add_loader returns a safe Script.String
+        return self.model_source
 
     def add_to_script_impl(self, script: Any, network_loader: str) -> str:
         """
@@ -102,8 +143,9 @@ class DeconvFixArgs(BaseArgs):
             make_invocable(
                 "PatchDeconvolutions",
                 network_loader,
-                self.onnx_path,
-                check_only=self.check or None,
+                getattr(self, "model_source", None) or self.onnx_path,
+                check_only=(self.check or self.report_only) or None,
+                fail_on_patch=False if self.report_only else None,
                 report_path=self.report_path,
                 input_shapes=self.input_shapes,
             ),

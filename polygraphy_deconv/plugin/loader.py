@@ -1,20 +1,84 @@
-"""PatchDeconvolutions: a Polygraphy network loader that patches deconvolutions in place.
+"""Polygraphy loaders: the model handed to the parser, and the deconvolutions patched in the parsed network.
 
-    EngineFromNetwork(PatchDeconvolutions(NetworkFromOnnxPath("model.onnx"), "model.onnx"))
+    rewrite = RewriteForParser("model.onnx")
+    EngineFromNetwork(PatchDeconvolutions(NetworkFromOnnxPath(rewrite), rewrite))
 
-It returns the tuple it received, with one more element when it added weights: the numpy arrays that
-TensorRT's Weights point into (Weights do not own memory), so they live exactly as long as the
-network tuple does. Polygraphy's loaders read the first three elements only.
+`RewriteForParser` gives the path of the model to parse: the model itself, or (where a ConvTranspose cannot be
+parsed at all) a rewritten copy in a temporary folder, beside links to the model's external data files.
+`PatchDeconvolutions` patches the parsed network in place and returns the tuple it received.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import tempfile
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from polygraphy import mod, util
 from polygraphy.backend.base import BaseLoader
 from polygraphy.logger import G_LOGGER
+
+
+@mod.export(funcify=True)
+class RewriteForParser(BaseLoader):
+    """
+    Functor that gives the path of the ONNX model to hand to TensorRT's parser: the model itself, or a copy
+    in which every ConvTranspose the parser cannot build (a predicted parse error, output_shape on dynamic
+    sizes) is rewritten. The copy lives in a temporary folder for as long as this loader does.
+    """
+
+    def __init__(self, onnx_path: str, input_shapes: Mapping[str, Sequence[int | str | None]] | None = None) -> None:
+        """
+        Args:
+            onnx_path (str): The ONNX model.
+            input_shapes (Dict[str, List[Union[int, str, None]]]):
+                    Input shapes to bind in the analysis (as --input-shapes). Defaults to None.
+        """
+        self.onnx_path = onnx_path
+        self._input_shapes = input_shapes
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        self._path: str | None = None
+        self.rewritten: tuple[str, ...] = ()
+
+    @util.check_called_by("__call__")
+    def call_impl(self) -> str:
+        """
+        Returns:
+            str: The path of the model to parse (the same on every call).
+        """
+        if self._path is not None:
+            return self._path
+        tell_where_tensorrt_comes_from()  # runs before the parse loader imports tensorrt
+        import onnx
+
+        from polygraphy_deconv.errors import DeconvError
+        from polygraphy_deconv.onnx_model.preparse import rewrite_for_parser
+        from polygraphy_deconv.onnx_model.reading import external_references
+
+        try:
+            rewrite = rewrite_for_parser(self.onnx_path, self._input_shapes)
+        except DeconvError as error:
+            G_LOGGER.critical(str(error))
+        if not rewrite.nodes:
+            self._path = self.onnx_path
+            return self._path
+        self._folder = tempfile.TemporaryDirectory(prefix="polygraphy-deconv-parse-")
+        source = os.path.dirname(os.path.abspath(self.onnx_path))
+        for reference in {r.relative_path for r in external_references(rewrite.model)}:
+            # The parser reads external data relative to the model file: link each file, never copy it.
+            link = os.path.join(self._folder.name, reference)
+            os.makedirs(os.path.dirname(link), exist_ok=True)
+            if not os.path.lexists(link):
+                os.symlink(os.path.join(source, reference), link)
+        path = os.path.join(self._folder.name, os.path.basename(self.onnx_path))
+        onnx.save(rewrite.model, path)
+        self.rewritten = rewrite.nodes
+        names = ", ".join(f"'{name}'" for name in rewrite.nodes)
+        G_LOGGER.info(f"Deconvolution fix: rewritten before the parse (TensorRT cannot parse them as they are): {names}")
+        self._path = path
+        return path
 
 
 @mod.export(funcify=True)
@@ -30,17 +94,22 @@ class PatchDeconvolutions(BaseLoader):
         onnx_path: str,
         check_only: bool | None = None,
         report_path: str | None = None,
+        fail_on_patch: bool | None = None,
         input_shapes: Mapping[str, Sequence[int | str | None]] | None = None,
     ) -> None:
         """
         Args:
             network (Union[Tuple[trt.Builder, trt.INetworkDefinition, Optional[parser]], Callable() -> Tuple[...]]):
                     A network tuple, or a loader that returns one (e.g. NetworkFromOnnxPath).
-            onnx_path (str): The ONNX model the network was parsed from.
+            onnx_path (Union[str, RewriteForParser]):
+                    The ONNX model the network was parsed from, or the RewriteForParser loader that gave it.
             check_only (bool):
                     Only report; fail if any deconvolution would need a patch.
                     Defaults to False.
             report_path (str): Where to write the findings as JSON. Defaults to None (no file).
+            fail_on_patch (bool):
+                    With check_only: fail if any deconvolution would need a patch. Defaults to True
+                    (False: only report, as `--deconv-report` alone does).
             input_shapes (Dict[str, List[Union[int, str, None]]]):
                     Input shapes to bind in the ONNX analysis (as --input-shapes). Defaults to None.
         """
@@ -48,6 +117,7 @@ class PatchDeconvolutions(BaseLoader):
         self._onnx_path = onnx_path
         self._check_only = util.default(check_only, False)
         self._report_path = report_path
+        self._fail_on_patch = util.default(fail_on_patch, True)
         self._input_shapes = input_shapes
 
     @util.check_called_by("__call__")
@@ -64,9 +134,14 @@ class PatchDeconvolutions(BaseLoader):
 
         ret, _ = util.invoke_if_callable(self._network)
         received = tuple(ret) if isinstance(ret, (tuple, list)) else (ret,)
-        builder, network, parser = util.unpack_args(received, num=3)
+        _, network, _ = util.unpack_args(received, num=3)
+        source = self._onnx_path
+        onnx_path = source() if isinstance(source, RewriteForParser) else source
         try:
-            analysis = analyse_model(self._onnx_path, self._input_shapes)
+            # The model that was parsed: after a pre-parse rewrite its rewritten nodes are ordinary ones.
+            analysis = analyse_model(onnx_path, self._input_shapes)
+            if isinstance(source, RewriteForParser) and source.rewritten:
+                analysis = dataclasses.replace(analysis, path=os.path.abspath(source.onnx_path))
             fix = fix_network(network, analysis.nodes, check_only=self._check_only)
             show_network_report(fix, analysis.path, check_only=self._check_only)
             if self._report_path is not None:
@@ -81,12 +156,31 @@ class PatchDeconvolutions(BaseLoader):
                 f"TensorRT layer '{first.unit.deconvolution}': cannot patch the deconvolution safely: {first.detail}. "
                 "Note: rewrite the model with `polygraphy-deconv fix` and run that model instead."
             )
-        if self._check_only and fix.needs_patch:
+        if self._check_only and self._fail_on_patch and fix.needs_patch:
             names = ", ".join(f"'{r.unit.deconvolution}'" for r in fix.needs_patch)
             G_LOGGER.critical(
                 f"{len(fix.needs_patch)} deconvolution(s) compute another window than their ONNX node: {names}. "
                 "Note: run with --deconv-fix to patch them."
             )
-        if fix.keep_alive:
-            return (builder, network, parser, *received[3:], fix.keep_alive)
+        # The arrays of the new weights need no keeping here: add_constant keeps its Weights alive and a Weights
+        # keeps its array (pyGraph.cpp@release/10.8:945-947; pyFoundationalTypes.cpp@release/10.8:220).
         return received
+
+
+def tell_where_tensorrt_comes_from() -> None:
+    """Polygraphy would suggest POLYGRAPHY_AUTOINSTALL_DEPS=1, which installs the package index's `tensorrt`
+    download stub: say where TensorRT really comes from instead."""
+    import importlib.util
+    import sys
+
+    try:
+        present = "tensorrt" in sys.modules or importlib.util.find_spec("tensorrt") is not None
+    except (ImportError, ValueError):
+        present = False
+    if not present:
+        G_LOGGER.critical(
+            "--deconv-fix/--deconv-check/--deconv-report need TensorRT's Python package, which is not installed here. "
+            "Note: TensorRT comes with NVIDIA's TensorRT containers (nvcr.io/nvidia/tensorrt) or from NVIDIA's package "
+            "index (pip install tensorrt --extra-index-url https://pypi.nvidia.com); without TensorRT, "
+            "`polygraphy-deconv check MODEL` runs everything else."
+        )

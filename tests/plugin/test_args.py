@@ -53,7 +53,24 @@ class TestDeconvFixArgs:
         assert group.enabled and group.fix and not group.check and group.report_path is None
         name, text = network_script(arg_groups)
         assert name == "patch_deconvolutions"
-        assert f"PatchDeconvolutions(parse_network_from_onnx, '{model}')" in text
+        assert f"rewrite_for_parser = RewriteForParser('{model}')" in text
+        assert "NetworkFromOnnxPath(rewrite_for_parser" in text
+        assert "PatchDeconvolutions(parse_network_from_onnx, rewrite_for_parser)" in text
+
+    def test_loader_comes_before_polygraphy_post_processing(self, tmp_path: Path) -> None:
+        """--trt-outputs mark all (and every other post-processing step) sees the patched network."""
+        model = save_model(tmp_path)
+        arg_groups = run_arg_groups([str(model), "--trt", "--onnxrt", "--deconv-fix", "--trt-outputs", "mark", "all"])
+        name, text = network_script(arg_groups)
+        assert name == "set_network_outputs"
+        assert "ModifyNetworkOutputs(patch_deconvolutions, outputs=constants.MARK_ALL)" in text
+
+    def test_report_alone_only_reports(self, tmp_path: Path) -> None:
+        model = save_model(tmp_path)
+        arg_groups = run_arg_groups([str(model), "--trt", "--deconv-report", str(tmp_path / "r.json")])
+        _, text = network_script(arg_groups)
+        assert "check_only=True, fail_on_patch=False" in text
+        assert "RewriteForParser" not in text
 
     def test_docstring(self) -> None:
         doc = DeconvFixArgs.__doc__ or ""

@@ -40,14 +40,17 @@ class TestGenScript:
         text = generated_script(polygraphy_install, tmp_path, "--trt", "--onnxrt", "--deconv-fix")
         compile(text, "gen.py", "exec")
         lines = text.splitlines()
-        assert "from polygraphy_deconv.plugin.loader import PatchDeconvolutions" in lines
+        assert "from polygraphy_deconv.plugin.loader import PatchDeconvolutions, RewriteForParser" in lines
+        rewrite = next(i for i, line in enumerate(lines) if "RewriteForParser(" in line)
+        assert lines[rewrite] == f"rewrite_for_parser = RewriteForParser('{tmp_path / 'm.onnx'}')"
         parse = next(i for i, line in enumerate(lines) if "NetworkFromOnnxPath(" in line)
+        assert lines[parse].split(" = ")[1].startswith("NetworkFromOnnxPath(rewrite_for_parser")
         patch = next(i for i, line in enumerate(lines) if "PatchDeconvolutions(" in line)
         build = next(i for i, line in enumerate(lines) if "EngineBytesFromNetwork(" in line or "EngineFromNetwork(" in line)
-        assert parse < patch < build
+        assert rewrite < parse < patch < build
         network_name = lines[parse].split(" = ")[0]
         patch_name = lines[patch].split(" = ")[0]
-        assert lines[patch].split(" = ")[1].startswith(f"PatchDeconvolutions({network_name}, '{tmp_path / 'm.onnx'}'")
+        assert lines[patch].split(" = ")[1].startswith(f"PatchDeconvolutions({network_name}, rewrite_for_parser")
         assert f"({patch_name}" in lines[build]
         assert text.count("NetworkFromOnnxPath(") == 1
 
