@@ -116,7 +116,7 @@ class NetworkEvaluator:
         self.cache[name] = result
         return result
 
-    def layer(self, layer: Any) -> np.ndarray:  # noqa: C901 (one branch per layer type, as NvInfer.h lists them)
+    def layer(self, layer: Any) -> np.ndarray:
         trt = self.trt
         kind = layer.type
         inputs = [layer.get_input(i) for i in range(layer.num_inputs)]

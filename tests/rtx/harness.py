@@ -160,56 +160,73 @@ def run_model(
     predicted_errors = tuple(n.name for n in analysis.nodes if n.finding.verdict.value == "parse-error")
     outcome = ModelOutcome(model=model_path, parse="", predicted_parse_errors=predicted_errors)
     with open(model_path, "rb") as handle:
-        model_bytes = handle.read()
-    parsed = parse(model_bytes, model_path)
-    if not parsed.ok:
-        message = "; ".join(parsed.errors()[-2:])
+        parsed = parse(handle.read(), model_path)
+    if parsed.ok:
+        outcome.parse = "parsed"
+        if predicted_errors:
+            outcome.problems.append(f"predicted parse-error for {', '.join(predicted_errors)}, but the model parsed")
+    else:
+        message = next((e for e in reversed(parsed.errors()) if "ERROR" in e or "Error" in e), "; ".join(parsed.errors()[-2:]))
         outcome.parse = f"parse error: {message}"
         if not predicted_errors:
             outcome.problems.append(f"the parser failed but no node was predicted parse-error: {message}")
             return outcome
-        rewritten = pre_parse_rewrite(model_path, input_shapes)
-        if rewritten is None:
-            outcome.problems.append("the package has no pre-parse rewrite for parse-error nodes")
+    with rtx_tensorrt():
+        from polygraphy.exception import PolygraphyException
+
+        from polygraphy_deconv.plugin.loader import RewriteForParser
+
+        # What the plugin hands to the parser (--deconv-fix): the model, or its pre-parse rewrite.
+        rewrite = RewriteForParser(model_path, input_shapes)
+        try:
+            parse_path = rewrite()
+        except PolygraphyException as error:
+            outcome.problems.append(f"the pre-parse rewrite failed: {error}")
             return outcome
-        model_bytes, rewritten_nodes = rewritten
-        parsed = parse(model_bytes, model_path)
-        if not parsed.ok:
-            outcome.problems.append("the model still fails to parse after the pre-parse rewrite: " + "; ".join(parsed.errors()[-2:]))
+        if rewrite.rewritten:
+            with open(parse_path, "rb") as handle:
+                parsed = parse(handle.read(), parse_path)
+            if not parsed.ok:
+                outcome.problems.append("the model still fails to parse after the pre-parse rewrite: " + "; ".join(parsed.errors()[-2:]))
+                return outcome
+            outcome.parse = f"parsed after the pre-parse rewrite of {', '.join(rewrite.rewritten)} (as it is: {outcome.parse})"
+        elif not parsed.ok:
+            outcome.problems.append("the model fails to parse and the plugin rewrote nothing before the parse")
             return outcome
-        outcome.parse = f"parsed after the pre-parse rewrite of {', '.join(rewritten_nodes)} ({message})"
-    else:
-        outcome.parse = "parsed"
-        if predicted_errors:
-            outcome.problems.append(f"predicted parse-error for {', '.join(predicted_errors)}, but the model parsed")
 
     layers_before = parsed.network.num_layers
     with rtx_tensorrt() as trt, tempfile.TemporaryDirectory() as folder:
+        from polygraphy.exception import PolygraphyException
+
         from polygraphy_deconv.plugin.loader import PatchDeconvolutions
         from polygraphy_deconv.trt_network.comparison import STATUS_OK, compare_units
         from polygraphy_deconv.trt_network.units import find_units
 
         report = os.path.join(folder, "report.json")
-        loader = PatchDeconvolutions((parsed.builder, parsed.network, parsed.parser), model_path, report_path=report,
+        loader = PatchDeconvolutions((parsed.builder, parsed.network, parsed.parser), rewrite, report_path=report,
                                      input_shapes=input_shapes)
         try:
             result = loader()
-        except Exception as error:  # Polygraphy's critical errors (an unpatchable unit) end up here
+        except PolygraphyException as error:  # G_LOGGER.critical: an unpatchable unit, bad input
             outcome.problems.append(f"the loader failed: {error}")
             return outcome
         network = result[1]
+        outcome.layers_added = network.num_layers - layers_before
+        # Read back as the loader left it: Polygraphy's post-processing (--trt-outputs) comes after it.
+        # The nodes the network was parsed from: after a pre-parse rewrite, its rewritten nodes are ordinary ones.
+        parsed_nodes = analyse_model(rewrite(), input_shapes).nodes if rewrite.rewritten else analysis.nodes
+        ends = frozenset(node.output for node in parsed_nodes)
+        comparisons = compare_units(find_units(network, ends=ends), parsed_nodes)
         if mark_all:
+            from polygraphy import constants
             from polygraphy.backend.trt import ModifyNetworkOutputs
-            from polygraphy.common import constants
 
             ModifyNetworkOutputs(result, outputs=constants.MARK_ALL)()
-        outcome.layers_added = network.num_layers - layers_before
         with open(report, encoding="utf-8") as handle:
             document = json.load(handle)
         actions = {record["node"]: record["network"]["action"] for record in document["findings"]}
 
         values = onnxruntime_values(model_path, input_shapes)
-        comparisons = compare_units(find_units(network), analysis.nodes)
         by_node = {c.node.name: c for c in comparisons if c.node is not None}
         for node in analysis.nodes:
             unit_outcome = UnitOutcome(node.name, node.finding.verdict.value, actions.get(node.name, "?"))
@@ -220,15 +237,21 @@ def run_model(
                 continue
             unit = comparison.unit
             unit_outcome.layers = unit.layers
-            unit_outcome.dims = unit.output_dims
             unit_outcome.window_ok = comparison.status == STATUS_OK
             expected = values.get(node.output)
+            layers = [network.get_layer(i) for i in range(network.num_layers)]
+            tail = next((layer.get_output(0) for layer in layers if layer.num_outputs and layer.get_output(0).name == node.output), None)
+            if tail is None:
+                unit_outcome.problem = f"no tensor of the network is named '{node.output}'"
+                continue
+            # The node's output as the network's own shape computation gives it (after a pre-parse rewrite:
+            # the rewrite's bias Add or Pad after the unit).
+            dims = tuple(None if d == -1 else int(d) for d in tail.shape)
+            unit_outcome.dims = dims
             if expected is not None:
                 unit_outcome.expected_dims = tuple(expected.shape)
-                if len(unit.output_dims) != expected.ndim or any(
-                    d is not None and d != e for d, e in zip(unit.output_dims, expected.shape)
-                ):
-                    unit_outcome.problem = f"network dims {unit.output_dims} differ from onnxruntime's {expected.shape}"
+                if len(dims) != expected.ndim or any(d is not None and d != e for d, e in zip(dims, expected.shape)):
+                    unit_outcome.problem = f"network dims {dims} differ from onnxruntime's {expected.shape}"
             if comparison.status != STATUS_OK:
                 unit_outcome.problem = unit_outcome.problem or f"read back: {comparison.status}: {comparison.reason}"
                 continue
@@ -236,14 +259,11 @@ def run_model(
                 unit_outcome.problem = "onnxruntime gave no value for the node's output"
                 continue
             try:
-                evaluator = NetworkEvaluator(trt, network, values, stop=set(unit.layers))
-                tail = next(
-                    network.get_layer(i).get_output(0)
-                    for i in range(network.num_layers)
-                    if network.get_layer(i).num_outputs and network.get_layer(i).get_output(0).name == unit.output
-                )
-                computed = evaluator.value(tail)
-            except (NotEvaluable, StopIteration, ValueError) as error:
+                # The node's output tensor: the unit's, or after a pre-parse rewrite the rewrite's Pad/bias Add
+                # (their layers are named after the node), computed from the unit's input too.
+                stop = set(unit.layers) | {layer.name for layer in layers if layer.name.startswith(f"{node.name}/")}
+                computed = NetworkEvaluator(trt, network, values, stop=stop).value(tail)
+            except (NotEvaluable, ValueError) as error:
                 unit_outcome.problem = f"cannot evaluate the unit: {error}"
                 continue
             if computed.shape != expected.shape:
@@ -261,18 +281,6 @@ def run_model(
             if outcome.build.startswith("failed"):
                 outcome.problems.append(f"build {outcome.build}")
     return outcome
-
-
-def pre_parse_rewrite(model_path: str, input_shapes: Mapping[str, Sequence[int]] | None) -> tuple[bytes, list[str]] | None:
-    """The package's rewrite of the nodes the parser cannot parse, as the plugin hands it to the parser."""
-    try:
-        from polygraphy_deconv.plugin.preparse import rewrite_for_parser
-    except ImportError:
-        return None
-    rewritten = rewrite_for_parser(model_path, input_shapes)
-    if rewritten is None:
-        return None
-    return rewritten.model_bytes, list(rewritten.nodes)
 
 
 def available() -> str | None:

@@ -1,0 +1,153 @@
+"""The network patch on TensorRT-RTX's real parser, network and builder (tests/rtx/harness.py).
+
+For each model: parse with the real parser (a parse failure must be predicted `parse-error`, then the plugin's
+pre-parse rewrite must parse), run the package's loader on the real network (with and without Polygraphy's
+`--trt-outputs mark all`), read every unit back (output dims from the network's own shape computation,
+window against the reference), build ahead of time, and compare each unit's values, computed in numpy
+from the layers read back and fed with onnxruntime's values, with onnxruntime's output. No engine runs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from onnx import TensorProto, helper, numpy_helper
+
+from tests.models import conv_transpose_model
+from tests.onnx_cases import ONNX_CASE_PARAMS, OnnxCase
+from tests.rtx.harness import ModelOutcome, run_model
+from tests.strategies import Draw, conv_transposes
+
+SAMPLES = sorted((Path(__file__).resolve().parents[2] / "samples" / "models").glob("*.onnx"))
+EXAMPLES = int(os.environ.get("DECONV_RTX_EXAMPLES", "60"))
+
+
+def explain(outcome: ModelOutcome) -> str:
+    lines = [f"{outcome.model}: {outcome.parse}; build {outcome.build}", *outcome.problems]
+    lines += [f"  {u.node} [{u.verdict} -> {u.action}]: {u.problem or 'ok'}" for u in outcome.units]
+    return "\n".join(lines)
+
+
+def check(outcome: ModelOutcome) -> None:
+    assert outcome.passed, explain(outcome)
+    assert outcome.build.startswith(("built", "refused: TensorRT-RTX limit")), explain(outcome)
+    for unit in outcome.units:
+        assert unit.window_ok, explain(outcome)
+        assert unit.max_abs_diff is not None and unit.max_abs_diff <= unit.tolerance, explain(outcome)
+
+
+def save(model: onnx.ModelProto, folder: Path, name: str = "model.onnx") -> str:
+    path = folder / name
+    onnx.save(model, str(path))
+    return str(path)
+
+
+class TestSamples:
+    @pytest.mark.parametrize("mark_all", [False, True], ids=["outputs", "mark-all"])
+    @pytest.mark.parametrize("sample", SAMPLES, ids=[p.stem for p in SAMPLES])
+    def test_sample(self, sample: Path, mark_all: bool) -> None:
+        outcome = run_model(str(sample), mark_all=mark_all)
+        check(outcome)
+        verdicts = {u.verdict for u in outcome.units}
+        if verdicts == {"ok"}:
+            assert outcome.layers_added == 0 and {u.action for u in outcome.units} == {"ok"}, explain(outcome)
+        assert all(u.action in ("ok", "patched") for u in outcome.units), explain(outcome)
+        assert bool(outcome.predicted_parse_errors) == outcome.parse.startswith("parsed after"), explain(outcome)
+
+
+class TestOnnxCases:
+    @pytest.mark.parametrize("case", ONNX_CASE_PARAMS)
+    def test_onnx_case(self, case: OnnxCase, tmp_path: Path) -> None:
+        shapes = {name: list(value.shape) for name, value in case.inputs.items()}
+        check(run_model(save(case.model, tmp_path), input_shapes=shapes))
+
+
+def _ort_accepts(draw: Draw, path: str) -> bool:
+    import onnxruntime as ort
+
+    try:
+        ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    except Exception:  # noqa: BLE001 - onnxruntime raises its own classes for a model it rejects
+        return False
+    return True
+
+
+class TestRandom:
+    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @given(draw=conv_transposes(max_size=5, max_channels=4))
+    def test_random_conv_transpose(self, draw: Draw, tmp_path_factory: pytest.TempPathFactory) -> None:
+        folder = tmp_path_factory.mktemp("random")
+        path = save(draw.model(seed=1), folder)
+        assume(_ort_accepts(draw, path))
+        try:
+            outcome = run_model(path, mark_all=len(draw.attributes) % 2 == 1)
+        except Exception as error:
+            raise AssertionError(f"{draw.describe()}: {error}") from error
+        assume(not any("onnxruntime" in p for p in outcome.problems))
+        assert outcome.passed, draw.describe() + "\n" + explain(outcome)
+        assert outcome.build.startswith(("built", "refused: TensorRT-RTX limit")), draw.describe() + "\n" + explain(outcome)
+
+
+def _chain_model(nodes: list[onnx.NodeProto], inputs: list[onnx.ValueInfoProto], initializers: list[onnx.TensorProto],
+                 outputs: list[str], elem: int = TensorProto.FLOAT) -> onnx.ModelProto:
+    graph = helper.make_graph(nodes, "g", inputs, [helper.make_tensor_value_info(o, elem, None) for o in outputs], initializers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    return model
+
+
+class TestModelsFromTheField:
+    def test_unet_pad_after_conv_transpose(self, tmp_path: Path) -> None:
+        """An exported U-Net pads the upsampled tensor to the skip connection's size: the Pad's fill-slice
+        (named after the Pad node) is the model's own, not the parser's extension."""
+        rng = np.random.default_rng(0)
+        w = numpy_helper.from_array(rng.standard_normal((4, 2, 2, 2)).astype(np.float32), "W")
+        b = numpy_helper.from_array(rng.standard_normal(2).astype(np.float32), "B")
+        pads = numpy_helper.from_array(np.array([0, 0, 0, 0, 0, 0, 1, 1], np.int64), "pads")
+        nodes = [
+            helper.make_node("ConvTranspose", ["x", "W", "B"], ["up"], name="up", strides=[2, 2]),
+            helper.make_node("Pad", ["up", "pads"], ["padded"], name="pad", mode="constant"),
+            helper.make_node("Relu", ["padded"], ["y"], name="relu"),
+        ]
+        x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 5, 5])
+        model = _chain_model(nodes, [x], [w, b, pads], ["y"])
+        outcome = run_model(save(model, tmp_path))
+        check(outcome)
+        assert outcome.layers_added == 0 and [u.action for u in outcome.units] == ["ok"], explain(outcome)
+
+    def test_unnamed_and_duplicate_nodes(self, tmp_path: Path) -> None:
+        rng = np.random.default_rng(1)
+        w = numpy_helper.from_array(rng.standard_normal((2, 2, 3, 3)).astype(np.float32), "W")
+        nodes = [
+            helper.make_node("ConvTranspose", ["x", "W"], ["a"], strides=[2, 2], output_shape=[10, 12]),
+            helper.make_node("ConvTranspose", ["x", "W"], ["b"], name="dup", strides=[2, 2], pads=[1, 1, 0, 0], output_padding=[1, 1]),
+            helper.make_node("ConvTranspose", ["x", "W"], ["c"], name="dup", strides=[2, 2], output_shape=[10, 12]),
+        ]
+        x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 5, 6])
+        outcome = run_model(save(_chain_model(nodes, [x], [w], ["a", "b", "c"]), tmp_path))
+        check(outcome)
+
+    def test_float16_model(self, tmp_path: Path) -> None:
+        model = conv_transpose_model([1, 2, 5, 6], [2, 2, 3, 3], strides=[2, 2], output_shape=[10, 12])
+        for initializer in model.graph.initializer:
+            initializer.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(initializer).astype(np.float16), initializer.name))
+        model.graph.input[0].type.tensor_type.elem_type = TensorProto.FLOAT16
+        model.graph.output[0].type.tensor_type.elem_type = TensorProto.FLOAT16
+        outcome = run_model(save(model, tmp_path))
+        check(outcome)
+        assert [u.action for u in outcome.units] == ["patched"], explain(outcome)
+
+    def test_dynamic_batch(self, tmp_path: Path) -> None:
+        model = conv_transpose_model(["N", 2, 5, 6], [2, 2, 3, 3], strides=[2, 2], pads=[0, 0, 0, 0], output_padding=[1, 1])
+        outcome = run_model(save(model, tmp_path), input_shapes={"x": [2, 2, 5, 6]})
+        check(outcome)
+
+    def test_output_shape_on_dynamic_sizes_is_rewritten_before_the_parse(self, tmp_path: Path) -> None:
+        model = conv_transpose_model([1, 2, "H", "W"], [2, 2, 4, 4], strides=[2, 2], output_shape=[13, 15])
+        outcome = run_model(save(model, tmp_path), input_shapes={"x": [1, 2, 5, 6]})
+        check(outcome)
