@@ -1,0 +1,150 @@
+"""The deployment paths that end in an engine file, as Polygraphy builds them (README, "Deploying"):
+
+- `polygraphy run MODEL --trt --onnxrt --deconv-fix --save-engine OUT.engine`: the engine is built from the
+  patched network (the patch right after the parse, before Polygraphy's own network edits) and saved;
+- `polygraphy convert MODEL --trt-npps SCRIPT.py -o OUT.engine` with a script from `polygraphy-deconv npps`:
+  the script runs right after the parse and the engine is built from that network.
+
+Checked on the loader scripts Polygraphy writes (`run --gen-script`) or executes (`convert`, which has no
+--gen-script: tests/plugin/convert_script.py prints what it executes), on the newest and the oldest
+supported Polygraphy. No TensorRT is needed: the scripts are built, not run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.plugin.polygraphy_cli import PolygraphyInstall, current_install, save_model
+
+HAS_TENSORRT = importlib.util.find_spec("tensorrt") is not None
+NO_TENSORRT = "TensorRT is not installed here (it comes from NVIDIA's containers; the index's wheels are stubs)"
+SHIFTED = {"strides": [2, 2], "output_shape": [10, 12]}
+_LOADER = re.compile(r"^(\w+) = (\w+)\((.*)\)$")
+
+
+def loaders(script: str) -> dict[str, tuple[str, str]]:
+    """The '# Loaders' section of a Polygraphy script: variable -> (constructor, first argument)."""
+    section = script.split("# Loaders", 1)[1].split("# Runners", 1)[0]
+    found: dict[str, tuple[str, str]] = {}
+    for line in section.strip().splitlines():
+        match = _LOADER.match(line.strip())
+        assert match, line
+        name, constructor, arguments = match.groups()
+        found[name] = (constructor, arguments.split(",")[0].strip())
+    return found
+
+
+def chain(found: dict[str, tuple[str, str]], last: str) -> list[str]:
+    """The constructors from the parse loader (NetworkFromOnnxPath, whatever gives it the model path) to `last`,
+    following each loader's first argument back."""
+    names = []
+    while last in found:
+        constructor, first = found[last]
+        names.append(constructor)
+        if constructor == "NetworkFromOnnxPath":
+            break
+        last = first
+    return names[::-1]
+
+
+def run_gen_script(install: PolygraphyInstall, tmp_path: Path, *flags: str) -> str:
+    model = save_model(tmp_path, SHIFTED)
+    done = install.run("run", str(model), "--trt", "--onnxrt", "--deconv-fix", "--save-engine", "out.engine", *flags,
+                       "--gen-script=-", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def convert_script(install: PolygraphyInstall, tmp_path: Path, *flags: str) -> str:
+    """What `polygraphy convert m.onnx --trt-npps patch_model.py -o out.engine FLAGS` executes (convert_script.py)."""
+    model = save_model(tmp_path, SHIFTED)
+    npps = subprocess.run(
+        [sys.executable, "-m", "polygraphy_deconv.cli.main", "npps", str(model), "-o", "patch_model.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert npps.returncode == 0, npps.stderr
+    probe = Path(__file__).with_name("convert_script.py")
+    done = subprocess.run(
+        [str(install.bin_dir / "python"), str(probe), str(model), "--trt-npps", "patch_model.py", "-o", "out.engine",
+         *flags],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL, check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+class TestRunSaveEngine:
+    def test_basic(self, polygraphy_install: PolygraphyInstall, tmp_path: Path) -> None:
+        text = run_gen_script(polygraphy_install, tmp_path)
+        compile(text, "gen.py", "exec")
+        found = loaders(text)
+        (save,) = [name for name, (constructor, _) in found.items() if constructor == "SaveBytes"]
+        # The engine bytes saved are those built from the patched network, patched right after the parse.
+        assert chain(found, save) == ["NetworkFromOnnxPath", "PatchDeconvolutions", "EngineBytesFromNetwork", "SaveBytes"]
+        assert f"path='{tmp_path / 'out.engine'}'" in text or "path='out.engine'" in text
+        # The runner compared with onnxruntime is TensorRT's, on the engine that was saved.
+        (deserialize,) = [name for name, (constructor, first) in found.items() if first == save]
+        assert f"TrtRunner({deserialize})" in text and "OnnxrtRunner(" in text
+
+    def test_patch_before_polygraphy_network_edits(self, polygraphy_install: PolygraphyInstall, tmp_path: Path) -> None:
+        # With every tensor an output (the usual accuracy hunt), the patch must still see the network as parsed:
+        # right after the parse loader, before ModifyNetworkOutputs and the precision/type/format settings.
+        text = run_gen_script(polygraphy_install, tmp_path, "--trt-outputs", "mark", "all", "--onnx-outputs", "mark", "all")
+        found = loaders(text)
+        (save,) = [name for name, (constructor, _) in found.items() if constructor == "SaveBytes"]
+        assert chain(found, save) == [
+            "NetworkFromOnnxPath", "PatchDeconvolutions", "ModifyNetworkOutputs", "EngineBytesFromNetwork", "SaveBytes",
+        ]
+
+
+class TestConvertWithNpps:
+    def test_basic(self, polygraphy_install: PolygraphyInstall, tmp_path: Path) -> None:
+        text = convert_script(polygraphy_install, tmp_path)
+        compile(text, "convert.py", "exec")
+        found = loaders(text)
+        engine = text.rstrip().splitlines()[-1].removeprefix("# engine bytes: ")
+        assert chain(found, engine) == ["NetworkFromOnnxPath", "PostprocessNetwork", "EngineBytesFromNetwork"]
+        (step,) = [line for line in text.splitlines() if "PostprocessNetwork(" in line and " = " in line]
+        assert "func=InvokeFromScript(" in step and "name='postprocess'" in step and "patch_model.py" in step
+        assert "PatchDeconvolutions" not in text  # convert loads no run plugin: the script is the whole patch
+
+    def test_postprocess_before_polygraphy_network_edits(self, polygraphy_install: PolygraphyInstall, tmp_path: Path) -> None:
+        text = convert_script(polygraphy_install, tmp_path, "--trt-outputs", "mark", "all")
+        found = loaders(text)
+        engine = text.rstrip().splitlines()[-1].removeprefix("# engine bytes: ")
+        assert chain(found, engine) == [
+            "NetworkFromOnnxPath", "PostprocessNetwork", "ModifyNetworkOutputs", "EngineBytesFromNetwork",
+        ]
+
+
+@pytest.mark.tensorrt
+@pytest.mark.skipif(not HAS_TENSORRT, reason=NO_TENSORRT)
+class TestRealTensorRT:
+    """Each path builds an engine file on real TensorRT (never run here: no TensorRT; the Docker image runs them)."""
+
+    def test_run_saves_the_engine(self, tmp_path: Path) -> None:
+        model = save_model(tmp_path, SHIFTED)
+        done = current_install().run("run", str(model), "--trt", "--onnxrt", "--deconv-fix", "--save-engine",
+                                     "out.engine", cwd=tmp_path)
+        assert done.returncode == 0 and "PASSED" in done.stdout, done.stdout + done.stderr
+        assert (tmp_path / "out.engine").stat().st_size > 0
+
+    def test_convert_with_npps_then_compare(self, tmp_path: Path) -> None:
+        # The convert path's verification: the engine's outputs against onnxruntime's (deploy.sh does the same).
+        convert_script(current_install(), tmp_path)  # writes patch_model.py
+        model = tmp_path / "m.onnx"
+        built = current_install().run("convert", str(model), "--trt-npps", "patch_model.py", "-o", "out.engine",
+                                      cwd=tmp_path)
+        assert built.returncode == 0, built.stdout + built.stderr
+        assert "1 patched" in built.stdout + built.stderr
+        reference = current_install().run("run", str(model), "--onnxrt", "--save-outputs", "ref.json", cwd=tmp_path)
+        assert reference.returncode == 0, reference.stdout + reference.stderr
+        compared = current_install().run("run", "out.engine", "--model-type", "engine", "--trt", "--load-outputs",
+                                         "ref.json", cwd=tmp_path)
+        assert compared.returncode == 0 and "PASSED" in compared.stdout, compared.stdout + compared.stderr
