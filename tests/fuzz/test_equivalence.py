@@ -33,7 +33,6 @@ printed at the end of the run under "equivalence fuzz coverage"; per-example eve
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import os
 from typing import TYPE_CHECKING
@@ -56,7 +55,7 @@ from tests.numerics import crop, full_transposed_convolution
 from tests.standin import network as standin
 from tests.standin import producers
 from tests.strategies import Draw, conv_transposes
-from tests.trt_network.test_patching import PRODUCERS, assert_fixed, build
+from tests.trt_network.test_patching import PRODUCERS, assert_fixed, build, torch2trt_builds
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -222,15 +221,19 @@ def check_fix(model: onnx.ModelProto, feeds: dict[str, np.ndarray], result: FixR
     assert [n.finding.verdict for n in twice.analysis.nodes] == [Verdict.OK]
 
 
-def applicable_producers(drawn: Draw, node: ConvTransposeNode) -> list[str]:
+def applicable_producers(drawn: Draw, node: ConvTransposeNode, weight_shape: list[int]) -> list[str]:
     """The producers that can build this node (test_patching.applies, on parsed attributes so that an explicit
     default counts as absent): PyTorch has neither output_shape nor auto_pad and takes the bias as weights;
+    torch2trt builds only as many input as output channels without dilation (test_patching.torch2trt_builds);
     the parser's 1D output_shape reads one entry off (core/trt_parser.py); TensorRT 10's squeeze layers
     matter only for 1D. First, a bare deconvolution (no padding) with the bias as weights, for every node."""
     attrs = node.finding.attributes
     chosen = []
     for producer in PRODUCERS:
         if producer.startswith("torch") and (drawn.bias == "tensor" or attrs.output_shape is not None or attrs.auto_pad != "NOTSET"):
+            continue
+        if producer == "torch2trt" and not torch2trt_builds({"group": attrs.group, "dilations": attrs.dilations},
+                                                            weight_shape):
             continue
         if producer.startswith("parser") and attrs.rank == 1 and attrs.output_shape is not None:
             continue
@@ -244,15 +247,14 @@ def check_network(drawn: Draw, node: ConvTransposeNode, feeds: dict[str, np.ndar
                   bias: np.ndarray | None, expected: np.ndarray, expected_from: str) -> None:
     """(d)."""
     finding = node.finding
-    for producer in applicable_producers(drawn, node):
+    for producer in applicable_producers(drawn, node, list(weight.shape)):
         section = f"network: {producer}"
         for dynamic in (False, True) if drawn.dynamic_batch else (False,):
             input_shape = [-1 if dynamic else drawn.input_shape[0], *drawn.input_shape[1:]]
             try:
                 if producer == BARE:
                     # A deconvolution without padding: every window, degenerate ones included, is reached from it.
-                    bare = dataclasses.replace(finding.attributes, pads=(0,) * (2 * finding.attributes.rank))
-                    network = producers.torch2trt(bare, input_shape, weight, bias)
+                    network = producers.bare_deconvolution(finding.attributes, input_shape, weight, bias)
                 else:
                     network = build(producer, node, input_shape, weight, bias)
                 network.check()

@@ -1,25 +1,71 @@
-"""A small, explicit stand-in of TensorRT's network-definition API, for tests only.
+"""A small, explicit stand-in of TensorRT's Python network API, for tests only, per TensorRT version.
 
-It implements the part of the Python API that polygraphy_deconv.trt_network touches, with TensorRT's
-documented shape rules (include/NvInfer.h):
+TensorRT-RTX (tests/rtx) is the ground truth of the network-side tests; this stand-in is kept for what
+TensorRT-RTX cannot show: the API differences of TensorRT 8.6 / 10.0-10.6 / 10.7+ / 11.x, weakly typed
+dtypes, and the networks torch2trt and Torch-TensorRT build (tests/standin/producers.py). Every rule
+below names its source as repo@ref:file:line; tests/standin/test_surface.py checks every name this
+stand-in provides against the real binding stubs of the version it emulates.
+
+Sources (abbreviations used in the comments below):
+- H86, H100, H107, H108, H110: NVIDIA/TensorRT@release/{8.6,10.0,10.7,10.8,11.0}:include/NvInfer.h
+- G86, G108: NVIDIA/TensorRT@release/{8.6,10.8}:python/src/infer/pyGraph.cpp (the Python bindings)
+- U86, U108: NVIDIA/TensorRT@release/{8.6,10.8}:python/src/utils.cpp
+- F86, F108: NVIDIA/TensorRT@release/{8.6,10.8}:python/src/infer/pyFoundationalTypes.cpp
+
+Version emulation (`tensorrt_module(version)`; families in `api_version`):
+- "8.6": no LayerType.SQUEEZE/UNSQUEEZE, no add_squeeze/add_unsqueeze, no DataType.INT64 (H86 and the
+  8.6.1 stub); `Weights(np.int64 array)` raises ValueError (U86:65-97 maps f4 f2 i4 i1 b1 u1 only);
+  IShapeLayer gives an Int32 tensor (H86:4390).
+- "10.0" (10.0-10.6): INT64 exists, Weights(int64) works (U108:74-110 adds i8), IShapeLayer gives Int64
+  (H100:3412); still no SQUEEZE/UNSQUEEZE: they are kSQUEEZE = 47, kUNSQUEEZE = 48 from H107:106-107,
+  absent from release/10.6's NvInfer.h and from the 10.0.1/10.3.0 stubs.
+- "10.7" (10.7-10.x): adds ISqueezeLayer/IUnsqueezeLayer (H108:8034-8074).
+- 8.6 and 10.x are weakly typed: `ITensor.dtype` is settable, and "the type is unchanged if the tensor
+  is not a network input tensor, or marked as an output tensor" (H108:257-258); a float tensor whose
+  type is not set reads FLOAT (onnx-tensorrt@10.1-GA:ModelImporter.cpp:793: "Without this, output type
+  is always float32").
+- "11" (11.x): strongly typed: ITensor has getType and no setType (H110:263; the 11.4.0.106 stub has a
+  read-only `dtype`); a layer's output has its input's type.
+
+Rules that hold for every version:
 - IDeconvolutionLayer: O = (I - 1) * S + DK - pre - post in the explicit modes; SAME_UPPER / SAME_LOWER:
-  P = max(DK - S, 0), pre = P // 2, post = P - pre (swapped for SAME_LOWER), so O = min(I * S, L); the
-  padding mode takes precedence over pre/post padding; negative pre/post padding is refused (the real
-  API rejects it). Input 2 may be a bias tensor of shape [M].
-- ISliceLayer: output shape = `shape` (or the value of shape-tensor input 2); start may come from input 1;
-  out-of-bounds reads are allowed only in SampleMode.FILL (and the other non-strict modes).
-- IElementWiseLayer: equal ranks; each dimension equal, or 1 (broadcast).
-- IShuffleLayer: reshape_dims, or a shape tensor on input 1, with 0 = copy (zero_is_placeholder) and one
-  -1 inferred; volumes must agree. (Transposes are not modelled.)
-- IShapeLayer: a 1D Int64 shape tensor holding the input's dims; IConstantLayer: weights with a shape.
-- IUnsqueezeLayer / ISqueezeLayer: axes from a constant tensor (TensorRT 10's parser uses them for 1D).
-Dynamic dimensions are -1, as in TensorRT. Shapes are computed on access (like ITensor.shape), so a
-change to a layer shows in every tensor downstream.
+  P = max(DK - S, 0), pre = P // 2, post = P - pre (swapped for SAME_LOWER); "Padding mode takes
+  precedence if both setPaddingMode and setPre/PostPadding are used" (H108:2258). pre/post/padding_nd:
+  "Negative padding is not supported" (H108:2206, 2233, 2338; H86:2678, 2706, 2812). The setters are
+  `noexcept` C++ functions the bindings call directly (G108:506-507, 514; G86:460-461), so nothing is
+  raised in Python: TensorRT's parameter check reports an API usage error and returns without applying
+  the value. The message real TensorRT gives is "Error Code 3: API Usage Error (Parameter check failed
+  at: ...layers.h::setPostPadding::667, condition: ((postPadding.nbDims == 2 || postPadding.nbDims == 3)
+  && allDimsGtEq(postPadding, 0) && ...))" (NVIDIA/TensorRT issue 2910, TensorRT 8.2); the same check
+  macro in TensorRT's open plugin code logs and `return`s (NVIDIA/TensorRT@release/10.8:
+  plugin/vc/checkMacrosPlugin.h:152-159); code 3 is ErrorCode::kINVALID_ARGUMENT, "a violation of the
+  API contract" (NVIDIA/TensorRT@release/10.8:include/NvInferRuntimeBase.h:313-317). The report goes to
+  the network's error recorder if one is set, else to the logger (H108:7714). setPaddingNd sets pre and
+  post; padding_nd reads the pre-padding (H108:2354). Kernel weights are C x K/groups x R x S (H108:2156);
+  a bias has K values (H108:2181); input 1 may be the kernel tensor, input 2 the bias tensor, with the
+  weights left empty (H108:2370-2371).
+- trt.Weights(array): a non-contiguous array raises ValueError (F108:43-46), a dtype without a TensorRT
+  type raises ValueError (U108:74-110: float64 always); a numpy array converts implicitly wherever
+  Weights is taken (F86:216). The `kernel`/`bias`/`weights` getters return a numpy view of the weights'
+  type (python/include/utils.h@release/10.8:53-62).
+- ISliceLayer: output shape = `shape` (or shape-tensor input 2); start may come from input 1; reads out
+  of bounds only in the non-strict modes (SampleMode.FILL: the fill value, 0 by default).
+- IElementWiseLayer: "same rank and compatible type"; "compatible if they are the same type or are both
+  in the set {kFLOAT, kHALF}" (H108:7120-7121; H86:6833-6834); each dim equal or 1 (broadcast).
+- IShuffleLayer: first transpose, reshape (0 copies when zero_is_placeholder; one -1 inferred), second
+  transpose (H108:3063-3193).
+- ISqueezeLayer / IUnsqueezeLayer: axes from a constant 1D Int32/Int64 tensor; squeeze axes in [-r, r-1]
+  of the input rank, unsqueeze axes in [-r_final, r_final-1] of the output rank (H108:8045, 8063-8066).
+Dynamic dimensions are -1, as in TensorRT. Shapes are computed on access (like ITensor.shape), so a change
+to a layer shows in every tensor downstream. Where real TensorRT reports a shape or type error while it
+computes shapes (and returns invalid dims), the stand-in raises NetworkError, so tests see it.
 
 It also executes a network with numpy (`execute`), so tests can check values, not only shapes; the
 deconvolution there is the independent oracle of tests/numerics.py.
 
-`tensorrt_module()` returns a module object to put into sys.modules["tensorrt"] inside a test.
+`tensorrt_module(version)` returns a module object to put into sys.modules["tensorrt"] inside a test;
+tests/standin/conftest.py has the fixture `standin_trt`. Test helpers that are not TensorRT API:
+`INetworkDefinition.check`, `INetworkDefinition.execute`, `api_errors(network)`, `Logger` records.
 """
 
 from __future__ import annotations
@@ -27,66 +73,171 @@ from __future__ import annotations
 import enum
 import importlib.machinery
 import math
+import re
 import types
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 from typing_extensions import Self
 
+DEFAULT_VERSION = "10.8.0.43"
+# One version per emulated family and the versions whose binding stubs tests/standin/test_surface.py reads.
+EMULATED_VERSIONS = ("8.6.1", "10.0.1", "10.3.0", "10.8.0.43", "10.16.1.11", "11.4.0.106")
+
+
+@dataclass(frozen=True)
+class ApiVersion:
+    """Which TensorRT Python API a stand-in module emulates."""
+
+    version: str  # what `tensorrt.__version__` reads
+    family: str  # "8.6" | "10.0" | "10.7" | "11"
+
+    @property
+    def major_minor(self) -> tuple[int, int]:
+        major, minor = self.version.split(".")[:2]
+        return int(major), int(minor)
+
+    @property
+    def squeeze_layers(self) -> bool:
+        return self.major_minor >= (10, 7)  # H107:106-107
+
+    @property
+    def int64(self) -> bool:
+        return self.major_minor[0] >= 10  # U86:65-97 has no i8; U108:74-110 has it
+
+    @property
+    def strongly_typed(self) -> bool:
+        return self.major_minor[0] >= 11  # H110:263: no ITensor::setType
+
+    @property
+    def shape_type(self) -> DataType:
+        return DataType.INT64 if self.int64 else DataType.INT32  # H86:4390, H100:3412
+
+
+# The version strings of the binding wheels the stubs are built from (scripts/trt-api-stubs).
+_FULL_VERSIONS = {"8.6": "8.6.1", "10.0": "10.0.1", "10.3": "10.3.0", "10.8": "10.8.0.43", "10.16": "10.16.1.11",
+                  "11": "11.4.0.106", "11.4": "11.4.0.106"}
+
+
+def api_version(version: str = DEFAULT_VERSION) -> ApiVersion:
+    """The emulated API of a TensorRT version: "8.6", "10.0".."10.6", "10.7".."10.x", "11.x"."""
+    full = _FULL_VERSIONS.get(version, version)
+    if not re.fullmatch(r"\d+\.\d+(\.\d+)*", full):
+        raise ValueError(f"not a TensorRT version: {version!r}")
+    major, minor = (int(p) for p in full.split(".")[:2])
+    if major == 8 and minor == 6:
+        family = "8.6"
+    elif major == 10:
+        family = "10.7" if minor >= 7 else "10.0"
+    elif major == 11:
+        family = "11"
+    else:
+        raise ValueError(f"the stand-in emulates TensorRT 8.6, 10.x and 11.x, not {version}")
+    return ApiVersion(full, family)
+
 
 class LayerType(enum.Enum):
-    CONSTANT = "CONSTANT"
-    DECONVOLUTION = "DECONVOLUTION"
-    ELEMENTWISE = "ELEMENTWISE"
-    SHAPE = "SHAPE"
-    SHUFFLE = "SHUFFLE"
-    SLICE = "SLICE"
-    SQUEEZE = "SQUEEZE"
-    UNSQUEEZE = "UNSQUEEZE"
-    IDENTITY = "IDENTITY"
-    CAST = "CAST"
+    # The values of NvInfer.h's enum LayerType (H107:60-107).
+    CAST = 1
+    DECONVOLUTION = 7
+    ELEMENTWISE = 9
+    SHUFFLE = 13
+    CONSTANT = 19
+    IDENTITY = 20
+    SLICE = 22
+    SHAPE = 23
+    SQUEEZE = 47
+    UNSQUEEZE = 48
 
 
 class PaddingMode(enum.Enum):
-    EXPLICIT_ROUND_DOWN = "EXPLICIT_ROUND_DOWN"
-    EXPLICIT_ROUND_UP = "EXPLICIT_ROUND_UP"
-    SAME_UPPER = "SAME_UPPER"
-    SAME_LOWER = "SAME_LOWER"
+    EXPLICIT_ROUND_DOWN = 0
+    EXPLICIT_ROUND_UP = 1
+    SAME_UPPER = 2
+    SAME_LOWER = 3
 
 
 class SampleMode(enum.Enum):
-    STRICT_BOUNDS = "STRICT_BOUNDS"
-    WRAP = "WRAP"
-    CLAMP = "CLAMP"
-    FILL = "FILL"
-    REFLECT = "REFLECT"
+    STRICT_BOUNDS = 0
+    WRAP = 1
+    CLAMP = 2
+    FILL = 3
+    REFLECT = 4
 
 
 class ElementWiseOperation(enum.Enum):
-    SUM = "SUM"
-    PROD = "PROD"
-    SUB = "SUB"
-    MAX = "MAX"
+    SUM = 0
+    PROD = 1
+    MAX = 2
+    SUB = 4
 
 
 class DataType(enum.Enum):
-    FLOAT = "FLOAT"
-    INT64 = "INT64"
-    INT32 = "INT32"
+    # NvInferRuntimeBase.h's enum DataType; INT64 and BF16 exist from 10.0 (see _DATA_TYPES).
+    FLOAT = 0
+    HALF = 1
+    INT8 = 2
+    INT32 = 3
+    BOOL = 4
+    UINT8 = 5
+    BF16 = 7
+    INT64 = 8
+
+
+class ErrorCodeTRT(enum.Enum):
+    """nvinfer1::ErrorCode (the Python name; `trt.ErrorCode` is the ONNX parser's)."""
+
+    SUCCESS = 0
+    UNSPECIFIED_ERROR = 1
+    INTERNAL_ERROR = 2
+    INVALID_ARGUMENT = 3  # NvInferRuntimeBase.h@release/10.8:313-317: "a violation of the API contract"
+
+
+class Severity(enum.Enum):
+    INTERNAL_ERROR = 0
+    ERROR = 1
+    WARNING = 2
+    INFO = 3
+    VERBOSE = 4
+
+
+_DATA_TYPES = {
+    "8.6": ("FLOAT", "HALF", "INT8", "INT32", "BOOL", "UINT8"),
+    "10.0": ("FLOAT", "HALF", "INT8", "INT32", "BOOL", "UINT8", "BF16", "INT64"),
+}
+_LAYER_TYPES = ("CAST", "DECONVOLUTION", "ELEMENTWISE", "SHUFFLE", "CONSTANT", "IDENTITY", "SLICE", "SHAPE")
+
+# numpy dtype -> DataType, as utils::type() converts it (U86:65-97; U108:74-110 adds "i8").
+_FROM_NUMPY = {"f4": DataType.FLOAT, "f2": DataType.HALF, "i4": DataType.INT32, "i1": DataType.INT8,
+               "b1": DataType.BOOL, "u1": DataType.UINT8, "i8": DataType.INT64}
+# DataType -> numpy dtype for the getters (utils.h@release/10.8:53-62: none for BF16: a Weights is returned).
+_TO_NUMPY = {DataType.FLOAT: "f4", DataType.HALF: "f2", DataType.INT8: "i1", DataType.INT32: "i4",
+             DataType.BOOL: "b1", DataType.UINT8: "u1", DataType.INT64: "i8"}
+_FLOATS = (DataType.FLOAT, DataType.HALF, DataType.BF16)
 
 
 class NetworkError(ValueError):
-    """What TensorRT would report as an API or shape error."""
+    """A shape or type error that real TensorRT reports while it computes shapes (see the module doc)."""
 
 
 class Dims(tuple):
     """trt.Dims: a sequence of ints (-1 for dynamic)."""
 
+    MAX_DIMS: ClassVar[int] = 8
+
     def __new__(cls, shape: Iterable[int] = ()) -> Self:
         if type(shape) is cls:
             return shape  # immutable: the same dims (the bindings copy; a tuple cannot change)
         return super().__new__(cls, map(int, shape))
+
+
+class Permutation(tuple):
+    """trt.Permutation: the order of up to Dims.MAX_DIMS axes; the default is the identity."""
+
+    def __new__(cls, order: Iterable[int] = range(Dims.MAX_DIMS)) -> Self:
+        return super().__new__(cls, map(int, order))
 
 
 def _as_dims(values: tuple[int, ...]) -> Dims:
@@ -95,28 +246,112 @@ def _as_dims(values: tuple[int, ...]) -> Dims:
 
 
 class Weights:
-    """trt.Weights: an empty set of weights, or a view of a numpy array (which it does not own)."""
+    """trt.Weights: an empty set of weights of a type, or a view of a numpy array (which it does not own)."""
 
-    def __init__(self, a: Any = None) -> None:
-        if isinstance(a, np.ndarray):
-            self._array: np.ndarray | None = a
-        else:
-            self._array = None  # Weights() or Weights(dtype): empty
+    _api: ClassVar[ApiVersion] = api_version()
+
+    def __init__(self, a: Any = DataType.FLOAT) -> None:
+        if isinstance(a, DataType):
+            self._array: np.ndarray | None = None
+            self._type = a
+            return
+        array = np.asarray(a)
+        if not array.flags.c_contiguous:  # F108:45-46
+            raise ValueError("Could not convert non-contiguous NumPy array to Weights. Please use "
+                             "numpy.ascontiguousarray() to fix this.")
+        key = f"{array.dtype.kind}{array.dtype.itemsize}"
+        dtype = _FROM_NUMPY.get(key)
+        if dtype is None or (dtype is DataType.INT64 and not self._api.int64):
+            # U86:91-96 / U108:104-110: prints the line to stderr and raises ValueError.
+            raise ValueError(f"[TRT] [E] Could not implicitly convert NumPy data type: {array.dtype.kind}"
+                             f"{array.dtype.itemsize * 8} to TensorRT.")
+        self._array = array
+        self._type = dtype
+
+    @property
+    def dtype(self) -> DataType:
+        return self._type
 
     @property
     def size(self) -> int:
         return 0 if self._array is None else int(self._array.size)
 
+    @property
+    def nbytes(self) -> int:
+        return 0 if self._array is None else int(self._array.nbytes)
+
     def __len__(self) -> int:
         return self.size
 
-    def numpy(self) -> np.ndarray | None:
-        return self._array
+    def numpy(self) -> np.ndarray:
+        """A view of the values in their type (empty weights: an empty array of the type)."""
+        if self._array is not None:
+            return self._array
+        return np.zeros(0, _TO_NUMPY.get(self._type, "f4"))
+
+
+def _weights(value: Any, api: ApiVersion) -> Weights:
+    """What the bindings accept where Weights is taken: Weights, or a numpy array converted (F86:216)."""
+    if isinstance(value, Weights):
+        return value
+    if isinstance(value, np.ndarray):
+        return _weights_class(api)(value)
+    raise TypeError(f"incompatible function arguments: {type(value).__name__} is not trt.Weights")
+
+
+_SeverityType = Severity
+
+
+class ILogger:
+    """trt.ILogger (subclass it and implement `log`)."""
+
+    Severity = Severity
+    INTERNAL_ERROR = Severity.INTERNAL_ERROR
+    ERROR = Severity.ERROR
+    WARNING = Severity.WARNING
+    INFO = Severity.INFO
+    VERBOSE = Severity.VERBOSE
+
+    def log(self, severity: _SeverityType, msg: str) -> None:
+        raise NotImplementedError
+
+
+class Logger(ILogger):
+    """trt.Logger. The stand-in keeps each message in `_records` (test inspection) instead of printing it."""
+
+    def __init__(self, min_severity: _SeverityType = Severity.WARNING) -> None:
+        self.min_severity = min_severity
+        self._records: list[tuple[_SeverityType, str]] = []
+
+    def log(self, severity: _SeverityType, msg: str) -> None:
+        self._records.append((severity, msg))
+
+
+class IErrorRecorder:
+    """trt.IErrorRecorder: subclass it; TensorRT calls report_error (H108:7707-7714)."""
+
+    def report_error(self, val: ErrorCodeTRT, desc: str) -> bool:
+        raise NotImplementedError
+
+    def num_errors(self) -> int:
+        raise NotImplementedError
+
+    def get_error_code(self, index: int) -> ErrorCodeTRT:
+        raise NotImplementedError
+
+    def get_error_desc(self, index: int) -> str:
+        raise NotImplementedError
+
+    def has_overflowed(self) -> bool:
+        return False
+
+    def clear(self) -> None:
+        raise NotImplementedError
 
 
 class ITensor:
     def __init__(self, network: INetworkDefinition, name: str, producer: ILayer | None, index: int = 0,
-                 shape: Sequence[int] | None = None) -> None:
+                 shape: Sequence[int] | None = None, dtype: DataType | None = None) -> None:
         self._network = network
         self.name = name
         self._producer = producer
@@ -124,6 +359,7 @@ class ITensor:
         self._input_shape = None if shape is None else Dims(shape)
         self._shape: Dims | None = None  # computed at network revision _shape_revision
         self._shape_revision = -1
+        self._type = dtype  # a network input's type, or a type set on an output (weakly typed)
 
     @property
     def shape(self) -> Dims:
@@ -157,6 +393,19 @@ class ITensor:
         return self._shape
 
     @property
+    def dtype(self) -> DataType:
+        if self._type is not None:
+            return self._type
+        assert self._producer is not None
+        return self._producer._output_type()
+
+    @dtype.setter
+    def dtype(self, value: DataType) -> None:
+        # H108:257-258: unchanged unless the tensor is a network input or marked as an output.
+        if self.is_network_input or self.is_network_output:
+            self._type = value
+
+    @property
     def is_network_input(self) -> bool:
         return self._producer is None
 
@@ -172,6 +421,14 @@ class ITensor:
 
     def __repr__(self) -> str:
         return f"ITensor({self.name!r}, {list(self.shape)})"
+
+
+class _StronglyTypedTensor(ITensor):
+    """ITensor of TensorRT 11: `dtype` can be read, not set (H110:263; 11.4.0.106 stub)."""
+
+    @property  # type: ignore[misc]
+    def dtype(self) -> DataType:
+        return ITensor.dtype.fget(self)  # type: ignore[attr-defined,no-any-return]
 
 
 def _broadcast(a: Sequence[int], b: Sequence[int]) -> Dims:
@@ -199,8 +456,9 @@ class ILayer:
         self._network = network
         self._inputs: list[ITensor | None] = list(inputs)
         self._number = len(network._layers)
-        self.name = f"(Unnamed Layer* {self._number}) [{self.type.value.title()}]"
-        self._output = ITensor(network, f"{self.name}_output", self, 0)  # every layer here has one output
+        self.name = f"(Unnamed Layer* {self._number}) [{self.type.name.title()}]"
+        # every layer here has one output
+        self._output = network._tensor_class(network, f"{self.name}_output", self, 0)
 
     @property
     def num_inputs(self) -> int:
@@ -222,7 +480,7 @@ class ILayer:
 
     def set_input(self, index: int, tensor: ITensor) -> None:
         if not isinstance(tensor, ITensor):
-            raise NetworkError("set_input needs a tensor")
+            raise TypeError("set_input needs a tensor")
         while len(self._inputs) <= index:
             self._inputs.append(None)
         self._inputs[index] = tensor
@@ -239,6 +497,10 @@ class ILayer:
         if tensor is None:
             raise NetworkError(f"{self.name}: input {index} is not set")
         return tensor
+
+    def _output_type(self) -> DataType:
+        """The type of the output when none is set: input 0's."""
+        return self._input(0).dtype
 
     def _output_shape(self, index: int) -> Dims:
         raise NotImplementedError
@@ -264,7 +526,7 @@ class IDeconvolutionLayer(ILayer):
         # Dims attributes are held as plain tuples; like the bindings, each getter returns a new Dims.
         self._kernel_size = tuple(Dims(kernel_shape))
         self._kernel = kernel
-        self._bias = bias if bias is not None else Weights()
+        self._bias = bias if bias is not None else _weights_class(network._api)(DataType.FLOAT)
         self._stride = (1,) * rank
         self._dilation = (1,) * rank
         self.num_groups = 1
@@ -296,26 +558,23 @@ class IDeconvolutionLayer(ILayer):
     def dilation_nd(self, value: Sequence[int]) -> None:
         self._dilation = tuple(Dims(value))
 
-    # Like the real bindings, the getters return numpy arrays (empty when unset); the setters take Weights.
+    # Like the real bindings, the getters return numpy views (empty when unset); the setters take Weights
+    # or a numpy array (G108:510-511 with utils.h@release/10.8:53-62; F86:216).
     @property
     def kernel(self) -> np.ndarray:
-        array = self._kernel.numpy()
-        return np.zeros(0, np.float32) if array is None else array
+        return self._kernel.numpy()
 
     @kernel.setter
     def kernel(self, value: Weights) -> None:
-        self._kernel = value
+        self._kernel = _weights(value, self._network._api)
 
     @property
     def bias(self) -> np.ndarray:
-        array = self._bias.numpy()
-        return np.zeros(0, np.float32) if array is None else array
+        return self._bias.numpy()
 
     @bias.setter
     def bias(self, value: Weights) -> None:
-        if not isinstance(value, Weights):
-            raise NetworkError("bias takes trt.Weights")
-        self._bias = value
+        self._bias = _weights(value, self._network._api)
 
     @property
     def pre_padding(self) -> Dims:
@@ -323,7 +582,9 @@ class IDeconvolutionLayer(ILayer):
 
     @pre_padding.setter
     def pre_padding(self, value: Sequence[int]) -> None:
-        self._pre = self._checked_padding(value, "pre")
+        checked = self._checked_padding(value, "setPrePadding", "prePadding")
+        if checked is not None:
+            self._pre = checked
 
     @property
     def post_padding(self) -> Dims:
@@ -331,18 +592,34 @@ class IDeconvolutionLayer(ILayer):
 
     @post_padding.setter
     def post_padding(self, value: Sequence[int]) -> None:
-        self._post = self._checked_padding(value, "post")
+        checked = self._checked_padding(value, "setPostPadding", "postPadding")
+        if checked is not None:
+            self._post = checked
 
-    def _checked_padding(self, value: Sequence[int], which: str) -> tuple[int, ...]:
+    @property
+    def padding_nd(self) -> Dims:
+        return _as_dims(self._pre)  # H108:2354: "If the padding is asymmetric, the pre-padding is returned."
+
+    @padding_nd.setter
+    def padding_nd(self, value: Sequence[int]) -> None:
+        checked = self._checked_padding(value, "setPaddingNd", "padding")
+        if checked is not None:  # H108:2338-2346: symmetric padding, i.e. both pre and post
+            self._pre = checked
+            self._post = checked
+
+    def _checked_padding(self, value: Sequence[int], setter: str, argument: str) -> tuple[int, ...] | None:
+        """The padding, or None after reporting an API usage error (the value is then not applied)."""
         dims = tuple(Dims(value))
-        if len(dims) != len(self._kernel_size):
-            raise NetworkError(f"{which}-padding needs {len(self._kernel_size)} entries")
-        if any(d < 0 for d in dims):
-            # NvInfer.h (7.2+): negative padding is not supported; the API rejects it.
-            raise NetworkError(f"{self.name}: negative {which}-padding {list(dims)} is not supported")
-        return dims
+        if len(dims) in (2, 3) and all(d >= 0 for d in dims):
+            return dims
+        condition = f"(({argument}.nbDims == 2 || {argument}.nbDims == 3) && allDimsGtEq({argument}, 0))"
+        self._network._api_error(
+            f"[layers.h::{setter}] Error Code 3: API Usage Error (Parameter check failed at: "
+            f"optimizer/api/layers.h::{setter}, condition: {condition})"
+        )
+        return None
 
-    def effective_padding(self) -> tuple[list[int], list[int]]:
+    def _effective_padding(self) -> tuple[list[int], list[int]]:
         """(pre, post) per spatial axis, after the padding mode's precedence."""
         mode = self.padding_mode
         if mode is not PaddingMode.SAME_UPPER and mode is not PaddingMode.SAME_LOWER:
@@ -356,15 +633,40 @@ class IDeconvolutionLayer(ILayer):
             post.append(b)
         return pre, post
 
+    def _output_type(self) -> DataType:
+        if self._network._api.strongly_typed:
+            return self._input(0).dtype
+        return DataType.FLOAT  # weakly typed: see the module doc
+
+    def _check_weights(self, channels: int) -> None:
+        """Kernel C x K/groups x R x S (H108:2156) and bias of K values (H108:2181), as weights or tensors."""
+        maps, groups = self.num_output_maps, self.num_groups
+        if channels == -1 or groups < 1 or maps % groups or channels % groups:
+            if groups < 1 or maps % groups:
+                raise NetworkError(f"{self.name}: {maps} output maps in {groups} groups")
+            return
+        kernel_tensor = self.get_input(1)
+        expected = channels * (maps // groups) * math.prod(self._kernel_size)
+        if kernel_tensor is not None:
+            shape = list(kernel_tensor.shape)
+            if shape != [channels, maps // groups, *self._kernel_size]:
+                raise NetworkError(f"{self.name}: kernel tensor of shape {shape}, expected "
+                                   f"{[channels, maps // groups, *self._kernel_size]}")
+        elif self._kernel.size != expected:
+            raise NetworkError(f"{self.name}: kernel weights has count {self._kernel.size} but {expected} was expected")
+        bias = self.get_input(2)
+        if bias is not None and list(bias.shape) != [maps]:
+            raise NetworkError(f"{self.name}: bias tensor shape {list(bias.shape)} is not [{maps}]")
+        if bias is None and self._bias.size not in (0, maps):
+            raise NetworkError(f"{self.name}: bias weights has count {self._bias.size} but {maps} was expected")
+
     def _output_shape(self, index: int) -> Dims:
         dims = self._input(0).shape
         rank = len(self._kernel_size)
         if len(dims) != rank + 2:
             raise NetworkError(f"{self.name}: input rank {len(dims)} does not fit a {rank}D kernel")
-        bias = self.get_input(2)
-        if bias is not None and list(bias.shape) != [self.num_output_maps]:
-            raise NetworkError(f"{self.name}: bias tensor shape {list(bias.shape)} is not [{self.num_output_maps}]")
-        pre, post = self.effective_padding()
+        self._check_weights(dims[1])
+        pre, post = self._effective_padding()
         out = [dims[0], self.num_output_maps]
         for axis, (size, k, s, d) in enumerate(zip(dims[2:], self._kernel_size, self._stride, self._dilation)):
             if size == -1:
@@ -381,16 +683,17 @@ class IDeconvolutionLayer(ILayer):
 
         x = values[0]
         assert x is not None
-        kernel = self.kernel
+        kernel = values[1] if len(values) > 1 and values[1] is not None else self.kernel
         c = x.shape[1]
-        weight = kernel.reshape(c, self.num_output_maps // self.num_groups, *self.kernel_size_nd)
+        weight = np.asarray(kernel, dtype=np.float64).reshape(c, self.num_output_maps // self.num_groups,
+                                                              *self.kernel_size_nd)
         full = full_transposed_convolution(x, weight, self.stride_nd, self.dilation_nd, self.num_groups)
-        pre, post = self.effective_padding()
+        pre, post = self._effective_padding()
         index = tuple(slice(a, full.shape[2 + i] - b) for i, (a, b) in enumerate(zip(pre, post)))
         out = full[(slice(None), slice(None)) + index]
         bias = values[2] if len(values) > 2 and values[2] is not None else self.bias
         if bias.size:
-            out = out + bias.reshape(1, -1, *([1] * len(pre)))
+            out = out + np.asarray(bias, dtype=np.float64).reshape(1, -1, *([1] * len(pre)))
         return out
 
 
@@ -443,11 +746,21 @@ class IConstantLayer(ILayer):
 
     def __init__(self, network: INetworkDefinition, shape: Sequence[int], weights: Weights) -> None:
         super().__init__(network, [])
-        array = weights.numpy()
-        if array is None or array.size != math.prod(shape):
+        if weights.size != math.prod(shape):
             raise NetworkError(f"constant of shape {list(shape)} needs {math.prod(shape)} weights")
         self.shape = Dims(shape)
-        self.weights = array  # the real getter returns a numpy view
+        self._weights = weights
+
+    @property
+    def weights(self) -> np.ndarray:
+        return self._weights.numpy()  # the real getter returns a numpy view
+
+    @weights.setter
+    def weights(self, value: Weights) -> None:
+        self._weights = _weights(value, self._network._api)
+
+    def _output_type(self) -> DataType:
+        return self._weights.dtype
 
     def _output_shape(self, index: int) -> Dims:
         return self.shape
@@ -467,7 +780,12 @@ class IElementWiseLayer(ILayer):
         self.op = op
 
     def _output_shape(self, index: int) -> Dims:
-        return _broadcast(self._input(0).shape, self._input(1).shape)
+        a, b = self._input(0), self._input(1)
+        ta, tb = a.dtype, b.dtype
+        if ta is not tb and not (ta in _FLOATS[:2] and tb in _FLOATS[:2]):  # H108:7120-7121
+            raise NetworkError(f"{self.name}: operation {self.op.name} has incompatible input types {ta.name} "
+                               f"and {tb.name}")
+        return _broadcast(a.shape, b.shape)
 
     def _value(self, index: int = 0) -> tuple[int, ...]:
         a, b = self._input(0)._value(), self._input(1)._value()
@@ -492,39 +810,73 @@ class IShuffleLayer(ILayer):
 
     def __init__(self, network: INetworkDefinition, input: ITensor) -> None:
         super().__init__(network, [input])
-        self.reshape_dims: Dims | None = None
+        self._first = Permutation()
+        self._reshape: Dims | None = None
+        self._second = Permutation()
         self.zero_is_placeholder = True
+
+    # The bindings convert what is assigned (a tuple, a list) to Dims / Permutation.
+    @property
+    def first_transpose(self) -> Permutation:
+        return self._first
+
+    @first_transpose.setter
+    def first_transpose(self, value: Sequence[int]) -> None:
+        self._first = Permutation(list(value) + list(range(len(value), Dims.MAX_DIMS)))
+
+    @property
+    def reshape_dims(self) -> Dims | None:
+        return self._reshape
+
+    @reshape_dims.setter
+    def reshape_dims(self, value: Sequence[int]) -> None:
+        self._reshape = Dims(value)
+
+    @property
+    def second_transpose(self) -> Permutation:
+        return self._second
+
+    @second_transpose.setter
+    def second_transpose(self, value: Sequence[int]) -> None:
+        self._second = Permutation(list(value) + list(range(len(value), Dims.MAX_DIMS)))
 
     def _target(self) -> tuple[int, ...] | None:
         if self.get_input(1) is not None:
             return self._input(1)._value()
         return None if self.reshape_dims is None else tuple(self.reshape_dims)
 
+    @staticmethod
+    def _permute(dims: Sequence[int], order: Sequence[int]) -> list[int]:
+        rank = len(dims)
+        chosen = list(order[:rank])
+        if sorted(chosen) != list(range(rank)):
+            raise NetworkError(f"permutation {list(order)} does not fit rank {rank}")
+        return [dims[p] for p in chosen]
+
     def _output_shape(self, index: int) -> Dims:
-        dims = self._input(0).shape
+        dims = self._permute(self._input(0).shape, self.first_transpose)
         target = self._target()
         if target is None:
-            return dims
+            return Dims(self._permute(dims, self.second_transpose))
         out = [dims[i] if (d == 0 and self.zero_is_placeholder) else d for i, d in enumerate(target)]
-        if -1 in dims:
-            return Dims(out)
-        if out.count(-1) > 1:
-            raise NetworkError(f"{self.name}: more than one -1 in reshape dims")
-        if -1 in out:
-            known = math.prod(d for d in out if d != -1)
-            out[out.index(-1)] = math.prod(dims) // known
-        if math.prod(out) != math.prod(dims):
-            raise NetworkError(f"{self.name}: reshape {list(dims)} -> {out} changes the volume")
-        return Dims(out)
+        if -1 not in dims:
+            if out.count(-1) > 1:
+                raise NetworkError(f"{self.name}: more than one -1 in reshape dims")
+            if -1 in out:
+                known = math.prod(d for d in out if d != -1)
+                out[out.index(-1)] = math.prod(dims) // known
+            if math.prod(out) != math.prod(dims):
+                raise NetworkError(f"{self.name}: reshape {list(dims)} -> {out} changes the volume")
+        return Dims(self._permute(out, self.second_transpose))
 
     def _execute(self, values: list[np.ndarray | None]) -> np.ndarray:
         x = values[0]
         assert x is not None
+        x = np.transpose(x, self.first_transpose[: x.ndim])
         target = self._target()
-        if target is None:
-            return x
-        shape = [x.shape[i] if (d == 0 and self.zero_is_placeholder) else d for i, d in enumerate(target)]
-        return x.reshape(shape)
+        if target is not None:
+            x = x.reshape([x.shape[i] if (d == 0 and self.zero_is_placeholder) else d for i, d in enumerate(target)])
+        return np.transpose(x, self.second_transpose[: x.ndim])
 
 
 class _AxesLayer(ILayer):
@@ -541,10 +893,15 @@ class IUnsqueezeLayer(_AxesLayer):
     type = LayerType.UNSQUEEZE
 
     def _output_shape(self, index: int) -> Dims:
-        out = list(self._input(0).shape)
-        for axis in sorted(self._axes()):
-            out.insert(axis, 1)
-        return Dims(out)
+        dims = list(self._input(0).shape)
+        axes = self._axes()
+        rank = len(dims) + len(axes)  # H108:8063-8066: axes of the output, in [-r_final, r_final - 1]
+        resolved = sorted(a + rank if a < 0 else a for a in axes)
+        if len(set(resolved)) != len(resolved) or any(not 0 <= a < rank for a in resolved):
+            raise NetworkError(f"{self.name}: unsqueeze axes {list(axes)} out of range for output rank {rank}")
+        for axis in resolved:
+            dims.insert(axis, 1)
+        return Dims(dims)
 
 
 class ISqueezeLayer(_AxesLayer):
@@ -552,7 +909,10 @@ class ISqueezeLayer(_AxesLayer):
 
     def _output_shape(self, index: int) -> Dims:
         dims = self._input(0).shape
-        axes = set(self._axes())
+        rank = len(dims)  # H108:8045: axes of the input, in [-r, r - 1], each of size 1
+        axes = {a + rank if a < 0 else a for a in self._axes()}
+        if any(not 0 <= a < rank for a in axes):
+            raise NetworkError(f"{self.name}: squeeze axes out of range for rank {rank}")
         if any(dims[a] not in (1, -1) for a in axes):
             raise NetworkError(f"{self.name}: squeezing an axis that is not 1")
         return Dims(d for i, d in enumerate(dims) if i not in axes)
@@ -560,6 +920,9 @@ class ISqueezeLayer(_AxesLayer):
 
 class IShapeLayer(ILayer):
     type = LayerType.SHAPE
+
+    def _output_type(self) -> DataType:
+        return self._network._api.shape_type
 
     def _output_shape(self, index: int) -> Dims:
         return Dims([len(self._input(0).shape)])
@@ -574,15 +937,29 @@ class IShapeLayer(ILayer):
 
 
 class INetworkDefinition:
-    def __init__(self) -> None:
+    _api: ClassVar[ApiVersion] = api_version()
+    _tensor_class: ClassVar[type[ITensor]] = ITensor
+
+    def __init__(self, logger: ILogger | None = None) -> None:
         self._revision = 0  # bumped by every change of a layer: invalidates cached tensor shapes
         self._layers: list[ILayer] = []
         self._inputs: list[ITensor] = []
         self._outputs: list[ITensor] = []
+        self._logger: ILogger = logger if logger is not None else Logger()
+        self._api_errors: list[str] = []  # a stand-in record, for api_errors()
+        self.error_recorder: IErrorRecorder | None = None
+
+    def _api_error(self, message: str) -> None:
+        """Report an API usage error as TensorRT does: to the error recorder if set, else the logger (H108:7714)."""
+        self._api_errors.append(message)
+        if self.error_recorder is not None:
+            self.error_recorder.report_error(ErrorCodeTRT.INVALID_ARGUMENT, message)
+        else:
+            self._logger.log(Severity.ERROR, message)
 
     # Inputs, outputs, layers
-    def add_input(self, name: str, dtype: Any, shape: Sequence[int]) -> ITensor:
-        tensor = ITensor(self, name, None, shape=shape)
+    def add_input(self, name: str, dtype: DataType, shape: Sequence[int]) -> ITensor:
+        tensor = self._tensor_class(self, name, None, shape=shape, dtype=dtype)
         self._inputs.append(tensor)
         return tensor
 
@@ -624,17 +1001,18 @@ class INetworkDefinition:
         self._layers.append(layer)
         return layer
 
-    # Layer factories (argument names as in the real API)
+    # Layer factories (argument names as in the real API; G108:916-917 for add_deconvolution_nd)
     def add_deconvolution_nd(self, input: ITensor, num_output_maps: int, kernel_shape: Sequence[int],
                              kernel: Weights, bias: Weights | None = None) -> IDeconvolutionLayer:
-        return self._add(IDeconvolutionLayer(self, input, num_output_maps, kernel_shape, kernel, bias))
+        return self._add(IDeconvolutionLayer(self, input, num_output_maps, kernel_shape, _weights(kernel, self._api),
+                                             None if bias is None else _weights(bias, self._api)))
 
     def add_slice(self, input: ITensor, start: Sequence[int], shape: Sequence[int],
                   stride: Sequence[int]) -> ISliceLayer:
         return self._add(ISliceLayer(self, input, start, shape, stride))
 
     def add_constant(self, shape: Sequence[int], weights: Weights) -> IConstantLayer:
-        return self._add(IConstantLayer(self, shape, weights))
+        return self._add(IConstantLayer(self, shape, _weights(weights, self._api)))
 
     def add_elementwise(self, input1: ITensor, input2: ITensor, op: ElementWiseOperation) -> IElementWiseLayer:
         return self._add(IElementWiseLayer(self, input1, input2, op))
@@ -671,18 +1049,96 @@ class INetworkDefinition:
         return {t.name: value(t) for t in self._outputs}
 
 
-def tensorrt_module() -> types.ModuleType:
-    """A module to install as sys.modules["tensorrt"] in a test (never in the package)."""
+class _Absent:
+    """A member the emulated version does not have: reading it raises AttributeError, as on the real module."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        raise AttributeError(f"'tensorrt.INetworkDefinition' object has no attribute '{self._name}'")
+
+
+class Builder:
+    """trt.Builder, only for `create_network` (the stand-in builds no engines)."""
+
+    _network_class: ClassVar[type[INetworkDefinition]] = INetworkDefinition
+
+    def __init__(self, logger: ILogger) -> None:
+        self._logger = logger
+        self.error_recorder: IErrorRecorder | None = None
+
+    @property
+    def logger(self) -> ILogger:
+        return self._logger
+
+    def create_network(self, flags: int = 0) -> INetworkDefinition:
+        network = self._network_class(self._logger)
+        network.error_recorder = self.error_recorder
+        return network
+
+
+def api_errors(network: INetworkDefinition) -> list[str]:
+    """Every API usage error the network reported (to its error recorder or logger), oldest first."""
+    return list(network._api_errors)
+
+
+_CLASSES: dict[ApiVersion, dict[str, Any]] = {}
+
+
+def _version_classes(api: ApiVersion) -> dict[str, Any]:
+    """The classes whose behaviour depends on the version, made once per emulated version."""
+    if api in _CLASSES:
+        return _CLASSES[api]
+    tensor_class = _StronglyTypedTensor if api.strongly_typed else ITensor
+    weights = type("Weights", (Weights,), {"_api": api, "__module__": "tensorrt"})
+    members: dict[str, Any] = {"_api": api, "_tensor_class": tensor_class, "__module__": "tensorrt"}
+    if not api.squeeze_layers:
+        members.update(add_squeeze=_Absent(), add_unsqueeze=_Absent())
+    network = type("INetworkDefinition", (INetworkDefinition,), members)
+    builder = type("Builder", (Builder,), {"_network_class": network, "__module__": "tensorrt"})
+    _CLASSES[api] = {"Weights": weights, "INetworkDefinition": network, "Builder": builder, "ITensor": tensor_class}
+    return _CLASSES[api]
+
+
+def _weights_class(api: ApiVersion) -> type[Weights]:
+    return _version_classes(api)["Weights"]  # type: ignore[no-any-return]
+
+
+def _enum_namespace(name: str, members: dict[str, enum.Enum]) -> type:
+    """A class holding only the members an emulated version has (the values stay the shared members)."""
+    namespace: dict[str, Any] = dict(members)
+    namespace["__members__"] = dict(members)
+    namespace["__module__"] = "tensorrt"
+    return type(name, (), namespace)
+
+
+def tensorrt_module(version: str = DEFAULT_VERSION) -> types.ModuleType:
+    """A module to install as sys.modules["tensorrt"] in a test (never in the package), emulating `version`."""
+    api = api_version(version)
     module = types.ModuleType("tensorrt")
     # As the import system leaves a loaded module (so `import tensorrt` inside a function is as cheap
     # as for the real one: without it, every such import raises and clears an AttributeError).
     module.__spec__ = importlib.machinery.ModuleSpec("tensorrt", None)
     module.__spec__._initializing = False  # type: ignore[attr-defined]
-    module.__version__ = "0.0.0-standin"  # type: ignore[attr-defined]
-    for value in (LayerType, PaddingMode, SampleMode, ElementWiseOperation, DataType, Dims, Weights, ITensor, ILayer,
+    module.__version__ = api.version  # type: ignore[attr-defined]
+    module._standin_api = api  # type: ignore[attr-defined]
+    layer_types = _LAYER_TYPES + (("SQUEEZE", "UNSQUEEZE") if api.squeeze_layers else ())
+    data_types = _DATA_TYPES["8.6" if not api.int64 else "10.0"]
+    module.LayerType = _enum_namespace("LayerType", {n: LayerType[n] for n in layer_types})  # type: ignore[attr-defined]
+    module.DataType = _enum_namespace("DataType", {n: DataType[n] for n in data_types})  # type: ignore[attr-defined]
+    for value in (PaddingMode, SampleMode, ElementWiseOperation, ErrorCodeTRT, Dims, Permutation, ILayer,
                   IDeconvolutionLayer, ISliceLayer, IConstantLayer, IElementWiseLayer, IShuffleLayer, IShapeLayer,
-                  IUnsqueezeLayer, ISqueezeLayer, INetworkDefinition):
+                  ILogger, Logger, IErrorRecorder):
         setattr(module, value.__name__, value)
+    if api.squeeze_layers:
+        module.IUnsqueezeLayer = IUnsqueezeLayer  # type: ignore[attr-defined]
+        module.ISqueezeLayer = ISqueezeLayer  # type: ignore[attr-defined]
+    for name, value in _version_classes(api).items():
+        setattr(module, name, value)
     module.float32 = DataType.FLOAT  # type: ignore[attr-defined]
-    module.int64 = DataType.INT64  # type: ignore[attr-defined]
+    module.float16 = DataType.HALF  # type: ignore[attr-defined]
+    module.int32 = DataType.INT32  # type: ignore[attr-defined]
+    if api.int64:
+        module.int64 = DataType.INT64  # type: ignore[attr-defined]
     return module

@@ -1,65 +1,123 @@
-"""Builders of stand-in TensorRT networks, one per producer behaviour of deconv-semantics.md section 3.
+"""Builders of stand-in TensorRT networks, one per producer of deconvolutions, written from its source.
 
-Each builder adds one ConvTranspose the way that producer does, to a fresh stand-in network with input
-"x" (and "B" for a tensor bias), marks the result as output "y", and returns the network.
+Each builder adds one ConvTranspose (ONNX attributes, PyTorch weight layout [C, K/group, *kernel]) the way
+that producer does, to a fresh stand-in network with input "x" (and "B" for a tensor bias), marks the
+result as output "y", and returns the network. `api` is the stand-in module of the TensorRT version to
+build on (tests/standin/network.py `tensorrt_module`); by default the stand-in installed as `tensorrt`,
+else the default version. One liberty, for every producer: the deconvolution layer is named after the
+node (the ONNX parser does this; torch2trt leaves TensorRT's "(Unnamed Layer* n)" and Torch-TensorRT
+names it "[DECONVOLUTION]-[<target>]-[<fx node>]", fx/converters/converter_utils.py@v2.7.0:101-125), so
+the tests can match the layer to their node by name.
 
-- `onnx_parser`: the onnx-tensorrt importer (onnxOpImporters.cpp, importConvTranspose; importerUtils.cpp
-  generatePadding, convertOnnxPadding), written from its source rather than from the core's prediction:
-  output_shape (NOTSET) splits the total with the odd element at the end; SAME_* use TensorRT's SAME mode
-  and ignore output_padding and output_shape; pads with output_padding > pads_end give post 0 plus a
-  FILL slice whose start is a constant and whose size is SUM(shapeOf(deconv output), constant), after a
-  bias-free deconvolution, and a constant [1, M, 1, 1] bias add; a tensor bias stays on input 2 of the
-  deconvolution (so the extension holds 0); 1D is unsqueezed to 4D and squeezed back (a shuffle, or
-  TensorRT 10's IUnsqueezeLayer/ISqueezeLayer with `squeeze_layers=True`).
-- `torch2trt`: pre = post = padding; output_padding is dropped (torch2trt issue 734).
-- `torch_tensorrt`: pre = padding, post = padding - output_padding with no guard. TensorRT's API refuses
-  a negative value (the stand-in raises NetworkError, as the real setter reports an API error); the
-  network Torch-TensorRT is then left with is the one whose post padding keeps its previous value, 0:
-  `torch_tensorrt(..., refused="keep")` builds that network, `refused="raise"` lets the refusal through.
+- `onnx_parser`: onnx-tensorrt's importConvTranspose (onnxOpImporters.cpp; importerUtils.cpp
+  generatePadding, convertOnnxPadding): output_shape (NOTSET) splits the total with the odd element at
+  the end; SAME_* use TensorRT's SAME mode and ignore output_padding and output_shape; pads with
+  output_padding > pads_end give post 0 plus a FILL slice whose start is a constant and whose size is
+  SUM(shapeOf(deconv output), constant), after a bias-free deconvolution, and a constant [1, M, 1, 1] bias
+  add; a tensor bias stays on input 2 of the deconvolution (so the extension holds 0). Shape constants
+  are Int64 on TensorRT 10 (onnx/onnx-tensorrt@fa5aa9f:importerUtils.cpp convertOnnxPadding adds them as
+  TensorProto::INT64) and Int32 on 8.6 (no Int64 there). 1D is unsqueezed to 4D and squeezed back: a
+  shuffle (onnx/onnx-tensorrt@10.1-GA:importerUtils.cpp squeezeTensor/unsqueezeTensor use addShuffle), or
+  with `squeeze_layers=True` TensorRT 10.7+'s IUnsqueezeLayer/ISqueezeLayer with an Int32 axes constant
+  [3] (onnx/onnx-tensorrt@fa5aa9f:importerUtils.cpp unsqueezeTensor: addConstant(..., INT32, ...),
+  addUnsqueeze). After markOutput the parser sets the output's type from the ONNX type: "Note: Without
+  this, output type is always float32" (onnx/onnx-tensorrt@10.1-GA:ModelImporter.cpp:783, 793-794;
+  8.6-GA:ModelImporter.cpp:591, 600-601); TensorRT 11 has no setType, so there it is not done.
+- `torch2trt`: NVIDIA-AI-IOT/torch2trt@4e820ae:torch2trt/converters/native_converters.py:424-498
+  (convert_conv_transpose2d3d): num_output_maps = weight.shape[0] (:439, 480), i.e. the input channels
+  (PyTorch's transposed weight is [C_in, C_out/groups, ...]), so unless C_in = C_out the kernel count does
+  not fit and TensorRT refuses the layer; padding_nd = padding (:485: pre = post = padding), so
+  output_padding is dropped (torch2trt issue 734); dilation_nd is never set (:478-488), so a dilated
+  module gets dilation 1; 1D via shuffles with reshape_dims (0, 0, 0, 1) and (0, 0, 0) (:470-473,
+  493-496); without a bias, `trt.Weights(dtype)` (:461).
+- `torch_tensorrt`: pytorch/TensorRT py/torch_tensorrt/dynamo/conversion/impl/deconv.py. Both versions
+  pass the weight and the bias as constant tensors on inputs 1 and 2 with empty Weights (v2.7.0:53-56,
+  75-81, 88-103; create_constant in converter_utils.py@v2.7.0:323-381), num_output_maps =
+  weight.shape[1] * groups (:91). For 1D, the weight gets a trailing axis (:78-79), padding (p, 0) and
+  stride/dilation extended by extend_attr_to_tuple, which repeats a 1-tuple: (s, s), (d, d)
+  (:114-119; converter_utils.py@v2.7.0:300-303).
+  - "2.7" (>= 2.7): padding_nd = padding (:129-130), then pre = padding, post = padding - output_padding
+    with no guard (:138-150). TensorRT refuses a negative post-padding with an API usage error and
+    keeps the value it had: `padding` (set by padding_nd), not 0. 1D: IUnsqueezeLayer with an Int32 axes
+    constant [-1] (:46-50; impl/unsqueeze.py@v2.7.0:21-24; converter_utils.py@v2.7.0:656-657) and,
+    after, a shuffle with first_transpose and reshape_dims (0, 0, 0) (:159-163; impl/squeeze.py@v2.7.0:
+    42-56).
+  - "2.6" (<= 2.6.1): padding_nd = padding only (deconv.py@v2.6.1:120-121); output_padding is accepted
+    (:39) and never used: dropped. 1D: a shuffle with reshape_dims [N, C, L, 1] (-1 -> 0) (impl/
+    unsqueeze.py@v2.6.1:54-63), then the same squeeze shuffle.
 """
 
 from __future__ import annotations
 
+import sys
+import types
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from polygraphy_deconv.core.attributes import ConvTransposeAttributes
-from tests.standin import network as trt
+from tests.standin import network as standin
+
+TORCH_TENSORRT_VERSIONS = ("2.6", "2.7")
+_DEFAULT_API: types.ModuleType | None = None
 
 
-def _new_network(input_shape: Sequence[int], bias_channels: int | None) -> tuple[trt.INetworkDefinition, trt.ITensor, trt.ITensor | None]:
+def _api(api: types.ModuleType | None) -> types.ModuleType:
+    """The stand-in module to build on: the given one, the installed stand-in, else the default version."""
+    global _DEFAULT_API
+    if api is not None:
+        return api
+    installed = sys.modules.get("tensorrt")
+    if installed is not None and hasattr(installed, "_standin_api"):
+        return installed
+    if _DEFAULT_API is None:
+        _DEFAULT_API = standin.tensorrt_module()
+    return _DEFAULT_API
+
+
+def _new_network(trt: Any, input_shape: Sequence[int], bias_channels: int | None,
+                 dtype: Any) -> tuple[Any, Any, Any]:
     network = trt.INetworkDefinition()
-    x = network.add_input("x", trt.DataType.FLOAT, input_shape)
-    bias = network.add_input("B", trt.DataType.FLOAT, [bias_channels]) if bias_channels is not None else None
+    x = network.add_input("x", dtype, input_shape)
+    bias = network.add_input("B", dtype, [bias_channels]) if bias_channels is not None else None
     return network, x, bias
 
 
-def _constant(network: trt.INetworkDefinition, values: Sequence[int] | np.ndarray, shape: Sequence[int] | None = None,
-              dtype: type = np.int64) -> trt.ITensor:
-    array: np.ndarray = np.asarray(values, dtype=dtype)
-    return network.add_constant(trt.Dims(shape if shape is not None else [array.size]), trt.Weights(array)).get_output(0)
+def _constant(network: Any, trt: Any, values: Sequence[int] | np.ndarray, dtype: Any = None) -> Any:
+    """A 1D constant; integer shape constants in the version's shape type (Int64 on 10+, Int32 on 8.6)."""
+    if dtype is None:
+        dtype = np.int64 if trt._standin_api.int64 else np.int32
+    array: np.ndarray = np.ascontiguousarray(values, dtype=dtype)
+    return network.add_constant(trt.Dims([array.size]), trt.Weights(array)).get_output(0)
 
 
-def _unsqueeze(network: trt.INetworkDefinition, tensor: trt.ITensor, squeeze_layers: bool) -> trt.ITensor:
+def _mark_output(network: Any, trt: Any, tensor: Any, dtype: Any) -> None:
+    tensor.name = "y"
+    network.mark_output(tensor)
+    if not trt._standin_api.strongly_typed:
+        tensor.dtype = dtype  # ModelImporter.cpp@10.1-GA:793-794 (see the module doc)
+
+
+def _parser_unsqueeze(network: Any, trt: Any, tensor: Any, squeeze_layers: bool) -> Any:
     if squeeze_layers:
-        return network.add_unsqueeze(tensor, _constant(network, [3], dtype=np.int32)).get_output(0)
+        return network.add_unsqueeze(tensor, _constant(network, trt, [3], np.int32)).get_output(0)
     layer = network.add_shuffle(tensor)
     dims = list(tensor.shape)
     if -1 in dims:  # the parser's dynamic form: the new shape comes from a shape tensor
-        layer.set_input(1, _constant(network, [0, 0, 0, 1]))
+        layer.set_input(1, _constant(network, trt, [0, 0, 0, 1]))
     else:
         layer.reshape_dims = trt.Dims([*dims, 1])
     return layer.get_output(0)
 
 
-def _squeeze(network: trt.INetworkDefinition, tensor: trt.ITensor, squeeze_layers: bool) -> trt.ITensor:
+def _parser_squeeze(network: Any, trt: Any, tensor: Any, squeeze_layers: bool) -> Any:
     if squeeze_layers:
-        return network.add_squeeze(tensor, _constant(network, [3], dtype=np.int32)).get_output(0)
+        return network.add_squeeze(tensor, _constant(network, trt, [3], np.int32)).get_output(0)
     layer = network.add_shuffle(tensor)
     dims = list(tensor.shape)[:3]
     if -1 in dims:
-        layer.set_input(1, _constant(network, [0, 0, 0]))
+        layer.set_input(1, _constant(network, trt, [0, 0, 0]))
     else:
         layer.reshape_dims = trt.Dims(dims)
     return layer.get_output(0)
@@ -78,18 +136,23 @@ def onnx_parser(
     bias_kind: str = "initializer",  # "none" | "initializer" | "tensor"
     squeeze_layers: bool = False,
     dynamic_size_from_shape: bool | None = None,
-) -> trt.INetworkDefinition:
+    dtype: str = "FLOAT",
+    api: types.ModuleType | None = None,
+) -> Any:
     """What onnx-tensorrt's importConvTranspose builds. `dynamic_size_from_shape` picks the extension's
     size source: an IShapeLayer (the parser with dynamic dims) or a constant of the static dims
-    (shapeOf of a static tensor folds to a constant); default: the shape layer when dims are dynamic."""
+    (shapeOf of a static tensor folds to a constant); default: the shape layer when dims are dynamic.
+    `dtype` is the ONNX tensor type of x, W, B and y, as a DataType name."""
+    trt = _api(api)
+    tensor_type = getattr(trt.DataType, dtype)
     channels = weight.shape[1] * attrs.group
-    network, x, bias_input = _new_network(input_shape, channels if bias_kind == "tensor" else None)
+    network, x, bias_input = _new_network(trt, input_shape, channels if bias_kind == "tensor" else None, tensor_type)
     tensor = x
     one_d = attrs.rank == 1
     if one_d:
         if attrs.output_shape is not None:
             raise NotImplementedError("the parser reads a 1D output_shape one entry off (see core/trt_parser.py)")
-        tensor = _unsqueeze(network, tensor, squeeze_layers)
+        tensor = _parser_unsqueeze(network, trt, tensor, squeeze_layers)
     rank = attrs.rank + (1 if one_d else 0)
 
     def spatial(values: Sequence[int], fill: int) -> list[int]:
@@ -106,7 +169,7 @@ def onnx_parser(
     if attrs.auto_pad in ("SAME_UPPER", "SAME_LOWER"):
         if attrs.pads_beside_auto_pad:  # TensorRT 10+ (importerUtils.cpp@release/10.1-GA:820-822); 8.5/8.6 parse it
             raise ValueError("Pads attribute should not be specified with SAME_LOWER or SAME_UPPER auto padding!")
-        mode = trt.PaddingMode[attrs.auto_pad]
+        mode = getattr(trt.PaddingMode, attrs.auto_pad)
         beg, end = [0] * rank, [0] * rank
     elif attrs.auto_pad == "VALID":
         beg, end = [0] * rank, [0] * rank
@@ -134,9 +197,10 @@ def onnx_parser(
                 has_output_padding = True
 
     kernel_weights = trt.Weights(np.ascontiguousarray(weight.reshape(weight.shape[0], weight.shape[1], *kernel)))
-    static_bias = trt.Weights(bias) if bias_kind == "initializer" and bias is not None else trt.Weights()
+    empty = trt.Weights(tensor_type)
+    static_bias = trt.Weights(np.ascontiguousarray(bias)) if bias_kind == "initializer" and bias is not None else empty
     layer = network.add_deconvolution_nd(tensor, channels, trt.Dims(kernel), kernel_weights,
-                                         trt.Weights() if has_output_padding else static_bias)
+                                         empty if has_output_padding else static_bias)
     layer.name = attrs.node
     layer.stride_nd = trt.Dims(strides)
     layer.num_groups = attrs.group
@@ -150,10 +214,10 @@ def onnx_parser(
 
     if has_output_padding:
         full_rank = rank + 2
-        start = _constant(network, [0] * full_rank)
-        total_padding = _constant(network, [0, 0, *output_padding])
+        start = _constant(network, trt, [0] * full_rank)
+        total_padding = _constant(network, trt, [0, 0, *output_padding])
         dynamic = -1 in tensor.shape if dynamic_size_from_shape is None else dynamic_size_from_shape
-        shape_of = network.add_shape(tensor).get_output(0) if dynamic else _constant(network, list(tensor.shape))
+        shape_of = network.add_shape(tensor).get_output(0) if dynamic else _constant(network, trt, list(tensor.shape))
         size = network.add_elementwise(shape_of, total_padding, trt.ElementWiseOperation.SUM).get_output(0)
         ones = trt.Dims([1] * full_rank)
         slice_layer = network.add_slice(tensor, ones, ones, ones)
@@ -165,62 +229,131 @@ def onnx_parser(
             constant = network.add_constant(trt.Dims([1, channels] + [1] * rank), static_bias)
             tensor = network.add_elementwise(tensor, constant.get_output(0), trt.ElementWiseOperation.SUM).get_output(0)
     if one_d:
-        tensor = _squeeze(network, tensor, squeeze_layers)
-    tensor.name = "y"
-    network.mark_output(tensor)
-    return network
-
-
-def _explicit_deconvolution(
-    network: trt.INetworkDefinition, x: trt.ITensor, attrs: ConvTransposeAttributes, weight: np.ndarray,
-    bias: np.ndarray | None,
-) -> tuple[trt.IDeconvolutionLayer, list[int], list[int]]:
-    one_d = attrs.rank == 1
-    tensor = _unsqueeze(network, x, False) if one_d else x
-    extra = [1] if one_d else []
-    kernel = list(attrs.kernel_shape) + extra
-    channels = weight.shape[1] * attrs.group
-    layer = network.add_deconvolution_nd(
-        tensor, channels, trt.Dims(kernel),
-        trt.Weights(np.ascontiguousarray(weight.reshape(weight.shape[0], weight.shape[1], *kernel))),
-        trt.Weights(bias) if bias is not None else None,
-    )
-    layer.name = attrs.node
-    layer.stride_nd = trt.Dims(list(attrs.strides) + extra)
-    layer.dilation_nd = trt.Dims(list(attrs.dilations) + extra)
-    layer.num_groups = attrs.group
-    return layer, list(attrs.pads_begin) + [0] * len(extra), list(attrs.output_padding) + [0] * len(extra)
-
-
-def _finish(network: trt.INetworkDefinition, layer: trt.IDeconvolutionLayer, one_d: bool) -> trt.INetworkDefinition:
-    tensor = layer.get_output(0)
-    if one_d:
-        tensor = _squeeze(network, tensor, False)
-    tensor.name = "y"
-    network.mark_output(tensor)
+        tensor = _parser_squeeze(network, trt, tensor, squeeze_layers)
+    _mark_output(network, trt, tensor, tensor_type)
     return network
 
 
 def torch2trt(attrs: ConvTransposeAttributes, input_shape: Sequence[int], weight: np.ndarray,
-              bias: np.ndarray | None) -> trt.INetworkDefinition:
-    """torch2trt's ConvTranspose converter: symmetric padding = pads_begin, output_padding ignored."""
-    network, x, _ = _new_network(input_shape, None)
-    layer, pads, _ = _explicit_deconvolution(network, x, attrs, weight, bias)
-    layer.pre_padding = trt.Dims(pads)
-    layer.post_padding = trt.Dims(pads)
-    return _finish(network, layer, attrs.rank == 1)
+              bias: np.ndarray | None, *, api: types.ModuleType | None = None) -> Any:
+    """torch2trt's convert_conv_transpose2d3d at 4e820ae (see the module doc for every line)."""
+    trt = _api(api)
+    network, x, _ = _new_network(trt, input_shape, None, trt.DataType.FLOAT)
+    one_d = attrs.rank == 1
+    out_channels = int(weight.shape[0])  # :439 (the input channels, see the module doc)
+    kernel_size = tuple(weight.shape[2:])
+    stride, padding = tuple(attrs.strides), tuple(attrs.pads_begin)  # PyTorch's symmetric padding
+    kernel = np.ascontiguousarray(weight)  # :454
+    bias_weights = np.ascontiguousarray(bias) if bias is not None else trt.Weights(trt.DataType.FLOAT)  # :457-461
+    conv_input = x
+    if one_d:  # :465-473
+        kernel_size, stride, padding = kernel_size + (1,), stride + (1,), padding + (0,)
+        unsqueeze = network.add_shuffle(x)
+        unsqueeze.reshape_dims = (0, 0, 0, 1)
+        conv_input = unsqueeze.get_output(0)
+    layer = network.add_deconvolution_nd(input=conv_input, num_output_maps=out_channels, kernel_shape=kernel_size,
+                                         kernel=kernel, bias=bias_weights)  # :478-483
+    layer.name = attrs.node
+    layer.stride_nd = stride  # :484
+    layer.padding_nd = padding  # :485
+    layer.num_groups = attrs.group  # :487-488; no dilation_nd anywhere
+    output = layer.get_output(0)
+    if one_d:  # :492-496
+        squeeze = network.add_shuffle(output)
+        squeeze.reshape_dims = (0, 0, 0)
+        output = squeeze.get_output(0)
+    output.name = "y"
+    network.mark_output(output)
+    return network
+
+
+def _torch_constant(network: Any, trt: Any, array: np.ndarray, name: str) -> Any:
+    """create_constant (converter_utils.py@v2.7.0:323-381): a constant layer of the array's shape."""
+    layer = network.add_constant(list(array.shape), np.ascontiguousarray(array))
+    layer.name = name
+    return layer.get_output(0)
 
 
 def torch_tensorrt(attrs: ConvTransposeAttributes, input_shape: Sequence[int], weight: np.ndarray,
-                   bias: np.ndarray | None, refused: str = "keep") -> trt.INetworkDefinition:
-    """Torch-TensorRT >= 2.7: pre = p, post = p - output_padding, unguarded (see the module docstring)."""
-    network, x, _ = _new_network(input_shape, None)
-    layer, pads, output_padding = _explicit_deconvolution(network, x, attrs, weight, bias)
-    layer.pre_padding = trt.Dims(pads)
-    post = [p - op for p, op in zip(pads, output_padding)]
-    try:
-        layer.post_padding = trt.Dims(post)
-    except trt.NetworkError:
-        if refused == "raise":
-            raise
-    return _finish(network, layer, attrs.rank == 1)
+                   bias: np.ndarray | None, *, version: str = "2.7", api: types.ModuleType | None = None) -> Any:
+    """Torch-TensorRT's deconvNd, `version` "2.7" (>= 2.7) or "2.6" (<= 2.6.1); see the module doc."""
+    if version not in TORCH_TENSORRT_VERSIONS:
+        raise ValueError(f"Torch-TensorRT version {version!r}: one of {TORCH_TENSORRT_VERSIONS}")
+    trt = _api(api)
+    network, x, _ = _new_network(trt, input_shape, None, trt.DataType.FLOAT)
+    name = attrs.node
+    one_d = attrs.rank == 1
+    tensor = x
+    if one_d and version == "2.7":  # deconv.py@v2.7.0:46-50 -> impl/unsqueeze.py@v2.7.0:21-24
+        axes = _torch_constant(network, trt, np.array([-1], dtype=np.int32), f"{name}_unsqueeze_deconv1d_axes")
+        unsqueeze = network.add_unsqueeze(tensor, axes)
+        tensor = unsqueeze.get_output(0)
+    elif one_d:  # impl/unsqueeze.py@v2.6.1:54-63: dim -1 of rank 3 is the last: [N, C, L, 1], -1 -> 0
+        unsqueeze = network.add_shuffle(tensor)
+        unsqueeze.reshape_dims = tuple(0 if d == -1 else d for d in tensor.shape) + (1,)
+        tensor = unsqueeze.get_output(0)
+    bias_tensor = _torch_constant(network, trt, bias, f"{name}_bias") if bias is not None else None  # :53-56
+    kernel = weight[..., None] if one_d else weight  # :75-79
+    weight_tensor = _torch_constant(network, trt, kernel, f"{name}_weight")  # :81
+    groups = attrs.group
+    layer = network.add_deconvolution_nd(
+        input=tensor, num_output_maps=weight_tensor.shape[1] * groups, kernel_shape=weight_tensor.shape[2:],
+        kernel=trt.Weights(), bias=trt.Weights(),
+    )  # :88-95
+    layer.set_input(1, weight_tensor)  # :97-99
+    if bias_tensor is not None:
+        layer.set_input(2, bias_tensor)  # :101-103
+    layer.name = name
+    padding, stride, dilation = tuple(attrs.pads_begin), tuple(attrs.strides), tuple(attrs.dilations)
+    output_padding = tuple(attrs.output_padding)
+    if one_d:  # :114-124 (extend_attr_to_tuple repeats a 1-tuple)
+        padding, stride, dilation, output_padding = padding + (0,), stride * 2, dilation * 2, output_padding + (0,)
+    layer.padding_nd = padding  # v2.7.0:129-130, v2.6.1:120-121
+    layer.stride_nd = stride
+    layer.dilation_nd = dilation
+    layer.num_groups = groups
+    if version == "2.7":  # :138-150: no guard against a negative post-padding
+        layer.pre_padding = tuple(padding)
+        layer.post_padding = tuple(p - op for p, op in zip(padding, output_padding))
+    result = layer.get_output(0)
+    if one_d:  # :159-163 -> impl/squeeze.py@v2.7.0:42-56 (and v2.6.1, the same file)
+        squeeze = network.add_shuffle(result)
+        rank = len(result.shape)
+        squeeze.first_transpose = tuple(range(rank))  # kept axes, then the removed last one: the identity
+        squeeze.reshape_dims = (0,) * (rank - 1)
+        result = squeeze.get_output(0)
+    result.name = "y"
+    network.mark_output(result)
+    return network
+
+
+def bare_deconvolution(attrs: ConvTransposeAttributes, input_shape: Sequence[int], weight: np.ndarray,
+                       bias: np.ndarray | None, *, api: types.ModuleType | None = None) -> Any:
+    """Not a producer: the node's kernel, stride, dilation and groups with no padding and the bias as weights
+    (1D through reshaping shuffles), the full result every window is a crop or extension of."""
+    trt = _api(api)
+    network, x, _ = _new_network(trt, input_shape, None, trt.DataType.FLOAT)
+    one_d = attrs.rank == 1
+    extra = (1,) if one_d else ()
+    tensor = x
+    if one_d:
+        unsqueeze = network.add_shuffle(x)
+        unsqueeze.reshape_dims = (0, 0, 0, 1)
+        tensor = unsqueeze.get_output(0)
+    kernel = tuple(attrs.kernel_shape) + extra
+    layer = network.add_deconvolution_nd(
+        tensor, weight.shape[1] * attrs.group, kernel, np.ascontiguousarray(weight.reshape(*weight.shape[:2], *kernel)),
+        np.ascontiguousarray(bias) if bias is not None else trt.Weights(),
+    )
+    layer.name = attrs.node
+    layer.stride_nd = tuple(attrs.strides) + extra
+    layer.dilation_nd = tuple(attrs.dilations) + extra
+    layer.num_groups = attrs.group
+    output = layer.get_output(0)
+    if one_d:
+        squeeze = network.add_shuffle(output)
+        squeeze.reshape_dims = (0, 0, 0)
+        output = squeeze.get_output(0)
+    output.name = "y"
+    network.mark_output(output)
+    return network

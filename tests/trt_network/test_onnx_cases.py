@@ -13,7 +13,7 @@ from polygraphy_deconv.onnx_model.reading import ConvTransposeNode
 from polygraphy_deconv.trt_network.patching import fix_network
 from tests.onnx_cases import ONNX_CASE_PARAMS, OnnxCase
 from tests.standin import producers
-from tests.trt_network.test_patching import assert_fixed
+from tests.trt_network.test_patching import assert_fixed, torch2trt_builds
 
 
 def attributes_of(case: OnnxCase) -> ConvTransposeAttributes:
@@ -24,10 +24,16 @@ def attributes_of(case: OnnxCase) -> ConvTransposeAttributes:
 
 
 def applies(case: OnnxCase, producer: str) -> bool:
-    """PyTorch (torch2trt) has neither output_shape nor auto_pad; the parser reads a 1D output_shape one
-    entry off (core/trt_parser.py), so it builds no network to patch for those."""
+    """PyTorch (torch2trt) has neither output_shape nor auto_pad, and torch2trt builds only nodes with as
+    many input as output channels and no dilation (torch2trt_builds); the parser reads a 1D output_shape
+    one entry off (core/trt_parser.py), so it builds no network to patch for those."""
     attrs = attributes_of(case)
     if producer == "torch2trt" and (attrs.output_shape is not None or attrs.auto_pad != "NOTSET"):
+        return False
+    weight = case.array(case.node.input[1])
+    assert weight is not None
+    if producer == "torch2trt" and not torch2trt_builds({"group": attrs.group, "dilations": attrs.dilations},
+                                                        list(weight.shape)):
         return False
     return not (attrs.rank == 1 and attrs.output_shape is not None)
 

@@ -28,7 +28,7 @@ from tests.standin import network as standin
 from tests.standin import producers
 from tests.trt_network.nodes import conv_transpose_node, random_weights
 
-PRODUCERS = ("parser", "parser-squeeze-layers", "torch2trt", "torch-tensorrt")
+PRODUCERS = ("parser", "parser-squeeze-layers", "torch2trt", "torch-tensorrt", "torch-tensorrt-2.6")
 
 
 def build(producer: str, node: ConvTransposeNode, input_shape: list[int], weight: np.ndarray, bias: np.ndarray | None,
@@ -40,6 +40,8 @@ def build(producer: str, node: ConvTransposeNode, input_shape: list[int], weight
         return producers.onnx_parser(attrs, input_shape, weight, bias, bias_kind=node.bias, squeeze_layers=True, **options)
     if producer == "torch2trt":
         return producers.torch2trt(attrs, input_shape, weight, bias)
+    if producer == "torch-tensorrt-2.6":
+        return producers.torch_tensorrt(attrs, input_shape, weight, bias, version="2.6")
     return producers.torch_tensorrt(attrs, input_shape, weight, bias)
 
 
@@ -94,13 +96,30 @@ CASES = [
     pytest.param({"strides": [2, 1, 2], "pads": [0, 0, 0, 0, 0, 1], "output_padding": [1, 0, 1]}, [1, 2, 2, 3, 2], [2, 2, 2, 2, 2], id="3d"),
     pytest.param({"strides": [2, 2], "pads": [0, 0, 0, 0], "output_padding": [1, 1], "group": 2}, [1, 4, 3, 3], [4, 1, 3, 3], id="group"),
     pytest.param({"strides": [2, 2], "dilations": [2, 1], "pads": [1, 0, 0, 0], "output_padding": [1, 1]}, [1, 2, 3, 3], [2, 2, 2, 2], id="dilation"),
+    # As many input as output channels: the only ConvTranspose torch2trt builds (num_output_maps = C_in).
+    pytest.param({"strides": [2, 2], "pads": [1, 1, 1, 1], "output_padding": [1, 1]}, [1, 3, 5, 6], [3, 3, 3, 3], id="pads>=op-square"),
+    pytest.param({"strides": [2, 2], "pads": [0, 0, 0, 0], "output_padding": [1, 1]}, [1, 3, 5, 6], [3, 3, 3, 3], id="extension-square"),
+    pytest.param({"strides": [2], "pads": [1, 1], "output_padding": [1]}, [1, 3, 3], [3, 3, 2], id="1d-square"),
+    pytest.param({"strides": [3], "pads": [1, 0], "output_padding": [2]}, [1, 3, 3], [3, 3, 2], id="1d-extension-square"),
+    pytest.param({"strides": [2, 2], "pads": [0, 0, 0, 0], "output_padding": [1, 1], "group": 2}, [1, 4, 3, 3], [4, 2, 3, 3], id="group-square"),
 ]
 
 
-def applies(producer: str, attributes: dict[str, Any], input_shape: list[int], bias: str = "none") -> bool:
+def torch2trt_builds(attributes: dict[str, Any], weight_shape: list[int]) -> bool:
+    """What torch2trt builds as the module means, output_padding aside: its num_output_maps is the
+    weight's first dim, the input channels, and it never sets the dilation (tests/standin/producers.py)."""
+    group = int(attributes.get("group") or 1)
+    return weight_shape[0] == weight_shape[1] * group and all(d == 1 for d in attributes.get("dilations") or [1])
+
+
+def applies(producer: str, attributes: dict[str, Any], input_shape: list[int], weight_shape: list[int],
+            bias: str = "none") -> bool:
     """Whether a producer can build this node at all: PyTorch has neither output_shape nor auto_pad and
-    takes the bias as weights; the parser's 1D output_shape reads one entry off (core/trt_parser.py)."""
+    takes the bias as weights; torch2trt see torch2trt_builds; the parser's 1D output_shape reads one
+    entry off (core/trt_parser.py)."""
     if producer.startswith("torch") and (bias == "tensor" or "output_shape" in attributes or "auto_pad" in attributes):
+        return False
+    if producer == "torch2trt" and not torch2trt_builds(attributes, weight_shape):
         return False
     return not (producer.startswith("parser") and "output_shape" in attributes and len(input_shape) == 3)
 
@@ -111,7 +130,7 @@ def combinations(biases: tuple[str, ...]) -> list[Any]:
         for case in CASES
         for producer in PRODUCERS
         for bias in biases
-        if applies(producer, case.values[0], case.values[1], bias)  # type: ignore[arg-type]
+        if applies(producer, case.values[0], case.values[1], case.values[2], bias)  # type: ignore[arg-type]
     ]
 
 
@@ -186,9 +205,9 @@ class TestFixNetwork:
         assert [r.action for r in fix.results] == [ACTION_OK]
         # A producer whose network needs the extension added, with dynamic dims.
         node_dynamic = conv_transpose_node({"strides": [2, 2], "pads": [0, 0, 0, 0], "output_padding": [1, 1]},
-                                           [None, 2, None, 6], [2, 3, 3, 3])
-        weight, bias = random_weights([2, 3, 3, 3], 1)
-        network = producers.torch2trt(node_dynamic.finding.attributes, [-1, 2, -1, 6], weight, bias)
+                                           [None, 3, None, 6], [3, 3, 3, 3])
+        weight, bias = random_weights([3, 3, 3, 3], 1)
+        network = producers.torch2trt(node_dynamic.finding.attributes, [-1, 3, -1, 6], weight, bias)
         fix = fix_network(network, [node_dynamic])
         assert [r.action for r in fix.results] == [ACTION_PATCHED]
         network.check()
@@ -211,9 +230,9 @@ class TestFixNetwork:
         """The patched tensor keeps its name and its place among the network outputs, and a layer that
         read it reads the new one."""
         node = conv_transpose_node({"strides": [2, 2], "pads": [0, 0, 0, 0], "output_padding": [1, 1]},
-                                   [1, 2, 5, 6], [2, 3, 3, 3])
-        weight, bias = random_weights([2, 3, 3, 3], 1)
-        network = producers.torch2trt(node.finding.attributes, [1, 2, 5, 6], weight, bias)
+                                   [1, 3, 5, 6], [3, 3, 3, 3])
+        weight, bias = random_weights([3, 3, 3, 3], 1)
+        network = producers.torch2trt(node.finding.attributes, [1, 3, 5, 6], weight, bias)
         y = network.get_output(0)
         network.unmark_output(y)
         first = network.add_shuffle(network.get_input(0))
@@ -252,9 +271,9 @@ class TestFixNetwork:
 
     def test_negative_unreadable_slice_is_unpatchable(self) -> None:
         """A slice after the deconvolution that is not a plain window (stride 2): never patched."""
-        node = conv_transpose_node({"strides": [2, 2], "output_shape": [10, 12]}, [1, 2, 5, 6], [2, 3, 3, 3])
-        weight, bias = random_weights([2, 3, 3, 3], 1)
-        network = producers.torch2trt(node.finding.attributes, [1, 2, 5, 6], weight, bias)
+        node = conv_transpose_node({"strides": [2, 2], "output_shape": [10, 12]}, [1, 3, 5, 6], [3, 3, 3, 3])
+        weight, bias = random_weights([3, 3, 3, 3], 1)
+        network = producers.torch2trt(node.finding.attributes, [1, 3, 5, 6], weight, bias)
         y = network.get_output(0)
         strided = network.add_slice(y, [0, 0, 0, 0], [1, 3, 5, 6], [1, 1, 2, 2])
         strided.mode = standin.SampleMode.FILL
@@ -290,9 +309,9 @@ class TestFixNetwork:
 
     def test_weights_are_kept_alive(self) -> None:
         node = conv_transpose_node({"strides": [2, 2], "pads": [0, 0, 0, 0], "output_padding": [1, 1]},
-                                   [1, 2, 5, 6], [2, 3, 3, 3])
-        weight, bias = random_weights([2, 3, 3, 3], 1)
-        network = producers.torch2trt(node.finding.attributes, [1, 2, 5, 6], weight, bias)
+                                   [1, 3, 5, 6], [3, 3, 3, 3])
+        weight, bias = random_weights([3, 3, 3, 3], 1)
+        network = producers.torch2trt(node.finding.attributes, [1, 3, 5, 6], weight, bias)
         fix = fix_network(network, [node])
         assert any(isinstance(a, np.ndarray) and a.size == 3 for a in fix.keep_alive)
         assert network.get_layer(0).bias.size == 0  # the bias moved off the deconvolution
@@ -300,19 +319,26 @@ class TestFixNetwork:
 
 class TestTorchTensorRT:
     def test_negative_post_padding_is_refused(self) -> None:
-        """Torch-TensorRT's post = p - op < 0: TensorRT's API (and the stand-in) refuse it."""
-        node = conv_transpose_node({"strides": [2, 2], "pads": [0, 0, 0, 0], "output_padding": [1, 1]},
+        """Torch-TensorRT's post = p - op < 0: TensorRT's setter reports an API usage error and keeps the
+        post-padding padding_nd set before (p), not 0."""
+        node = conv_transpose_node({"strides": [3, 3], "pads": [1, 1, 1, 1], "output_padding": [2, 2]},
                                    [1, 2, 5, 6], [2, 3, 3, 3])
         weight, bias = random_weights([2, 3, 3, 3], 1)
-        with pytest.raises(standin.NetworkError, match="negative post-padding"):
-            producers.torch_tensorrt(node.finding.attributes, [1, 2, 5, 6], weight, bias, refused="raise")
+        network = producers.torch_tensorrt(node.finding.attributes, [1, 2, 5, 6], weight, bias)
+        (error,) = standin.api_errors(network)
+        assert "setPostPadding" in error and "API Usage Error" in error
+        deconv = next(network.get_layer(i) for i in range(network.num_layers) if network.get_layer(i).name == "deconv")
+        assert tuple(deconv.pre_padding) == (1, 1) and tuple(deconv.post_padding) == (1, 1)
+        assert network.get_output(0).shape == (1, 3, 13, 16)  # (I - 1) * 3 + 3 - 1 - 1: output_padding lost
+        fix_network(network, [node])
+        assert_fixed(network, node)
 
     def test_basic(self) -> None:
         node = conv_transpose_node({"strides": [2, 2], "pads": [0, 0, 0, 0], "output_padding": [1, 1]},
                                    [1, 2, 5, 6], [2, 3, 3, 3])
         weight, bias = random_weights([2, 3, 3, 3], 1)
         network = producers.torch_tensorrt(node.finding.attributes, [1, 2, 5, 6], weight, bias)
-        assert network.get_output(0).shape == (1, 3, 11, 13)  # the refused value left post at 0
+        assert network.get_output(0).shape == (1, 3, 11, 13)  # the refused value left post at padding, 0
         fix_network(network, [node])
         assert_fixed(network, node)
 
@@ -354,6 +380,8 @@ class TestProperty:
             if "output_shape" in attributes or "auto_pad" in attributes:
                 return
             bias = "none" if bias == "tensor" else bias
+        if producer == "torch2trt" and not torch2trt_builds(attributes, weight_shape):
+            return  # torch2trt never sets the dilation or builds C_in != C_out: no padding patch makes that right
         node = conv_transpose_node(attributes, input_shape, weight_shape, bias=bias)
         if node.finding.reference is None or any(r.length is None or r.length < 1 for r in node.finding.reference):
             return
