@@ -10,6 +10,8 @@
    target < 0.2 s, and linear in layers (time per layer at 2,500 vs 10,000 layers).
 3. onnxruntime latency of `fix`'s output against the original, where the rewrite needs no extension
    nodes (target <= 1.03) and where it does (reported).
+4. The `inspect` report on 20,000 shifted nodes (one configuration, and 1,000), against the analysis
+   alone in the same process (benchmarks/report.py): target <= 1.5x (issue 10, item 8).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.measure import Launcher, ProcessCost
+from benchmarks.report import report_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = (
@@ -163,6 +166,7 @@ def main() -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="polygraphy-deconv-bench-") as workdir:
             lines += inspect_rows(launcher, workdir, repeats, blocks=500 if args.quick else 5000)
+            lines += report_rows(workdir, repeats, 2000 if args.quick else 20000, row)
     finally:
         launcher.close()
     lines += network_patch_rows(repeats)
