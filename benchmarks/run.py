@@ -152,6 +152,14 @@ def latency_rows(runs: int) -> list[str]:
     return rows
 
 
+def footer(date: str, machine: str, quick: bool) -> str:
+    """Where and how the table was measured; a --quick table says so, since its figures are not the targets'."""
+    if quick:
+        return (f"Measured {date} on {machine} with `python -m benchmarks.run --quick`: a quick run (1 repeat, a 10x "
+                "smaller synthetic model, fewer latency runs), a smoke test, not the figures the targets refer to.")
+    return f"Measured {date} on {machine} with `python -m benchmarks.run`."
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repeats and a 10x smaller synthetic model")
@@ -172,7 +180,7 @@ def main() -> int:
     lines += network_patch_rows(repeats)
     lines += latency_rows(runs=50 if args.quick else 200)
     machine = f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"
-    table = "\n".join(lines) + f"\n\nMeasured {time.strftime('%Y-%m-%d')} on {machine} with `python -m benchmarks.run`.\n"
+    table = "\n".join(lines) + "\n\n" + footer(time.strftime("%Y-%m-%d"), machine, quick=args.quick) + "\n"
     print(table)
     if args.out:
         Path(args.out).write_text(table)

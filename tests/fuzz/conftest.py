@@ -1,4 +1,4 @@
-"""tests/fuzz: the stand-in network API as `tensorrt`, a quiet onnxruntime, and the coverage summary."""
+"""tests/fuzz: the stand-in network API as `tensorrt`, a quiet onnxruntime, and the coverage summary (with -v)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,9 @@ def quiet_onnxruntime() -> None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    # The coverage table is for whoever reads the fuzz run closely (-v); a plain run ends on pytest's own summary.
+    if terminalreporter.config.option.verbose <= 0:
+        return
     lines = summary_lines()
     if lines:
         terminalreporter.section("equivalence fuzz coverage")
