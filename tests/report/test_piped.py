@@ -1,0 +1,58 @@
+"""`polygraphy-deconv inspect … | head`: piped output is plain, 80 columns (or COLUMNS), without trailing
+spaces, and a reader that stops early ends the command quietly (no traceback, nothing on stderr)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from benchmarks.report import build_shifted_model
+from tests.cli.conftest import console_script
+
+ROOT = Path(__file__).resolve().parents[2]
+MIXED = ROOT / "samples" / "models" / "mixed.onnx"
+
+
+def environment(columns: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "FORCE_COLOR", "TERM", "POLYGRAPHY_DECONV_TRACEBACK")}
+    if columns is not None:
+        env["COLUMNS"] = columns
+    return env
+
+
+@pytest.mark.parametrize("columns, width", [(None, 80), ("80", 80), ("160", 160)])
+@pytest.mark.parametrize("command", [["inspect", str(MIXED)], ["fix", str(MIXED), "-o", "out.onnx"]])
+def test_piped_output_fits_and_has_no_trailing_spaces(
+    tmp_path: Path, command: list[str], columns: str | None, width: int
+) -> None:
+    result = subprocess.run(
+        [console_script(), *command], capture_output=True, text=True, cwd=tmp_path, env=environment(columns),
+        timeout=120, check=False,
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    lines = result.stdout.splitlines()
+    assert all(line == line.rstrip() for line in lines)
+    assert all(len(line) <= width for line in lines), max(lines, key=len)
+    assert "\x1b[" not in result.stdout
+    if width == 160 and command[0] == "fix":
+        assert lines[0].split() == ["node", "verdict", "before", "after"]  # one row per rewrite where it fits
+
+
+def test_reader_that_stops_early_ends_it_quietly(tmp_path: Path) -> None:
+    # The reader is gone before the report is written (as `| head` is after its lines): every write meets
+    # a closed pipe. --all on 3,000 configurations writes ~1.4 MB, more than a pipe holds.
+    model = tmp_path / "many.onnx"
+    build_shifted_model(str(model), 3000, 3000)
+    process = subprocess.Popen(
+        [console_script(), "inspect", str(model), "--all"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=environment(None), cwd=tmp_path,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    stderr = process.stderr.read()
+    code = process.wait(timeout=120)
+    assert stderr == b""  # no traceback, no 'Exception ignored' from the interpreter's last flush
+    assert code == 1  # as Python recommends for EPIPE: rich's on_broken_pipe, stdout pointed at devnull
