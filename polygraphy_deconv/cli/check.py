@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from polygraphy_deconv.cli.options import add_input_shapes_option
+from polygraphy_deconv.cli.options import add_input_shapes_option, add_seed_option, add_verify_memory_option
 
 
 def register(subparsers: Any) -> None:
@@ -29,11 +29,13 @@ def register(subparsers: Any) -> None:
         "then, where TensorRT is importable, run `polygraphy run MODEL --trt --onnxrt --deconv-fix`. "
         "Exit 0 when every step that ran passed (a model without ConvTranspose passes: nothing to rewrite), "
         "1 otherwise or on bad input (one line on stderr), 2 for usage errors. The model itself is never "
-        "written; the fixed model lives in a temporary folder that is removed.",
+        "written; the fixed model lives in a temporary folder that is removed, and its external data is read "
+        "from MODEL's folder, not copied.",
     )
     parser.add_argument("model", metavar="MODEL", help="the ONNX model")
     parser.add_argument("--json", metavar="PATH", help="also write the inspect findings as JSON")
-    parser.add_argument("--seed", type=int, default=None, help="seed of the random inputs (default 1)")
+    add_seed_option(parser, "the random inputs")
+    add_verify_memory_option(parser)
     parser.add_argument(
         "--strict", action="store_true", help="also fail when any ConvTranspose needs a patch (a model-hygiene gate)"
     )
@@ -77,14 +79,22 @@ def run(args: argparse.Namespace) -> int:
 
     from polygraphy_deconv.onnx_model.input_shapes import parse_input_shapes
     from polygraphy_deconv.onnx_model.rewrite import fix_file
-    from polygraphy_deconv.onnx_model.verify import verify_fix
+    from polygraphy_deconv.onnx_model.verify import (
+        DEFAULT_MEMORY_LIMIT,
+        check_verification_memory,
+        external_folder_supported,
+        verify_fix,
+    )
     from polygraphy_deconv.output_files import check_output_path, write_atomically
     from polygraphy_deconv.report.inspect_table import make_console, print_inspect_report
     from polygraphy_deconv.report.schema import document_text, findings_document, node_finding_record, verdict_counts
+    from polygraphy_deconv.text import shown
 
     shapes = parse_input_shapes(args.input_shapes)
-    if args.json:
+    if args.json is not None:
         check_output_path(args.json, "--json", [args.model])
+    limit = DEFAULT_MEMORY_LIMIT if args.verify_memory_limit is None else args.verify_memory_limit
+    check_verification_memory(args.model, shapes, limit)
     console = make_console()
     results: list[tuple[str, str]] = []  # (step, "passed" | "failed" | "skipped: why")
 
@@ -92,10 +102,16 @@ def run(args: argparse.Namespace) -> int:
         # A spinner on a terminal; nothing in logs (the step's own lines say what happened).
         return console.status(text) if console.is_terminal else contextlib.nullcontext()
 
+    # The fixed model goes to a temporary folder; its weights are read where they are (onnxruntime reads
+    # a model given as bytes with a named external-data folder), never copied. An onnxruntime without
+    # that option gets the old way: a copy next to the fixed model.
+    by_reference = external_folder_supported()
     with tempfile.TemporaryDirectory(prefix="polygraphy-deconv-check-") as workdir:
-        fixed_path = os.path.join(workdir, os.path.basename(args.model))
+        fixed_path = os.path.join(workdir, "fixed" + os.path.splitext(args.model)[1])
         with status("inspect + fix"):
-            result = fix_file(args.model, fixed_path, input_shapes=shapes)
+            result = fix_file(
+                args.model, fixed_path, input_shapes=shapes, external_data="reference" if by_reference else "copy"
+            )
         analysis = result.analysis
         assert analysis is not None
         findings = [node.finding for node in analysis.nodes]
@@ -104,27 +120,32 @@ def run(args: argparse.Namespace) -> int:
             findings, model=analysis.path, biases=[n.bias for n in analysis.nodes], model_notes=analysis.notes,
             console=console,
         )
-        if args.json:
+        if args.json is not None:
             check_output_path(args.json, "--json", analysis.input_files)
             document = findings_document(
                 "inspect", analysis.path, [node_finding_record(n.finding, n.bias) for n in analysis.nodes],
                 {"nodes": len(findings), "verdicts": verdict_counts(f.verdict for f in findings)},
             )
             text = document_text(document)
-            write_atomically(args.json, lambda handle: handle.write(text.encode()))
+            write_atomically(args.json, lambda handle: handle.write(text.encode()), like=args.model)
         needing_patch = [f for f in findings if f.verdict.needs_patch]
         if args.strict:
             results.append(("strict", "passed" if not needing_patch else f"failed: {len(needing_patch)} node(s) need a patch"))
 
         console.rule("fix + verify on onnxruntime", style="dim")
         for rewrite in result.rewrites:
-            console.print(f"  rewrote {rewrite.node} ({rewrite.verdict.value}): {rewrite.before} -> {rewrite.after}", markup=False)
+            console.print(
+                f"  rewrote {shown(rewrite.node)} ({rewrite.verdict.value}): {rewrite.before} -> {rewrite.after}", markup=False
+            )
         if not result.rewrites:
             console.print("  nothing to rewrite", markup=False)
         with status("verify on onnxruntime"):
-            verification = verify_fix(args.model, fixed_path, args.seed, shapes)
+            model_folder = os.path.dirname(os.path.abspath(args.model))
+            verification = verify_fix(
+                args.model, fixed_path, args.seed, shapes, fixed_data_folder=model_folder if by_reference else None
+            )
         for comparison in verification.outputs:
-            console.print(f"  {comparison.describe()}", markup=False)
+            console.print(f"  {shown(comparison.describe())}", markup=False)
         results.append(("fix + verify (onnxruntime)", "passed" if verification.passed else "failed"))
 
         console.rule("TensorRT: polygraphy run --trt --onnxrt --deconv-fix", style="dim")

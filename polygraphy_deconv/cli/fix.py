@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from polygraphy_deconv.cli.options import add_input_shapes_option
+from polygraphy_deconv.cli.options import add_input_shapes_option, add_seed_option, add_verify_memory_option
 
 
 def register(subparsers: Any) -> None:
@@ -21,11 +21,14 @@ def register(subparsers: Any) -> None:
         description="Rewrite each ConvTranspose that TensorRT's ONNX parser would build with a different output "
         "window (explicit pads, plus Pad and a bias Add where the window extends past the full result). "
         "Nodes already correct are left untouched; with nothing to rewrite (also: no ConvTranspose at all) "
-        "OUT is a byte-for-byte copy of MODEL and --in-place leaves MODEL as it is (exit 0). External data is "
-        "kept, never loaded: streamed next to OUT when OUT is in another folder; a data file that is missing, "
-        "too short or outside MODEL's folder is an error. OUT is written completely or not at all (temporary "
-        "file + rename), and never over MODEL or its data unless --in-place. Exit 1 with one line on stderr "
-        "on bad input, 2 for usage errors.",
+        "OUT is a copy of MODEL and --in-place leaves MODEL as it is (exit 0). External data is kept, never "
+        "loaded: when OUT is in another folder, MODEL's data files are copied (sparse files stay sparse) into "
+        "one file named OUT.data, which is never written over a file that is not an earlier OUT's data; in "
+        "MODEL's folder OUT refers to MODEL's data files. A data file that is missing, of the wrong size or "
+        "outside MODEL's folder is an error. OUT is written in the format its extension names (.onnx, .json, "
+        ".textproto, .onnxtxt), with MODEL's permissions, completely or not at all (temporary file + rename), "
+        "and never over MODEL or its data unless --in-place. Exit 1 with one line on stderr on bad input, "
+        "2 for usage errors.",
     )
     parser.add_argument("model", metavar="MODEL", help="the ONNX model")
     target = parser.add_mutually_exclusive_group(required=True)
@@ -37,7 +40,8 @@ def register(subparsers: Any) -> None:
         help="compare the original and the fixed model on onnxruntime (Polygraphy's comparator, seeded random "
         "inputs); exit 1 on a mismatch (OUT is kept)",
     )
-    parser.add_argument("--seed", type=int, default=None, help="seed of the --verify inputs (default 1)")
+    add_seed_option(parser, "the --verify inputs")
+    add_verify_memory_option(parser)
     add_input_shapes_option(parser)
     parser.set_defaults(run=run)
 
@@ -47,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from polygraphy_deconv.onnx_model.input_shapes import parse_input_shapes
     from polygraphy_deconv.onnx_model.rewrite import fix_file
     from polygraphy_deconv.report.inspect_table import make_console, print_notes, print_rewrites, summary_line
+    from polygraphy_deconv.text import shown
 
     if args.in_place and args.verify:
         raise DeconvError(
@@ -55,6 +60,11 @@ def run(args: argparse.Namespace) -> int:
         )
     shapes = parse_input_shapes(args.input_shapes)
     output = args.model if args.in_place else args.output
+    if args.verify:
+        from polygraphy_deconv.onnx_model.verify import DEFAULT_MEMORY_LIMIT, check_verification_memory
+
+        limit = DEFAULT_MEMORY_LIMIT if args.verify_memory_limit is None else args.verify_memory_limit
+        check_verification_memory(args.model, shapes, limit)  # before anything is written
     result = fix_file(args.model, args.output, input_shapes=shapes, in_place=args.in_place)
     console = make_console()
 
@@ -62,12 +72,19 @@ def run(args: argparse.Namespace) -> int:
     findings = [] if result.analysis is None else [n.finding for n in result.analysis.nodes]
     console.print(f"{summary_line(findings)}; rewrote {len(result.rewrites)}", markup=False)
     print_notes(console, [f"{r.node}: {r.note}" for r in result.rewrites if r.note] + list(result.notes), heading="")
-    if result.rewrites:
-        console.print(f"wrote {output}", markup=False)
-    elif args.in_place:
-        console.print(f"nothing to rewrite: {output} left unchanged", markup=False)
+    where = shown(output)
+    if result.data_file:
+        data = f" (external data: {shown(result.data_file)})"
+    elif result.shared_data:
+        data = f" (external data: refers to {', '.join(shown(s) for s in result.shared_data)} beside the model)"
     else:
-        console.print(f"nothing to rewrite: wrote {output}, an unchanged copy", markup=False)
+        data = ""
+    if result.rewrites:
+        console.print(f"wrote {where}{data}", markup=False, soft_wrap=True)
+    elif args.in_place:
+        console.print(f"nothing to rewrite: {where} left unchanged", markup=False, soft_wrap=True)
+    else:
+        console.print(f"nothing to rewrite: wrote {where}, an unchanged copy{data}", markup=False, soft_wrap=True)
 
     if not args.verify:
         return 0
@@ -75,13 +92,13 @@ def run(args: argparse.Namespace) -> int:
 
     verification = verify_fix(args.model, output, args.seed, shapes)
     for comparison in verification.outputs:
-        console.print(f"  {comparison.describe()}", markup=False)
+        console.print(f"  {shown(comparison.describe())}", markup=False)
     if verification.passed:
         console.print(f"verify (onnxruntime, seed {verification.seed}): PASSED", markup=False)
         return 0
     console.print(
         f"verify (onnxruntime, seed {verification.seed}): FAILED; the fixed model differs from the original "
-        f"(kept at {output} for inspection)",
+        f"(kept at {shown(output)} for inspection)",
         markup=False,
     )
     return 1

@@ -54,12 +54,12 @@ def run(args: argparse.Namespace) -> int:
     from polygraphy_deconv.report.schema import document_text, findings_document, record_texts, verdict_counts
 
     shapes = parse_input_shapes(args.input_shapes)
-    if args.json:
+    if args.json is not None:
         check_output_path(args.json, "--json", [args.model])
     analysis = analyse_model(args.model, shapes, rules=args.trt_rules)
     findings = [node.finding for node in analysis.nodes]
 
-    if args.json:
+    if args.json is not None:
         check_output_path(args.json, "--json", analysis.input_files)
         # The findings go in as JSON text: nodes of one configuration are encoded once.
         document = findings_document(
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
             document["notes"] = list(analysis.notes)
         texts = record_texts(findings, [node.bias for node in analysis.nodes], analysis.same_configuration)
         text = document_text(document, texts)
-        write_atomically(args.json, lambda handle: handle.write(text.encode()))
+        write_atomically(args.json, lambda handle: handle.write(text.encode()), like=args.model)
 
     print_inspect_report(
         findings, model=analysis.path, biases=[n.bias for n in analysis.nodes], model_notes=analysis.notes,

@@ -22,6 +22,7 @@ from polygraphy_deconv.core.attributes import ConvTransposeAttributes, InvalidCo
 from polygraphy_deconv.core.finding import NodeFinding, analyse_node
 from polygraphy_deconv.core.trt_parser import NEWEST_RULES, ParserRules
 from polygraphy_deconv.errors import DeconvError
+from polygraphy_deconv.text import shown
 
 if TYPE_CHECKING:
     import onnx
@@ -45,7 +46,9 @@ class ModelAnalysis:
     path: str  # absolute path of the model
     nodes: tuple[ConvTransposeNode, ...]
     notes: tuple[str, ...] = ()  # about the model as a whole (skipped subgraphs, shape inference trouble)
-    external_data: tuple[str, ...] = ()  # absolute paths of the external data files inside its folder (unchecked)
+    # absolute paths of every file the external data references name, inside the folder or not (unchecked,
+    # never opened: what no output may overwrite)
+    external_data: tuple[str, ...] = ()
     # For each node, the position in `nodes` of the first node with the same configuration (its own position
     # when it is the first): the two findings differ in the node name only. Empty when not recorded.
     same_configuration: tuple[int, ...] = ()
@@ -114,6 +117,75 @@ def read_model(path: str) -> tuple[onnx.ModelProto, bytes | None]:
     if not model.HasField("graph") or not model.opset_import:
         raise DeconvError(f"{path} is not an ONNX model (no graph or no opset import); is it truncated or another file type?")
     return model, serialized
+
+
+GRAPH_CHECK_NODES = 20_000
+
+
+def graph_problems(graph: onnx.GraphProto, limit: int = 3) -> tuple[list[str], int]:
+    """How the main graph breaks ONNX's structural rules (what onnx.checker reports): a tensor defined
+    twice, a node input that nothing defines before the node (dangling, or a cycle: ONNX requires the
+    nodes in topological order), a graph output nothing defines. Returns up to `limit` descriptions and
+    the number of problems. Names a subgraph takes from the outer scope are not looked at."""
+    problems: list[str] = []
+    count = 0
+
+    def problem(text: str) -> None:
+        nonlocal count
+        count += 1
+        if len(problems) < limit:
+            problems.append(text)
+
+    defined: set[str] = set()
+    for value in graph.input:
+        if value.name in defined:
+            problem(f"graph input '{shown(value.name)}' is declared twice")
+        defined.add(value.name)
+    initializers: set[str] = set()
+    for name in itertools.chain((t.name for t in graph.initializer), (s.values.name for s in graph.sparse_initializer)):
+        if name in initializers:
+            problem(f"initializer '{shown(name)}' is defined twice")
+        initializers.add(name)
+    defined |= initializers  # an initializer may also be a graph input (its default value)
+    defined.add("")  # an empty name is an omitted optional input or output
+    later: set[str] | None = None  # every node output, built only when an input is missing
+    for index, node in enumerate(graph.node):
+        inputs, outputs = node.input, node.output
+        if not defined.issuperset(inputs):  # the common case costs one C-level set test
+            for name in inputs:
+                if name not in defined:
+                    if later is None:
+                        later = {output for n in graph.node for output in n.output}
+                    why = "defined only by a later node (a cycle, or nodes out of order)" if name in later else "which nothing defines"
+                    problem(f"node '{shown(node_label(node, index))}' reads '{shown(name)}', {why}")
+        if not defined.isdisjoint(outputs):
+            for name in outputs:
+                if name and name in defined:
+                    problem(f"tensor '{shown(name)}' is defined twice (again by node '{shown(node_label(node, index))}')")
+        size = len(defined)
+        defined.update(outputs)
+        if len(defined) - size < len(outputs) and len({name for name in outputs if name}) < sum(1 for name in outputs if name):
+            problem(f"node '{shown(node_label(node, index))}' names one output twice")
+    for value in graph.output:
+        if value.name not in defined:
+            problem(f"graph output '{shown(value.name)}' is not computed by any node")
+    return problems, count
+
+
+def graph_note(graph: onnx.GraphProto) -> str:
+    """One note for the problems graph_problems finds ("" for a valid graph)."""
+    problems, count = graph_problems(graph)
+    if not count:
+        return ""
+    more = f" (and {count - len(problems)} more)" if count > len(problems) else ""
+    return f"the graph is not valid ONNX: {'; '.join(problems)}{more}; onnx.checker.check_model says more"
+
+
+def check_graph(model: onnx.ModelProto, path: str) -> None:
+    """Refuse (one DeconvError) a model whose main graph graph_problems rejects."""
+    note = graph_note(model.graph)
+    if note:
+        raise DeconvError(f"{shown(path)}: {note}; fix the model before rewriting it")
 
 
 def is_conv_transpose(node: onnx.NodeProto) -> bool:
@@ -203,18 +275,26 @@ def analyse_proto(
         locations = []
         notes.append(str(error))
     folder = os.path.dirname(path)
-    data_files = sorted({
-        os.path.join(folder, _relative_path(location))
-        for location in {location for _, location in locations}
-        if path and not _location_leaves_folder(location)
-    })
+    # Every file a reference names, wherever it is: no output may be written over one of them.
+    data_files = sorted({referenced_path(folder, location) for location in {location for _, location in locations}}) if path else []
     for tensor_name, location in locations:
         if _location_leaves_folder(location):
             notes.append(
-                f"tensor '{tensor_name}' keeps its data outside the model's folder ('{location}'); "
+                f"tensor '{shown(tensor_name)}' keeps its data outside the model's folder ('{shown(location)}'); "
                 "inspect never reads weight data, but fix and check refuse such a model"
             )
 
+    # The structure check reads every node's inputs and outputs from Python (about 2 us a node): on very
+    # large graphs inspect leaves it to fix and check, which always make it, rather than slow down by a fifth.
+    if len(model.graph.node) <= GRAPH_CHECK_NODES:
+        invalid = graph_note(model.graph)
+        if invalid:
+            notes.append(invalid)
+    else:
+        notes.append(
+            f"the graph's structure (cycles, tensors defined twice, dangling inputs) is not checked by inspect above "
+            f"{GRAPH_CHECK_NODES:,} nodes; fix and check always check it"
+        )
     for holder, count in scan.subgraph_conv_transposes:
         notes.append(
             f"{count} ConvTranspose node(s) inside subgraphs of '{holder}' are not analysed (only the main graph is)"
@@ -553,6 +633,14 @@ class ExternalReference:
 def _location_leaves_folder(location: str) -> bool:
     posix, windows = PurePosixPath(location.replace("\\", "/")), PureWindowsPath(location)
     return posix.is_absolute() or windows.is_absolute() or bool(windows.drive) or ".." in posix.parts
+
+
+def referenced_path(folder: str, location: str) -> str:
+    """The file an external data location names, seen from the model's folder: absolute ones as they are
+    (a Windows drive path cannot name a file here and is kept as written), relative ones joined and
+    normalised ('../w.bin' leaves the folder)."""
+    posix = location.replace("\\", "/")
+    return os.path.normpath(posix if os.path.isabs(posix) else os.path.join(folder, posix))
 
 
 @functools.lru_cache(maxsize=256)

@@ -77,7 +77,8 @@ class TestFix:
         onnx.save(conv_transpose_model(**TENSOR_BIAS), str(source), save_as_external_data=True, location="m.weights", size_threshold=0)
         result = run_cli("fix", str(source), "-o", "out/m.onnx", "--verify", "--input-shapes", "x:[1,2,5,6]")
         assert result.returncode == 0, result.stderr
-        assert sorted(os.listdir(tmp_path / "out")) == ["m.onnx", "m.weights"]
+        assert sorted(os.listdir(tmp_path / "out")) == ["m.onnx", "m.onnx.data"]  # data named after the output
+        assert "external data: out/m.onnx.data" in result.stdout
         assert "PASSED" in result.stdout
 
     def test_negative_verify_mismatch_keeps_output(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

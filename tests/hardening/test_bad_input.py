@@ -389,9 +389,11 @@ OUTPUT_CASES = [
         "refusing to overwrite the model's external data file",
     ),
     OutputCase(
-        "where the copied external data goes", lambda root, model: str(root / "out" / "weights.bin"),
-        "is where the external data file 'weights.bin' goes", ("fix",),
+        "a data file that is not ours where the output's goes",
+        lambda root, model: (root / "out" / "f.onnx.data").write_bytes(b"theirs") and str(root / "out" / "f.onnx"),
+        "f.onnx.data already exists and is not the external data of", ("fix",),
     ),
+    OutputCase("an empty path", lambda root, model: "", "is empty; give a file name"),
     OutputCase("an existing directory", existing_directory, "is a directory; give a file name"),
     OutputCase("a FIFO", output_fifo, "exists and is not a regular file"),
     OutputCase("in a missing folder", lambda root, model: str(root / "out" / "nope" / "f.onnx"), "does not exist; create it first"),
@@ -476,11 +478,11 @@ class TestDiskFull:
         (tmp_path / "out").mkdir()
         (tmp_path / "in" / "data").mkdir()
         model = save_external(conv_transpose_model(**SHIFTED), tmp_path / "in", "data/weights.bin")  # type: ignore[arg-type]
-        disk_full_for("weights.bin")
+        disk_full_for("fixed.onnx.data")
         code, _, err = run_main("fix", str(model), "-o", str(tmp_path / "out" / "fixed.onnx"))
         assert code == 1
         assert_one_error_line(err, "cannot write")
-        assert os.listdir(tmp_path / "out") == []  # also the data/ folder it made
+        assert os.listdir(tmp_path / "out") == []
 
     @pytest.mark.parametrize("command", ["inspect", "check"])
     def test_negative_json(self, tmp_path: Path, disk_full_for: Callable[[str], None], command: str) -> None:
@@ -552,14 +554,16 @@ class TestInPlace:
         assert run_cli("fix", str(model), "--in-place").returncode == 0
         assert stat.S_IMODE(os.stat(model).st_mode) == 0o640
 
-    def test_new_files_get_the_umask_mode(self, run_cli: Run, tmp_path: Path) -> None:
+    def test_new_files_get_the_input_mode_minus_the_umask(self, run_cli: Run, tmp_path: Path) -> None:
         (tmp_path / "out").mkdir()
         model = save_external(conv_transpose_model(**SHIFTED), tmp_path)  # type: ignore[arg-type]
         assert run_cli("fix", str(model), "-o", "out/fixed.onnx").returncode == 0
         umask = os.umask(0o022)
         os.umask(umask)
-        for name in ("fixed.onnx", "weights.bin"):
-            assert stat.S_IMODE(os.stat(tmp_path / "out" / name).st_mode) == 0o666 & ~umask  # not mkstemp's 0600
+        # Each output takes its input's bits minus the umask (issue 10 item 3; onnx.save writes the model 0644 and
+        # its data 0600), not mkstemp's 0600 for all.
+        for name, source in (("fixed.onnx", "m.onnx"), ("fixed.onnx.data", "weights.bin")):
+            assert stat.S_IMODE(os.stat(tmp_path / "out" / name).st_mode) == stat.S_IMODE(os.stat(tmp_path / source).st_mode) & ~umask
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -273,11 +273,12 @@ class TestFixFile:
             patch.setattr(onnx, "load_external_data_for_model", refuse)
             fix_file(str(source), str(target))
 
-        assert (tmp_path / "out" / "data" / "weights.bin").read_bytes() == (tmp_path / "in" / "data" / "weights.bin").read_bytes()
+        assert (tmp_path / "out" / "m.onnx.data").read_bytes() == (tmp_path / "in" / "data" / "weights.bin").read_bytes()
+        assert sorted(os.listdir(tmp_path / "out")) == ["m.onnx", "m.onnx.data"]
         fixed = onnx.load(str(target), load_external_data=False)
         (weight,) = [t for t in fixed.graph.initializer if t.name == "W"]
         assert weight.data_location == TensorProto.EXTERNAL
-        assert {e.key: e.value for e in weight.external_data}["location"] == "data/weights.bin"
+        assert {e.key: e.value for e in weight.external_data}["location"] == "m.onnx.data"
         assert_same_on_onnxruntime(model, onnx.load(str(target)))
 
     def test_external_data_same_folder_not_copied(self, tmp_path: Path) -> None:
