@@ -22,8 +22,8 @@ Version emulation (`tensorrt_module(version)`; families in `api_version`):
 - "10.7" (10.7-10.x): adds ISqueezeLayer/IUnsqueezeLayer (H108:8034-8074).
 - 8.6 and 10.x are weakly typed: `ITensor.dtype` is settable, and "the type is unchanged if the tensor
   is not a network input tensor, or marked as an output tensor" (H108:257-258); a float tensor whose
-  type is not set reads FLOAT (onnx-tensorrt@10.1-GA:ModelImporter.cpp:793: "Without this, output type
-  is always float32").
+  type is not set reads FLOAT, whatever its inputs' types (onnx-tensorrt@10.1-GA:ModelImporter.cpp:793:
+  "Without this, output type is always float32"); integer types (constants, shapes) pass through.
 - "11" (11.x): strongly typed: ITensor has getType and no setType (H110:263; the 11.4.0.106 stub has a
   read-only `dtype`); a layer's output has its input's type.
 
@@ -499,8 +499,11 @@ class ILayer:
         return tensor
 
     def _output_type(self) -> DataType:
-        """The type of the output when none is set: input 0's."""
-        return self._input(0).dtype
+        """The type of the output when none is set: input 0's; weakly typed, a float one reads FLOAT."""
+        source = self._input(0).dtype
+        if source in _FLOATS and not self._network._api.strongly_typed:
+            return DataType.FLOAT  # see the module doc: a type set on a tensor does not flow downstream
+        return source
 
     def _output_shape(self, index: int) -> Dims:
         raise NotImplementedError

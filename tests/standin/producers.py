@@ -9,20 +9,24 @@ node (the ONNX parser does this; torch2trt leaves TensorRT's "(Unnamed Layer* n)
 names it "[DECONVOLUTION]-[<target>]-[<fx node>]", fx/converters/converter_utils.py@v2.7.0:101-125), so
 the tests can match the layer to their node by name.
 
-- `onnx_parser`: onnx-tensorrt's importConvTranspose (onnxOpImporters.cpp; importerUtils.cpp
-  generatePadding, convertOnnxPadding): output_shape (NOTSET) splits the total with the odd element at
-  the end; SAME_* use TensorRT's SAME mode and ignore output_padding and output_shape; pads with
-  output_padding > pads_end give post 0 plus a FILL slice whose start is a constant and whose size is
-  SUM(shapeOf(deconv output), constant), after a bias-free deconvolution, and a constant [1, M, 1, 1] bias
-  add; a tensor bias stays on input 2 of the deconvolution (so the extension holds 0). Shape constants
-  are Int64 on TensorRT 10 (onnx/onnx-tensorrt@fa5aa9f:importerUtils.cpp convertOnnxPadding adds them as
-  TensorProto::INT64) and Int32 on 8.6 (no Int64 there). 1D is unsqueezed to 4D and squeezed back: a
-  shuffle (onnx/onnx-tensorrt@10.1-GA:importerUtils.cpp squeezeTensor/unsqueezeTensor use addShuffle), or
+- `onnx_parser`: onnx-tensorrt's importConvTranspose (onnx/onnx-tensorrt@10.1-GA:onnxOpImporters.cpp:868-1114;
+  the same steps in 8.6-GA:builtin_op_importers.cpp:754-): num_output_maps = W.shape[1] * group, CKRS weights
+  (:929); output_shape (NOTSET only) goes through generatePadding, which splits the total with the odd element
+  at the end, a negative pre-padding fails the parse (:993-995) and a negative post-padding becomes output
+  padding (:997-1001); SAME_* use TensorRT's SAME mode and ignore output_padding and output_shape (:972,
+  1008); with output_padding, post -= output_padding where that stays >= 0, else post 0 and the rest is
+  an extension (:1005-1023): a bias-free deconvolution (:1031-1033), a FILL slice whose start and size are
+  shape tensors, size = SUM(shapeOf(deconvolution output), total padding) (:1067-1089), and a constant
+  [1, M, 1, 1] bias add (:1091-1098); a tensor bias stays on input 2 of the deconvolution (:1046-1048),
+  so the extension holds 0; pre/post/mode set after (:1051-1053); the layer is registered under the node's
+  name (:1062). The shape constants are Int64 on TensorRT 10 (10.1-GA:importerUtils.cpp:367, 370,
+  convertOnnxPadding) and Int32 on 8.6 (8.6-GA:onnx2trt_utils.cpp:439, 441). 1D is unsqueezed to 4D and
+  squeezed back (:871-884, 906, 1107-1111): a shuffle (10.1-GA:importerUtils.cpp:1622, 1896: addShuffle), or
   with `squeeze_layers=True` TensorRT 10.7+'s IUnsqueezeLayer/ISqueezeLayer with an Int32 axes constant
-  [3] (onnx/onnx-tensorrt@fa5aa9f:importerUtils.cpp unsqueezeTensor: addConstant(..., INT32, ...),
+  [3] (onnx/onnx-tensorrt@fa5aa9f:importerUtils.cpp, unsqueezeTensor: addConstant(..., INT32, ...),
   addUnsqueeze). After markOutput the parser sets the output's type from the ONNX type: "Note: Without
-  this, output type is always float32" (onnx/onnx-tensorrt@10.1-GA:ModelImporter.cpp:783, 793-794;
-  8.6-GA:ModelImporter.cpp:591, 600-601); TensorRT 11 has no setType, so there it is not done.
+  this, output type is always float32" (10.1-GA:ModelImporter.cpp:783, 793-794; 8.6-GA:ModelImporter.cpp:
+  591, 600-601); TensorRT 11 has no setType, so there it is not done.
 - `torch2trt`: NVIDIA-AI-IOT/torch2trt@4e820ae:torch2trt/converters/native_converters.py:424-498
   (convert_conv_transpose2d3d): num_output_maps = weight.shape[0] (:439, 480), i.e. the input channels
   (PyTorch's transposed weight is [C_in, C_out/groups, ...]), so unless C_in = C_out the kernel count does

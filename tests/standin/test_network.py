@@ -133,3 +133,24 @@ class TestShapeRules:
         layer = network.add_elementwise(shape, other, trt.ElementWiseOperation.SUM)
         with pytest.raises(standin.NetworkError, match="incompatible input types"):
             _ = layer.get_output(0).shape
+
+
+class TestTypes:
+    @pytest.mark.parametrize("version, expected", [("8.6", "FLOAT"), ("10.8", "FLOAT"), ("11.4", "HALF")])
+    def test_a_set_type_stays_on_its_tensor(self, standin_trt: Callable[..., types.ModuleType], version: str,
+                                            expected: str) -> None:
+        """Weakly typed, an output's set type is that tensor's only: a layer added after it reads FLOAT
+        ("Without this, output type is always float32", ModelImporter.cpp@10.1-GA:793); strongly typed
+        (11), types flow from the inputs."""
+        trt = standin_trt(version)
+        network = trt.INetworkDefinition()
+        x = network.add_input("x", trt.DataType.HALF, (1, 1, 2, 2))
+        y = network.add_deconvolution_nd(x, 1, (1, 1), trt.Weights(np.ones(1, np.float16))).get_output(0)
+        network.mark_output(y)
+        if version != "11.4":
+            y.dtype = trt.DataType.HALF
+        assert y.dtype == trt.DataType.HALF
+        after = network.add_slice(y, (0, 0, 0, 0), (1, 1, 3, 3), (1, 1, 1, 1)).get_output(0)
+        assert after.dtype == getattr(trt.DataType, expected)
+        shape = network.add_shape(after).get_output(0)
+        assert network.add_shuffle(shape).get_output(0).dtype == shape.dtype  # integer types pass through
