@@ -148,3 +148,123 @@ class TestRealTensorRT:
         compared = current_install().run("run", "out.engine", "--model-type", "engine", "--trt", "--load-outputs",
                                          "ref.json", cwd=tmp_path)
         assert compared.returncode == 0 and "PASSED" in compared.stdout, compared.stdout + compared.stderr
+
+
+# samples/deploy.sh, with stand-ins for the commands that need TensorRT: each logs its arguments and creates the
+# files it was asked to write; FAKE_FAIL=ARG makes the call that has ARG fail (after writing its files).
+FAKE_TOOL = r"""#!/usr/bin/env bash
+echo "$(basename "$0") $*" >> "$FAKE_LOG"
+prev=""
+for a in "$@"; do
+  case "$prev" in --save-engine|-o|--save-inputs|--save-outputs) : > "$a";; esac
+  case "$a" in --saveEngine=*) : > "${a#--saveEngine=}";; esac
+  prev=$a
+done
+if [[ -n "${FAKE_FAIL:-}" && " $* " == *" $FAKE_FAIL "* ]]; then exit 1; fi
+exit 0
+"""
+DEPLOY = Path(__file__).resolve().parents[2] / "samples" / "deploy.sh"
+
+
+class TestDeploySh:
+    @staticmethod
+    def tools(tmp_path: Path, names: tuple[str, ...] = ("polygraphy", "polygraphy-deconv", "trtexec")) -> Path:
+        folder = tmp_path / "bin"
+        folder.mkdir(exist_ok=True)
+        for name in names:
+            (folder / name).write_text(FAKE_TOOL)
+            (folder / name).chmod(0o755)
+        return folder
+
+    @staticmethod
+    def deploy(tmp_path: Path, *args: str, tools: Path | None = None, tensorrt: bool = True,
+               fail: str = "") -> tuple[subprocess.CompletedProcess[str], list[str]]:
+        import os
+
+        log = tmp_path / "calls.log"
+        log.write_text("")
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "INPUT_SHAPES", "TRTEXEC_ARGS")}
+        env.update(FAKE_LOG=str(log), FAKE_FAIL=fail, PYTHON=sys.executable)
+        # Only the stand-ins and the system's basics (bash, find, mv): no real polygraphy or trtexec.
+        env["PATH"] = os.pathsep.join(([str(tools)] if tools else []) + ["/usr/bin", "/bin"])
+        if tensorrt:
+            fake = tmp_path / "fake-tensorrt"
+            fake.mkdir(exist_ok=True)
+            (fake / "tensorrt.py").write_text("Builder = object  # a stand-in: deploy.sh only checks that it imports\n")
+            env["PYTHONPATH"] = str(fake)
+        done = subprocess.run(["bash", str(DEPLOY), *args], cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=120, check=False)
+        return done, log.read_text().splitlines()
+
+    @pytest.mark.parametrize(
+        ("kind", "commands"),
+        [
+            ("run", ["polygraphy run"]),
+            ("convert", ["polygraphy-deconv npps", "polygraphy convert", "polygraphy run", "polygraphy run"]),
+            ("trtexec", ["polygraphy-deconv fix", "trtexec", "polygraphy run", "polygraphy run"]),
+        ],
+    )
+    def test_basic(self, tmp_path: Path, kind: str, commands: list[str]) -> None:
+        model = save_model(tmp_path, SHIFTED)
+        done, calls = self.deploy(tmp_path, kind, str(model), "out", tools=self.tools(tmp_path))
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert [c.split()[0] if c.startswith("trtexec") else " ".join(c.split()[:2]) for c in calls] == commands
+        assert (tmp_path / "out" / "model.engine").exists()
+        assert not (tmp_path / "out" / ".model.engine.partial").exists()
+        assert f"deploy: {kind}: out/model.engine matches onnxruntime on {model}" in done.stdout
+        if kind == "run":
+            assert "--deconv-fix" in calls[0] and "--save-engine out/.model.engine.partial" in calls[0]
+        if kind == "convert":
+            assert f"npps {model} -o out/patch_model.py" in calls[0]
+            assert f"convert {model} --trt-npps out/patch_model.py -o out/.model.engine.partial" in calls[1]
+        if kind == "trtexec":
+            assert f"fix {model} -o out/fixed.onnx --verify" in calls[0]
+            assert "--onnx=out/fixed.onnx --saveEngine=out/.model.engine.partial" in calls[1]
+        if kind != "run":
+            # The reference is onnxruntime on the original model; the engine runs on the same saved inputs.
+            assert calls[2].startswith(f"polygraphy run {model} --onnxrt") and "--save-inputs out/inputs.json" in calls[2]
+            assert calls[3].startswith("polygraphy run out/.model.engine.partial --model-type engine --trt")
+            assert "--load-inputs out/inputs.json --load-outputs out/outputs.json" in calls[3]
+
+    def test_all(self, tmp_path: Path) -> None:
+        model = save_model(tmp_path, SHIFTED)
+        done, calls = self.deploy(tmp_path, "all", str(model), "out", tools=self.tools(tmp_path))
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert all((tmp_path / "out" / kind / "model.engine").exists() for kind in ("run", "convert", "trtexec"))
+        assert len(calls) == 9
+
+    @pytest.mark.parametrize(("kind", "fail"), [("run", "--deconv-fix"), ("convert", "--load-outputs"),
+                                                ("trtexec", "--load-outputs"), ("trtexec", "--verify")])
+    def test_negative_failed_comparison_leaves_no_engine(self, tmp_path: Path, kind: str, fail: str) -> None:
+        model = save_model(tmp_path, SHIFTED)
+        (tmp_path / "out").mkdir()
+        (tmp_path / "out" / "model.engine").write_text("an earlier engine")
+        done, _ = self.deploy(tmp_path, kind, str(model), "out", tools=self.tools(tmp_path), fail=fail)
+        assert done.returncode == 1
+        assert sorted(p.name for p in (tmp_path / "out").iterdir() if "engine" in p.name) == []
+
+    @pytest.mark.parametrize("kind", ["run", "convert", "trtexec", "all"])
+    def test_negative_without_tensorrt_writes_nothing(self, tmp_path: Path, kind: str) -> None:
+        model = save_model(tmp_path, SHIFTED)
+        done, calls = self.deploy(tmp_path, kind, str(model), "out", tools=self.tools(tmp_path), tensorrt=False)
+        assert done.returncode == 3 and calls == []
+        assert "TensorRT's Python package is not installed" in done.stderr and len(done.stderr.splitlines()) == 1
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["bin", "calls.log", "m.onnx"]  # the test's own files
+
+    @pytest.mark.parametrize("kind", ["trtexec", "all"])
+    def test_negative_without_trtexec_writes_nothing(self, tmp_path: Path, kind: str) -> None:
+        model = save_model(tmp_path, SHIFTED)
+        tools = self.tools(tmp_path, ("polygraphy", "polygraphy-deconv"))
+        done, calls = self.deploy(tmp_path, kind, str(model), "out", tools=tools)
+        assert done.returncode == 3 and calls == [] and "trtexec is not on PATH" in done.stderr
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["bin", "calls.log", "fake-tensorrt", "m.onnx"]
+
+    @pytest.mark.parametrize("args", [(), ("run",), ("build", "m.onnx"), ("run", "m.onnx", "out", "extra")])
+    def test_negative_usage(self, tmp_path: Path, args: tuple[str, ...]) -> None:
+        done, calls = self.deploy(tmp_path, *args, tools=self.tools(tmp_path))
+        assert done.returncode == 2 and "usage:" in done.stderr and calls == []
+
+    def test_negative_missing_model(self, tmp_path: Path) -> None:
+        done, calls = self.deploy(tmp_path, "run", "nope.onnx", "out", tools=self.tools(tmp_path))
+        assert done.returncode == 1 and "no such model file" in done.stderr and calls == []
+        assert not (tmp_path / "out").exists()
