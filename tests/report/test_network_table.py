@@ -3,14 +3,15 @@ window after the patch (on the stand-in of TensorRT's network API)."""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from polygraphy_deconv.report.network_table import render_table, unit_row
-from polygraphy_deconv.trt_network.patching import NetworkFix, fix_network
+from polygraphy_deconv.report.network_table import OK_ROWS_SHOWN, render_table, unit_row
+from polygraphy_deconv.trt_network.patching import NetworkFix, UnitResult, fix_network
 from tests.standin import producers
 from tests.standin.network import tensorrt_module
 from tests.trt_network.nodes import conv_transpose_node
@@ -98,3 +99,29 @@ class TestNetworkReport:
         text = render_table(fixed(SHIFTED), "m.onnx", terminal=True, width=80)
         assert "\x1b[" in text and "patched" in text
         assert all(line == line.rstrip() for line in text.splitlines())
+
+
+def renamed(result: UnitResult, name: str) -> UnitResult:
+    """The same unit result for another node (as a network of repeated blocks gives)."""
+    node = result.comparison.node
+    assert node is not None
+    comparison = dataclasses.replace(result.comparison, node=dataclasses.replace(node, name=name))
+    return dataclasses.replace(result, comparison=comparison)
+
+
+class TestGroupsAndCaps:
+    def test_units_alike_share_a_block(self) -> None:
+        (result,) = fixed(SHIFTED).results
+        many = NetworkFix(tuple(renamed(result, f"up{i}") for i in range(8)))
+        lines = lines_of(render_table(many, "m.onnx", terminal=False, width=80), 80)
+        assert sum(line.endswith("patched") for line in lines) == 1
+        assert "    also      up1, up2, up3, up4, up5, and 2 more (the JSON report lists every" in lines
+
+    def test_ok_units_beyond_the_cap_are_counted(self) -> None:
+        (ok,) = fixed({"strides": [2, 2], "pads": [1, 1, 1, 1], "output_padding": [1, 1]}).results
+        (shifted,) = fixed(SHIFTED).results
+        results = [renamed(ok, f"ok{i}") for i in range(OK_ROWS_SHOWN + 1)] + [shifted]
+        text = render_table(NetworkFix(tuple(results)), "m.onnx", terminal=False, width=80)
+        assert f"({OK_ROWS_SHOWN + 1} ok units not listed; the JSON report lists every unit)" in text
+        assert not any(line.startswith("ok0") for line in text.splitlines())
+        assert any(line.startswith("deconv ") and line.endswith("patched") for line in text.splitlines())
