@@ -11,7 +11,7 @@ run. Before anything is written, each model is checked:
   core's reference window.
 A sample that no longer shows its class stops the script with exit code 1 and nothing is written.
 
-Attribute choices follow deconv-semantics.md sections 3 and 4 (the onnx-tensorrt importer's rules and what
+Attribute choices follow docs/deconv-semantics.md sections 3 and 4 (the onnx-tensorrt importer's rules and what
 a real NVIDIA ONNX parser logged).
 """
 
@@ -353,7 +353,7 @@ def run_onnxruntime(model: onnx.ModelProto, extra_outputs: Sequence[str] = ()) -
 
 def declare_output_shapes(model: onnx.ModelProto) -> onnx.ModelProto:
     """The model with each graph output declared with the shape it has on onnxruntime (the builders leave
-    them open: ONNX shape inference is wrong for some ConvTranspose attribute sets, deconv-semantics.md 2)."""
+    them open: ONNX shape inference is wrong for some ConvTranspose attribute sets, docs/deconv-semantics.md 2)."""
     results = run_onnxruntime(model)
     declared = onnx.ModelProto()
     declared.CopyFrom(model)

@@ -5,7 +5,7 @@ deconvolutions to the ONNX meaning, build an engine, and compare it with onnxrun
 
 This is what `polygraphy run MODEL --trt --onnxrt --deconv-fix --deconv-report report.json` does, written
 out as loaders (add `--gen-script=-` to that command to print its chain as a script). Needs TensorRT
-(NVIDIA's TensorRT container, see docker/Dockerfile); without it the script says so and exits 1.
+(NVIDIA's TensorRT container, see Dockerfile); without it the script says so and exits 1.
 Exit code: 0 when TensorRT and onnxruntime agree within the tolerances, 1 otherwise.
 """
 
@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if missing is not None:
         print(
             f"error: TensorRT is not importable ({missing}). This sample builds a TensorRT engine: run it in "
-            "NVIDIA's TensorRT container (docker/Dockerfile). Without TensorRT, `polygraphy-deconv fix MODEL -o OUT "
+            "NVIDIA's TensorRT container (Dockerfile). Without TensorRT, `polygraphy-deconv fix MODEL -o OUT "
             "--verify` checks the ONNX-level fix on onnxruntime.",
             file=sys.stderr,
         )

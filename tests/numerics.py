@@ -1,5 +1,5 @@
 """An independent numpy model of a transposed convolution: compute the full, uncropped result, then take
-a window of it (deconv-semantics.md section 1). Used as the oracle beside onnxruntime."""
+a window of it (docs/deconv-semantics.md section 1). Used as the oracle beside onnxruntime."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """onnx's own ConvTranspose test material, as (name, model, inputs, expected outputs).
 
-Three families (deconv-semantics.md section 6):
+Three families (docs/deconv-semantics.md section 6):
 - "onnx-node": the 11 `test_convtranspose*` node tests. onnx >= 1.23 no longer ships their data, only the
   code that generates it (onnx/backend/test/case/node/convtranspose.py); they are regenerated here by
   calling each `export*` function with the module's `expect` replaced by a collector, so nothing is

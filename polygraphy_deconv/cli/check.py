@@ -155,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
         elif not available:
             console.print(
                 f"  TensorRT is not importable here ({why}); this step runs where TensorRT is installed, "
-                "e.g. NVIDIA's TensorRT container (see docker/Dockerfile)",
+                "e.g. NVIDIA's TensorRT container (see Dockerfile)",
                 markup=False,
             )
             results.append(("TensorRT", "skipped: TensorRT not installed"))

@@ -1,4 +1,4 @@
-"""Predicted TensorRT ONNX-parser builds and verdicts, for every parser behaviour deconv-semantics.md
+"""Predicted TensorRT ONNX-parser builds and verdicts, for every parser behaviour docs/deconv-semantics.md
 documents (section 3) and every build TensorRT-RTX 1.7.1's parser logged (section 4).
 
 Each test asserts the verdict AND the window the parser is predicted to build (begin b, trim e per axis;
@@ -40,7 +40,7 @@ def begins_trims(window: Sequence[AxisWindow] | None) -> tuple[tuple[int, ...], 
 
 
 class TestObservedBuilds:
-    """deconv-semantics.md section 4: what TensorRT-RTX 1.7.1's parser logged, predicted."""
+    """docs/deconv-semantics.md section 4: what TensorRT-RTX 1.7.1's parser logged, predicted."""
 
     def test_basic(self) -> None:
         # k3 s2 pads 1 output_padding 1: pre (1,1), post (0,0), 10x12: correct.
@@ -105,7 +105,7 @@ class TestObservedBuilds:
 
 
 class TestDocumentedRules:
-    """deconv-semantics.md section 3: the importer rules not covered by an observation."""
+    """docs/deconv-semantics.md section 3: the importer rules not covered by an observation."""
 
     def test_basic(self) -> None:
         # pads >= output_padding: post = pads_end - op, no extension.

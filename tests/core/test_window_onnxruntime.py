@@ -4,7 +4,7 @@ The oracle is tests/numerics.py: the full, uncropped transposed convolution in f
 core's window (out[j] = full[j + begin] + bias). It must reproduce
 - the expected outputs shipped with onnx's ConvTranspose tests (tests/onnx_cases.py), which are what
   counts: the onnx reference evaluator is not an oracle for group > 1 and some output_shape cases
-  (deconv-semantics.md section 2), and is not used here;
+  (docs/deconv-semantics.md section 2), and is not used here;
 - onnxruntime's output for every node onnxruntime accepts, over the whole attribute space (hypothesis);
 - for nodes onnxruntime rejects (output_padding >= stride while below the dilation; output_shape beyond
   L + output_padding by a stride or more; output_shape with N, C), `onnxruntime_rejections` must predict the
@@ -186,7 +186,7 @@ def run_1d(x: list[float], kernel: list[float], bias: float | None, **attributes
 
 
 class TestCheckedNumerics:
-    """deconv-semantics.md section 5, element by element, on the oracle and on onnxruntime."""
+    """docs/deconv-semantics.md section 5, element by element, on the oracle and on onnxruntime."""
 
     @pytest.mark.parametrize(
         ("bias", "attributes", "expected"),
@@ -214,8 +214,8 @@ class TestCheckedNumerics:
         np.testing.assert_array_equal(runtime, [1, 2, 5, 4, 9, 6])
 
     def test_negative_output_padding_is_not_ignored_under_same(self) -> None:
-        # Ignoring output_padding under SAME_* (the rule deconv-semantics.md section 2 states) would begin the
-        # window one element earlier than onnxruntime does.
+        # Ignoring output_padding under SAME_* (what earlier notes stated; docs/deconv-semantics.md section 8)
+        # would begin the window one element earlier than onnxruntime does.
         attributes = {"strides": [2], "auto_pad": "SAME_UPPER", "output_padding": [1]}
         attrs = ConvTransposeAttributes.from_onnx("deconv", attributes, (1, 1, 3))
         without = ConvTransposeAttributes.from_onnx("deconv", {"strides": [2], "auto_pad": "SAME_UPPER"}, (1, 1, 3))

@@ -13,7 +13,7 @@ symbolic batch) is one example, and every example checks all of:
     rewritten, any other is left byte for byte, and any note is one of the documented kinds;
 (c) idempotence: fix(fix(m)) serializes byte-identical to fix(m), with no rewrite, and every node of
     fix(m) is verdict ok;
-(d) the network patch: for every producer of deconv-semantics.md section 3 that can build the node
+(d) the network patch: for every producer of docs/deconv-semantics.md section 3 that can build the node
     (tests/standin/producers.py: the ONNX parser incl. its extension chain and the odd output_shape split,
     SAME_* ignoring output_padding/output_shape, a tensor bias, TensorRT 10's squeeze layers for 1D;
     torch2trt; Torch-TensorRT), the stand-in network before the patch has the window the core predicts

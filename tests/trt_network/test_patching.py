@@ -81,7 +81,7 @@ def model_weights(input_shape: list[int], weight_shape: list[int], bias: str, se
     return arrays["W"], arrays.get("B")
 
 
-# Each producer behaviour of deconv-semantics.md section 3, with values checked against onnxruntime.
+# Each producer behaviour of docs/deconv-semantics.md section 3, with values checked against onnxruntime.
 CASES = [
     pytest.param({"strides": [2, 2], "pads": [1, 1, 1, 1], "output_padding": [1, 1]}, [1, 2, 5, 6], [2, 3, 3, 3], id="pads>=op"),
     pytest.param({"strides": [2, 2], "pads": [0, 0, 0, 0], "output_padding": [1, 1]}, [1, 2, 5, 6], [2, 3, 3, 3], id="extension"),
