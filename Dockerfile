@@ -8,12 +8,16 @@
 #   docker run --gpus all --rm -v "$PWD":/models polygraphy-deconv polygraphy run /models/m.onnx --trt --onnxrt --deconv-fix
 #   docker run --gpus all --rm polygraphy-deconv pytest -m tensorrt      the real-TensorRT tests
 #
+#   docker build --target deploy -t polygraphy-deconv:deploy .                    a model to a verified engine file
+#   docker run --gpus all --rm -v "$PWD":/work polygraphy-deconv:deploy all /work/m.onnx /work/engines
+#
+
 # TRT_TAG is the container release (YY.MM); the TensorRT it ships is listed in NVIDIA's TensorRT container
 # release notes. The container's TensorRT is kept exactly as shipped: this package does not depend on it
 # (the package index's tensorrt wheels are download stubs) and pip is constrained to its installed version.
 ARG TRT_TAG=25.01
 
-FROM nvcr.io/nvidia/tensorrt:${TRT_TAG}-py3
+FROM nvcr.io/nvidia/tensorrt:${TRT_TAG}-py3 AS polygraphy-deconv
 
 # The TensorRT containers from 24.xx on are Ubuntu 24.04, whose Python refuses system-wide pip installs
 # (PEP 668) unless told otherwise; older pips ignore the variable.
@@ -41,3 +45,22 @@ RUN python3 -m pip list --format=freeze | { grep -iE '^tensorrt' || true; } > /t
 # The base image's entrypoint (NVIDIA's banner and environment set-up) is kept; the default command is
 # the plugin on the bundled sample.
 CMD ["polygraphy", "run", "/opt/polygraphy-deconv/samples/models/mixed.onnx", "--trt", "--onnxrt", "--deconv-fix"]
+
+# deploy: samples/deploy.sh as the command: `run`, `convert` or `trtexec` (or `all`) MODEL OUTDIR builds an engine
+# file by that path (polygraphy run --deconv-fix --save-engine; polygraphy-deconv npps + polygraphy convert
+# --trt-npps; polygraphy-deconv fix --verify + trtexec), compares its outputs with onnxruntime on MODEL, and keeps
+# OUTDIR/model.engine only when they match; the container exits non-zero otherwise (1: a step or the comparison
+# failed, 3: no TensorRT or trtexec), so a pipeline step running it fails. Without arguments it deploys the bundled
+# shifted sample all three ways into /tmp/engines.
+# The engine is built when the container runs, not during `docker build`: TensorRT builds an engine for the GPU it
+# runs on (an engine is specific to the GPU model and the TensorRT version), and `docker build` has no GPU.
+FROM polygraphy-deconv AS deploy
+# trtexec ships in the TensorRT containers under /opt/tensorrt/bin (/usr/src/tensorrt is a link to it).
+ENV PATH="${PATH}:/opt/tensorrt/bin:/usr/src/tensorrt/bin"
+# NVIDIA's entrypoint (banner, environment checks) still runs first, then deploy.sh with the arguments.
+ENTRYPOINT ["/opt/nvidia/nvidia_entrypoint.sh", "/opt/polygraphy-deconv/samples/deploy.sh"]
+CMD ["all", "/opt/polygraphy-deconv/samples/models/shifted_output_shape_2d.onnx", "/tmp/engines"]
+
+# The default target (`docker build -t polygraphy-deconv .`): the image above, with its NVIDIA entrypoint and the
+# plugin on the bundled sample as its command.
+FROM polygraphy-deconv

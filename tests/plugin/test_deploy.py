@@ -268,3 +268,20 @@ class TestDeploySh:
         done, calls = self.deploy(tmp_path, "run", "nope.onnx", "out", tools=self.tools(tmp_path))
         assert done.returncode == 1 and "no such model file" in done.stderr and calls == []
         assert not (tmp_path / "out").exists()
+
+
+class TestDockerfileDeployStage:
+    """The Dockerfile's deploy stage runs files the image copies from this repository (no Docker here: read only)."""
+
+    def test_basic(self) -> None:
+        root = Path(__file__).resolve().parents[2]
+        text = (root / "Dockerfile").read_text()
+        stages = re.findall(r"^FROM (\S+)(?: AS (\S+))?$", text, flags=re.MULTILINE)
+        assert stages[-1] == ("polygraphy-deconv", "")  # the default target stays the plugin image
+        assert ("polygraphy-deconv", "deploy") in stages
+        deploy = text.split("AS deploy", 1)[1]
+        paths = set(re.findall(r"/opt/polygraphy-deconv/([\w./-]+)", deploy))
+        assert "samples/deploy.sh" in paths
+        for path in paths:
+            assert (root / path).is_file(), path
+        assert (root / "samples" / "deploy.sh").stat().st_mode & 0o111  # executable as the entrypoint
