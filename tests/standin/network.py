@@ -29,7 +29,8 @@ Version emulation (`tensorrt_module(version)`; families in `api_version`):
 
 Rules that hold for every version:
 - IDeconvolutionLayer: O = (I - 1) * S + DK - pre - post in the explicit modes; SAME_UPPER / SAME_LOWER:
-  P = max(DK - S, 0), pre = P // 2, post = P - pre (swapped for SAME_LOWER); "Padding mode takes
+  P = max(DK - S, 0), pre = P // 2, post = P - pre (swapped for SAME_LOWER), so O = min(I * S,
+  (I - 1) * S + DK) (H108:884-902, "Formulas for Deconvolution"; H86:872-890); "Padding mode takes
   precedence if both setPaddingMode and setPre/PostPadding are used" (H108:2258). pre/post/padding_nd:
   "Negative padding is not supported" (H108:2206, 2233, 2338; H86:2678, 2706, 2812). The setters are
   `noexcept` C++ functions the bindings call directly (G108:506-507, 514; G86:460-461), so nothing is
@@ -48,8 +49,10 @@ Rules that hold for every version:
   type raises ValueError (U108:74-110: float64 always); a numpy array converts implicitly wherever
   Weights is taken (F86:216). The `kernel`/`bias`/`weights` getters return a numpy view of the weights'
   type (python/include/utils.h@release/10.8:53-62).
-- ISliceLayer: output shape = `shape` (or shape-tensor input 2); start may come from input 1; reads out
-  of bounds only in the non-strict modes (SampleMode.FILL: the fill value, 0 by default).
+- ISliceLayer: output shape = `shape` (or shape-tensor input 2); start, size, stride may come from inputs
+  1-3 (H108:3419-3425); kSTRICT_BOUNDS fails out of bounds, kFILL fills (H108:3221, 3224); without fill
+  input 4 the fill is 0 (what the parser's extension relies on: onnx-tensorrt@10.1-GA:onnxOpImporters.cpp:
+  1085-1088 sets none). Inputs 4 (fill value) and 5 (axes, H108:3430-3433) are not modelled.
 - IElementWiseLayer: "same rank and compatible type"; "compatible if they are the same type or are both
   in the set {kFLOAT, kHALF}" (H108:7120-7121; H86:6833-6834); each dim equal or 1 (broadcast).
 - IShuffleLayer: first transpose, reshape (0 copies when zero_is_placeholder; one -1 inferred), second
