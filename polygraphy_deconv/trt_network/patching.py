@@ -57,6 +57,7 @@ from polygraphy_deconv.trt_network.units import (
     find_units,
     optional_input,
     read_unit,
+    weights_array,
 )
 
 if TYPE_CHECKING:
@@ -213,11 +214,17 @@ def patch_unit(
         tail_name = index.layers[inner_tail[-2]].get_output(0).name if len(inner_tail) > 1 else deconv_out.name
         bias_operand = next(t for t in operands if t is not None and t.name != tail_name)
     elif patch.needs_extension and unit.bias == BIAS_WEIGHTS:
-        bias = np.array(deconv.bias, copy=True).reshape(bias_shape)
-        keep_alive.append(bias)
+        values = weights_array(deconv.bias)
+        if values is None:
+            raise UnpatchableUnit(
+                unit.deconvolution, "its bias weights are of a type numpy cannot hold (BF16, FP8, INT4 or FP4)"
+            )
+        bias = np.array(values, copy=True).reshape(bias_shape)
+        zeros = np.zeros_like(values)  # the bias's own type (an empty bias is refused by TensorRT-RTX)
+        keep_alive.extend((bias, zeros))
         constant = network.add_constant(_dims(bias_shape), trt.Weights(bias))
         constant.name = f"{prefix}/bias"
-        deconv.bias = trt.Weights()
+        deconv.bias = trt.Weights(zeros)
         bias_operand = constant.get_output(0)
     elif patch.needs_extension and unit.bias == BIAS_TENSOR:
         bias_tensor = optional_input(deconv, 2)

@@ -106,11 +106,23 @@ def dims_of(tensor: trt.ITensor) -> tuple[int | None, ...]:
     return tuple([None if d == _MISSING_DIM else int(d) for d in tensor.shape[:]])  # Dims[:] is a tuple
 
 
-def weights_size(value: Any) -> int:
-    """Number of elements of a weights getter's value (a numpy array; None or empty when unset)."""
+def weights_array(value: Any) -> Any:
+    """A weights getter's value as a numpy array, or None where the bindings hand back a `trt.Weights`
+    because numpy has no such type (BF16, FP8, INT4, FP4: python/include/utils.h@release/10.8:53-62)."""
     import numpy as np
 
-    return 0 if value is None else int(np.asarray(value).size)
+    if value is None or isinstance(value, np.ndarray):
+        return value
+    return None if hasattr(value, "dtype") and hasattr(value, "numpy") else np.asarray(value)
+
+
+def weights_size(value: Any) -> int:
+    """Number of elements of a weights getter's value (a numpy array or a `trt.Weights`; None or empty when
+    unset)."""
+    if value is None:
+        return 0
+    array = weights_array(value)
+    return int(value.size) if array is None else int(array.size)
 
 
 def optional_input(layer: trt.ILayer, index: int) -> trt.ITensor | None:
@@ -420,7 +432,14 @@ def deconvolution_bias(index: NetworkIndex, layer: trt.IDeconvolutionLayer) -> s
     tensor = optional_input(layer, 2)
     if tensor is not None and not _is_zero_tensor(index, tensor):
         return BIAS_TENSOR
-    return BIAS_WEIGHTS if weights_size(layer.bias) else BIAS_NONE
+    bias = layer.bias
+    if not weights_size(bias):
+        return BIAS_NONE
+    # All zeros is no bias: how this package's patch takes bias weights off a deconvolution (TensorRT-RTX
+    # refuses empty bias weights, "condition: biasWeights.values != nullptr", where TensorRT 10 documents
+    # count 0 as "no bias": include/NvInfer.h@release/10.8:2180-2186).
+    values = weights_array(bias)
+    return BIAS_NONE if values is not None and not values.any() else BIAS_WEIGHTS
 
 
 def deconvolution_geometry(

@@ -755,7 +755,8 @@ class INetworkDefinition:
 
     def add_constant(self, shape: Any, weights: Any) -> IConstantLayer:
         weights = _weights_in(weights)
-        layer = self._layer(IConstantLayer, _c().net_add_constant(self._impl, ctypes.addressof(_dims_in(shape)), weights._native))
+        dims = _dims_in(shape)  # held until the call returns: ctypes.addressof alone does not keep it alive
+        layer = self._layer(IConstantLayer, _c().net_add_constant(self._impl, ctypes.addressof(dims), weights._native))
         self._registry.keep.append(weights)  # pyGraph:945-947 keep_alive<1, 3>
         return layer
 
@@ -783,8 +784,9 @@ class INetworkDefinition:
         kernel_w = _weights_in(kernel)
         bias_w = Weights(kernel_w.dtype) if bias is None else _weights_in(bias)
         self._registry.keep.extend((kernel_w, bias_w))
+        dims = _dims_in(kernel_shape)
         address = _c().net_add_deconvolution(
-            self._impl, input._address, int(num_output_maps), ctypes.addressof(_dims_in(kernel_shape)),
+            self._impl, input._address, int(num_output_maps), ctypes.addressof(dims),
             kernel_w._native, bias_w._native,
         )
         return self._layer(IDeconvolutionLayer, address)

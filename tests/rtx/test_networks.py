@@ -18,13 +18,13 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from onnx import TensorProto, helper, numpy_helper
 
-from tests.models import conv_transpose_model
+from tests.models import conv_transpose_model, random_feeds, run_onnxruntime
 from tests.onnx_cases import ONNX_CASE_PARAMS, OnnxCase
 from tests.rtx.harness import ModelOutcome, run_model
 from tests.strategies import Draw, conv_transposes
 
 SAMPLES = sorted((Path(__file__).resolve().parents[2] / "samples" / "models").glob("*.onnx"))
-EXAMPLES = int(os.environ.get("DECONV_RTX_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("DECONV_RTX_EXAMPLES", "300"))
 
 
 def explain(outcome: ModelOutcome) -> str:
@@ -67,11 +67,10 @@ class TestOnnxCases:
         check(run_model(save(case.model, tmp_path), input_shapes=shapes))
 
 
-def _ort_accepts(draw: Draw, path: str) -> bool:
-    import onnxruntime as ort
-
+def _ort_accepts(model: onnx.ModelProto) -> bool:
+    """onnxruntime rejects some nodes the spec allows (tests/core covers those): no reference values there."""
     try:
-        ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+        run_onnxruntime(model, random_feeds(model))
     except Exception:  # noqa: BLE001 - onnxruntime raises its own classes for a model it rejects
         return False
     return True
@@ -82,8 +81,9 @@ class TestRandom:
     @given(draw=conv_transposes(max_size=5, max_channels=4))
     def test_random_conv_transpose(self, draw: Draw, tmp_path_factory: pytest.TempPathFactory) -> None:
         folder = tmp_path_factory.mktemp("random")
-        path = save(draw.model(seed=1), folder)
-        assume(_ort_accepts(draw, path))
+        model = draw.model(seed=1)
+        assume(_ort_accepts(model))
+        path = save(model, folder)
         try:
             outcome = run_model(path, mark_all=len(draw.attributes) % 2 == 1)
         except Exception as error:
