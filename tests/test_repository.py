@@ -141,3 +141,30 @@ class TestDockerBuild:
         assert "*" in ignore  # everything is excluded unless allowed back
         allowed = {line[1:] for line in ignore if line.startswith("!")}
         assert sorted(set(copied) - allowed) == []
+
+
+class TestTestOutput:
+    """pytest's configuration in pyproject.toml silences Polygraphy's SelectableGroups deprecation (raised inside
+    polygraphy when it reads plugin entry points), and only that."""
+
+    @staticmethod
+    def run_pytest_on(tmp_path: Path, message: str) -> str:
+        test = tmp_path / "test_warns.py"
+        test.write_text(f"import warnings\n\ndef test_warns():\n    warnings.warn({message!r}, DeprecationWarning)\n")
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", str(ROOT / "pyproject.toml"),
+             "--rootdir", str(tmp_path), str(test)],
+            check=False, capture_output=True, text=True, cwd=tmp_path,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    def test_selectable_groups_warning_is_filtered(self, tmp_path: Path) -> None:
+        output = self.run_pytest_on(tmp_path, "SelectableGroups dict interface is deprecated. Use select.")
+        assert "SelectableGroups" not in output
+        assert "warnings summary" not in output
+
+    def test_other_deprecations_still_show(self, tmp_path: Path) -> None:
+        output = self.run_pytest_on(tmp_path, "some other API is deprecated")
+        assert "warnings summary" in output
+        assert "some other API is deprecated" in output
