@@ -32,10 +32,16 @@ def build_shifted_model(path: str, nodes: int, configurations: int = 1) -> None:
         config = index % configurations
         height = 5 + config
         # L = (I - 1) * 2 + 3 = 2I + 1; output_shape 2I leaves a total padding of 1 (odd): shifted.
-        graph_nodes.append(helper.make_node(
-            "ConvTranspose", [f"x{config}", "W"], [f"y{index}"], name=f"decoder.up{index}",
-            strides=[2, 2], output_shape=[2 * height, 12],
-        ))
+        graph_nodes.append(
+            helper.make_node(
+                "ConvTranspose",
+                [f"x{config}", "W"],
+                [f"y{index}"],
+                name=f"decoder.up{index}",
+                strides=[2, 2],
+                output_shape=[2 * height, 12],
+            )
+        )
         outputs.append(helper.make_tensor_value_info(f"y{index}", TensorProto.FLOAT, None))
     graph = helper.make_graph(graph_nodes, "shifted", inputs, outputs, [weight])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
@@ -57,7 +63,10 @@ def report_seconds(path: str, repeats: int) -> tuple[float, float]:
         findings = [node.finding for node in analysis.nodes]
         stream = io.StringIO()
         print_inspect_report(
-            findings, model=analysis.path, biases=[n.bias for n in analysis.nodes], model_notes=analysis.notes,
+            findings,
+            model=analysis.path,
+            biases=[n.bias for n in analysis.nodes],
+            model_notes=analysis.notes,
             console=make_console(stream),
         )
         reported = time.perf_counter()
@@ -75,9 +84,14 @@ def report_rows(workdir: str, repeats: int, nodes: int, row: Callable[[str, str,
         path = os.path.join(workdir, f"shifted_{configurations}.onnx")
         build_shifted_model(path, nodes, configurations)
         alone, whole = report_seconds(path, repeats)
-        rows.append(row(
-            f"inspect report, {nodes:,} shifted nodes in {configurations:,} configuration(s): analysis + report "
-            "against the analysis alone (in one process)",
-            f"{whole:.2f} s", f"{alone:.2f} s", whole / alone, "<= 1.5",
-        ))
+        rows.append(
+            row(
+                f"inspect report, {nodes:,} shifted nodes in {configurations:,} configuration(s): analysis + report "
+                "against the analysis alone (in one process)",
+                f"{whole:.2f} s",
+                f"{alone:.2f} s",
+                whole / alone,
+                "<= 1.5",
+            )
+        )
     return rows

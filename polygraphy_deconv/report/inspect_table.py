@@ -33,7 +33,7 @@ from polygraphy_deconv.report.layout import (
     write_lines,
 )
 from polygraphy_deconv.report.schema import verdict_counts
-from polygraphy_deconv.report.windows import BAR_LEGEND, difference_words, picture_groups, window_words
+from polygraphy_deconv.report.windows import bar_legend, difference_words, picture_groups, window_words
 from polygraphy_deconv.text import shown
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ class _NoTrailingSpaces:
     def write(self, text: str) -> int:
         lines = (self._pending + text).split("\n")
         last = lines[-1].rstrip(" ")
-        self._pending = lines[-1][len(last):]
+        self._pending = lines[-1][len(last) :]
         self._stream.write("\n".join([line.rstrip(" ") for line in lines[:-1]] + [last]))
         return len(text)
 
@@ -125,7 +125,9 @@ def attributes_text(attrs: ConvTransposeAttributes) -> str:
         parts.append(f"d={_axes_text(attrs.dilations)}")
     if any(attrs.pads):
         begin, end = attrs.pads_begin, attrs.pads_end
-        parts.append(f"p={_axes_text(begin)}" if begin == end else f"p={','.join(map(str, begin))}/{','.join(map(str, end))}")
+        parts.append(
+            f"p={_axes_text(begin)}" if begin == end else f"p={','.join(map(str, begin))}/{','.join(map(str, end))}"
+        )
     if any(attrs.output_padding):
         parts.append(f"op={_axes_text(attrs.output_padding)}")
     if attrs.output_shape is not None:
@@ -149,10 +151,26 @@ def _configuration_key(finding: NodeFinding, bias: str | None) -> Hashable:
     """Everything of a finding but the node name."""
     a = finding.attributes
     return (
-        a.kernel_shape, a.strides, a.dilations, a.pads, a.output_padding, a.output_shape, a.auto_pad, a.group,
-        a.output_shape_has_batch_channel, a.pads_beside_auto_pad, finding.input_sizes, finding.reference,
-        finding.parser, finding.verdict, finding.reason, finding.patch, finding.declared_sizes,
-        finding.bias_is_tensor, finding.notes, bias,
+        a.kernel_shape,
+        a.strides,
+        a.dilations,
+        a.pads,
+        a.output_padding,
+        a.output_shape,
+        a.auto_pad,
+        a.group,
+        a.output_shape_has_batch_channel,
+        a.pads_beside_auto_pad,
+        finding.input_sizes,
+        finding.reference,
+        finding.parser,
+        finding.verdict,
+        finding.reason,
+        finding.patch,
+        finding.declared_sizes,
+        finding.bias_is_tensor,
+        finding.notes,
+        bias,
     )
 
 
@@ -192,8 +210,9 @@ def _also_atoms(names: Sequence[str], all_names: bool) -> list[str]:
     return atoms
 
 
-def _windows_fields(finding: NodeFinding, width: int) -> list[Line]:
-    """ONNX, declared, TensorRT, patch and the picture of a node that is not ok."""
+def _windows_fields(finding: NodeFinding, width: int, used: set[str]) -> list[Line]:
+    """ONNX, declared, TensorRT, patch and the picture of a node that is not ok (`used` collects the bar
+    characters drawn)."""
     lines: list[Line] = []
     reference, build = finding.reference, finding.parser
     if reference is None:
@@ -202,7 +221,9 @@ def _windows_fields(finding: NodeFinding, width: int) -> list[Line]:
     else:
         lines += field("ONNX", [*words(window_words(reference)), f"({describe_window(reference)})"], width, LABEL_WIDTH)
     if finding.declared_sizes is not None:
-        lines += field("declared", [sizes_text(finding.declared_sizes), *words("(ONNX shape inference)")], width, LABEL_WIDTH)
+        lines += field(
+            "declared", [sizes_text(finding.declared_sizes), *words("(ONNX shape inference)")], width, LABEL_WIDTH
+        )
     remark = ""
     if build.parse_error is not None:
         remark = "parse error"
@@ -218,28 +239,41 @@ def _windows_fields(finding: NodeFinding, width: int) -> list[Line]:
             difference += f"; {shown(finding.reason)}"
         tensorrt = [*words(difference), f"({describe_window(build.window)})"]
     lines += field("TensorRT", tensorrt, width, LABEL_WIDTH)
-    lines += field("patch", ["-"] if finding.patch is None else patch_atoms(finding.patch.describe()), width, LABEL_WIDTH)
+    lines += field(
+        "patch", ["-"] if finding.patch is None else patch_atoms(finding.patch.describe()), width, LABEL_WIDTH
+    )
     zero = build.extension and not build.extension_has_bias
-    for axes, picture in picture_groups([reference, build.window], ["ONNX", "TensorRT"], ["", remark], [False, zero]):
+    for axes, picture in picture_groups(
+        [reference, build.window], ["ONNX", "TensorRT"], ["", remark], [False, zero], used=used
+    ):
         lines += block_lines(axes, picture, LABEL_WIDTH)
     return lines
 
 
 def _group_lines(
-    findings: Sequence[NodeFinding], group: Sequence[int], bias: str | None, widths: tuple[int, int, int, int],
-    width: int, all_rows: bool,
+    findings: Sequence[NodeFinding],
+    group: Sequence[int],
+    bias: str | None,
+    widths: tuple[int, int, int, int],
+    width: int,
+    all_rows: bool,
+    used: set[str],
 ) -> list[Line]:
     finding = findings[group[0]]
     name_width, input_width, output_width, verdict_width = widths
     name = shown(finding.node)
     short = shortened(name, name_width)
-    lines: list[Line] = [columns_line([
-        (short, name_width, False, ""),
-        (f"{finding.attributes.rank}D", 4, True, ""),
-        (sizes_text(finding.input_sizes), input_width, True, ""),
-        (sizes_text(finding.output_sizes), output_width, True, ""),
-        (finding.verdict.value, verdict_width, False, VERDICT_STYLE[finding.verdict]),
-    ])]
+    lines: list[Line] = [
+        columns_line(
+            [
+                (short, name_width, False, ""),
+                (f"{finding.attributes.rank}D", 4, True, ""),
+                (sizes_text(finding.input_sizes), input_width, True, ""),
+                (sizes_text(finding.output_sizes), output_width, True, ""),
+                (finding.verdict.value, verdict_width, False, VERDICT_STYLE[finding.verdict]),
+            ]
+        )
+    ]
     if short != name:
         lines += field("node", [name], width, LABEL_WIDTH)
     if len(group) > 1:
@@ -248,20 +282,27 @@ def _group_lines(
     attributes = attributes_text(finding.attributes) + (" bias=tensor" if bias == "tensor" else "")
     lines += field("attributes", words(attributes), width, LABEL_WIDTH)
     if finding.verdict is Verdict.OK and finding.reference is not None:
-        lines += field("window", [describe_window(finding.reference), *words("in ONNX and TensorRT")], width, LABEL_WIDTH)
+        lines += field(
+            "window", [describe_window(finding.reference), *words("in ONNX and TensorRT")], width, LABEL_WIDTH
+        )
     else:
-        lines += _windows_fields(finding, width)
+        lines += _windows_fields(finding, width, used)
     return lines
 
 
 def _note_lines(
-    findings: Sequence[NodeFinding], groups: Sequence[Sequence[int]], model_notes: Sequence[str], width: int,
+    findings: Sequence[NodeFinding],
+    groups: Sequence[Sequence[int]],
+    model_notes: Sequence[str],
+    width: int,
     all_rows: bool,
 ) -> list[Line]:
     """Under the summary: per configuration, what onnxruntime or shape inference say (once for all its
     nodes), then the model's notes; each note wrapped, every model string shown escaped."""
     notes: list[str] = []
-    with_notes = [g for g in groups if findings[g[0]].notes or (findings[g[0]].verdict is Verdict.OK and findings[g[0]].reason)]
+    with_notes = [
+        g for g in groups if findings[g[0]].notes or (findings[g[0]].verdict is Verdict.OK and findings[g[0]].reason)
+    ]
     listed = with_notes if all_rows else with_notes[:NOTE_GROUPS_SHOWN]
     for group in listed:
         finding = findings[group[0]]
@@ -269,7 +310,7 @@ def _note_lines(
         if finding.verdict is Verdict.OK and finding.reason:
             notes.append(f"{who}: {shown(finding.reason)}")
         notes.extend(f"{who}: {shown(note)}" for note in finding.notes)
-    hidden = sum(len(g) for g in with_notes[len(listed):])
+    hidden = sum(len(g) for g in with_notes[len(listed) :])
     if hidden:
         notes.append(f"notes on {hidden:,} more nodes not listed; --all lists every note")
     notes.extend(shown(note) for note in model_notes)
@@ -320,6 +361,7 @@ def print_inspect_report(
         hidden_not_ok = not_ok[NOT_OK_GROUPS_SHOWN:]
         dropped = {id(g) for g in hidden_not_ok}
         listed = [g for g in listed if id(g) not in dropped]
+    used: set[str] = set()  # characters of the bars drawn, for their legend
     if listed:
         firsts = [findings[g[0]] for g in listed]
         input_width = max(5, *(cell_width(sizes_text(f.input_sizes)) for f in firsts))
@@ -327,17 +369,24 @@ def print_inspect_report(
         verdict_width = max(7, *(len(f.verdict.value) for f in firsts))
         rest = 4 + input_width + output_width + verdict_width + 4 * 2
         longest = max(4, *(cell_width(shown(f.node)) for f in firsts))
-        name_width = max(min(longest, width - rest), 12)
+        name_width = min(longest, max(width - rest, 12))
         widths = (name_width, input_width, output_width, verdict_width)
-        lines.append(columns_line([
-            ("node", name_width, False, "bold"), ("rank", 4, True, "bold"), ("input", input_width, True, "bold"),
-            ("output", output_width, True, "bold"), ("verdict", verdict_width, False, "bold"),
-        ]))
+        lines.append(
+            columns_line(
+                [
+                    ("node", name_width, False, "bold"),
+                    ("rank", 4, True, "bold"),
+                    ("input", input_width, True, "bold"),
+                    ("output", output_width, True, "bold"),
+                    ("verdict", verdict_width, False, "bold"),
+                ]
+            )
+        )
         for group in listed:
             bias = None if biases is None else biases[group[0]]
-            lines += _group_lines(findings, group, bias, widths, width, all_rows)
-        if any(findings[g[0]].verdict is not Verdict.OK for g in listed):
-            lines += [text_line(text) for text in wrapped(words(f"({BAR_LEGEND})"), width)]
+            lines += _group_lines(findings, group, bias, widths, width, all_rows, used)
+        if used:
+            lines += [text_line(text) for text in wrapped(words(bar_legend(used)), width)]
     hidden_lines = []
     if hide_ok:
         hidden_lines.append(f"({ok_nodes:,} ok nodes not listed; --all lists every node)")
@@ -365,7 +414,9 @@ def print_rewrites(console: Console, rewrites: Sequence[Rewrite]) -> None:
     for rewrite in rewrites:
         groups.setdefault((rewrite.verdict.value, rewrite.before, rewrite.after), []).append(shown(rewrite.node))
     titles = ("node", "verdict", "before", "after")
-    rows = [((_named(names, False), verdict, before, after), names) for (verdict, before, after), names in groups.items()]
+    rows = [
+        ((_named(names, False), verdict, before, after), names) for (verdict, before, after), names in groups.items()
+    ]
     widths = [max(len(title), *(cell_width(cells[i]) for cells, _ in rows)) for i, title in enumerate(titles)]
     lines: list[Line] = []
     if sum(widths) + 2 * (len(widths) - 1) <= width:
@@ -376,13 +427,15 @@ def print_rewrites(console: Console, rewrites: Sequence[Rewrite]) -> None:
         write_lines(console, lines)
         return
     verdict_width = widths[1]
-    name_width = max(min(widths[0], width - verdict_width - 2), 12)
+    name_width = min(widths[0], max(width - verdict_width - 2, 12))
     lines.append(columns_line([("node", name_width, False, "bold"), ("verdict", verdict_width, False, "bold")]))
     for (who, verdict, before, after), names in rows:
         short = shortened(names[0], name_width)
-        lines.append(columns_line([
-            (short, name_width, False, ""), (verdict, verdict_width, False, VERDICT_STYLE[Verdict(verdict)])
-        ]))
+        lines.append(
+            columns_line(
+                [(short, name_width, False, ""), (verdict, verdict_width, False, VERDICT_STYLE[Verdict(verdict)])]
+            )
+        )
         if short != names[0]:
             lines += field("node", [names[0]], width, 6)
         if len(names) > 1:

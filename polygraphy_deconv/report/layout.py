@@ -28,9 +28,7 @@ def cell_width(text: str) -> int:
     """Terminal columns of `text` (East Asian wide characters take two, combining marks none)."""
     if text.isascii():
         return len(text)
-    return sum(
-        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text
-    )
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _prefix_within(text: str, width: int) -> str:

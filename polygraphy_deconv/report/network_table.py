@@ -38,7 +38,7 @@ from polygraphy_deconv.report.schema import (
     verdict_counts,
     window_record,
 )
-from polygraphy_deconv.report.windows import BAR_LEGEND, difference_words, picture_groups, window_words
+from polygraphy_deconv.report.windows import bar_legend, difference_words, picture_groups, window_words
 from polygraphy_deconv.text import shown
 
 if TYPE_CHECKING:
@@ -46,8 +46,12 @@ if TYPE_CHECKING:
     from polygraphy_deconv.trt_network.patching import NetworkFix, UnitResult
 
 ACTION_STYLES = {
-    "ok": "green", "patched": "yellow", "needs-patch": "bold red", "unpatchable": "bold red",
-    "unmatched": "magenta", "undecided": "cyan",
+    "ok": "green",
+    "patched": "yellow",
+    "needs-patch": "bold red",
+    "unpatchable": "bold red",
+    "unmatched": "magenta",
+    "undecided": "cyan",
 }
 OK_ROWS_SHOWN = 50  # ok units listed (beyond, they are counted)
 NOT_OK_GROUPS_SHOWN = 20  # configurations of units that are not ok listed
@@ -70,7 +74,9 @@ def summary_line(fix: NetworkFix, check_only: bool = False) -> str:
     order = ["ok", "patched", "needs-patch", "unpatchable", "undecided", "unmatched"]
     parts = [f"{counts[action]} {action}" for action in order if counts[action]]
     verb = "checked" if check_only else "fixed"
-    return f"Deconvolution {verb}: {len(fix.results)} deconvolution unit(s)" + (f": {', '.join(parts)}" if parts else "")
+    return f"Deconvolution {verb}: {len(fix.results)} deconvolution unit(s)" + (
+        f": {', '.join(parts)}" if parts else ""
+    )
 
 
 def what_differs(result: UnitResult) -> str:
@@ -86,7 +92,9 @@ def what_differs(result: UnitResult) -> str:
         if not unit.added_axis_is_identity():
             problems.append("the axis added for 1D does not pass its one element through")
         if not problems and unit.extension_loses_bias:
-            problems.append("the same window, but the bias stays on the deconvolution: the extension holds 0 instead of the bias")
+            problems.append(
+                "the same window, but the bias stays on the deconvolution: the extension holds 0 instead of the bias"
+            )
     return "; ".join(problems)
 
 
@@ -96,10 +104,17 @@ def _result_key(result: UnitResult) -> Hashable:
     finding = node.finding if node is not None else None
     after = result.after
     return (
-        result.action, result.comparison.status, result.unit.input_dims, result.unit.window(), result.unit.bias,
-        result.unit.slice, None if after is None else after.window(), result.patch,
+        result.action,
+        result.comparison.status,
+        result.unit.input_dims,
+        result.unit.window(),
+        result.unit.bias,
+        result.unit.slice,
+        None if after is None else after.window(),
+        result.patch,
         None if finding is None else (finding.reference, finding.attributes.rank),
-        len(result.unit.layers), None if node is None else node.bias,
+        len(result.unit.layers),
+        None if node is None else node.bias,
         result.detail if result.action in ("unpatchable", "unmatched", "undecided") else None,
     )
 
@@ -113,22 +128,31 @@ def _also(names: Sequence[str]) -> list[str]:
     return atoms
 
 
-def _unit_lines(group: Sequence[UnitResult], widths: tuple[int, int, int], width: int) -> list[Line]:
+def _unit_lines(group: Sequence[UnitResult], widths: tuple[int, int, int], width: int, used: set[str]) -> list[Line]:
     result = group[0]
     comparison = result.comparison
     node = comparison.node
     name_width, input_width, action_width = widths
     name = "-" if node is None else shown(node.name)
     short = shortened(name, name_width)
-    lines: list[Line] = [columns_line([
-        (short, name_width, False, ""),
-        (_dims(result.unit.input_dims), input_width, True, ""),
-        (result.action, action_width, False, ACTION_STYLES.get(result.action, "")),
-    ])]
+    lines: list[Line] = [
+        columns_line(
+            [
+                (short, name_width, False, ""),
+                (_dims(result.unit.input_dims), input_width, True, ""),
+                (result.action, action_width, False, ACTION_STYLES.get(result.action, "")),
+            ]
+        )
+    ]
     if short != name:
         lines += field("node", [name], width, LABEL_WIDTH)
     if len(group) > 1:
-        lines += field("also", _also(["-" if r.comparison.node is None else shown(r.comparison.node.name) for r in group[1:]]), width, LABEL_WIDTH)
+        lines += field(
+            "also",
+            _also(["-" if r.comparison.node is None else shown(r.comparison.node.name) for r in group[1:]]),
+            width,
+            LABEL_WIDTH,
+        )
     unit = result.after if result.after is not None else result.unit
     layers = [shown(layer) for layer in unit.layers]
     lines += field("layers", [f"{layer}," for layer in layers[:-1]] + layers[-1:], width, LABEL_WIDTH)
@@ -140,7 +164,12 @@ def _unit_lines(group: Sequence[UnitResult], widths: tuple[int, int, int], width
     if reference is not None:
         lines += field("ONNX", [*words(window_words(reference)), f"({describe_window(reference)})"], width, LABEL_WIDTH)
     wrong = what_differs(result)
-    lines += field("TensorRT", [*words(wrong), f"({describe_window(actual)})"] if wrong else [describe_window(actual)], width, LABEL_WIDTH)
+    lines += field(
+        "TensorRT",
+        [*words(wrong), f"({describe_window(actual)})"] if wrong else [describe_window(actual)],
+        width,
+        LABEL_WIDTH,
+    )
     after = result.after.window() if result.after is not None else None
     if after is not None and reference is not None:
         agrees = difference_words(reference, after)
@@ -156,7 +185,7 @@ def _unit_lines(group: Sequence[UnitResult], widths: tuple[int, int, int], width
         windows = [reference, actual] + ([after] if after is not None else [])
         labels = ["ONNX", "TensorRT", "patched"][: len(windows)]
         zero = [False, result.unit.extension_loses_bias, False][: len(windows)]
-        for axes, picture in picture_groups(windows, labels, zero_extension=zero):
+        for axes, picture in picture_groups(windows, labels, zero_extension=zero, used=used):
             lines += block_lines(axes, picture, LABEL_WIDTH)
     return lines
 
@@ -175,27 +204,47 @@ def report_lines(fix: NetworkFix, model: str, width: int) -> list[Line]:
     if hidden:
         dropped = {id(g) for g in hidden}
         listed = [g for g in listed if id(g) not in dropped]
-    lines: list[Line] = [text_line(text, "bold") for text in wrapped(words(f"Deconvolutions of {shown(os.path.basename(model))}"), width)]
+    lines: list[Line] = [
+        text_line(text, "bold") for text in wrapped(words(f"Deconvolutions of {shown(os.path.basename(model))}"), width)
+    ]
+    used: set[str] = set()  # characters of the bars drawn, for their legend
     if listed:
         names = ["-" if g[0].comparison.node is None else shown(g[0].comparison.node.name) for g in listed]
         input_width = max(5, *(cell_width(_dims(g[0].unit.input_dims)) for g in listed))
         action_width = max(6, *(len(g[0].action) for g in listed))
-        name_width = max(min(max(9, *(cell_width(n) for n in names)), width - input_width - action_width - 4), 12)
+        longest = max(9, *(cell_width(n) for n in names))
+        name_width = min(longest, max(width - input_width - action_width - 4, 12))
         widths = (name_width, input_width, action_width)
-        lines.append(columns_line([
-            ("ONNX node", name_width, False, "bold"), ("input", input_width, True, "bold"), ("action", action_width, False, "bold"),
-        ]))
+        lines.append(
+            columns_line(
+                [
+                    ("ONNX node", name_width, False, "bold"),
+                    ("input", input_width, True, "bold"),
+                    ("action", action_width, False, "bold"),
+                ]
+            )
+        )
         for group in listed:
-            lines += _unit_lines(group, widths, width)
-        if any(g[0].action != "ok" and g[0].comparison.reference is not None for g in listed):
-            lines += [text_line(text) for text in wrapped(words(f"({BAR_LEGEND})"), width)]
+            lines += _unit_lines(group, widths, width, used)
+        if used:
+            lines += [text_line(text) for text in wrapped(words(bar_legend(used)), width)]
     if hide_ok:
-        lines += [text_line(t) for t in wrapped(words(f"({ok_units:,} ok units not listed; the JSON report lists every unit)"), width)]
+        lines += [
+            text_line(t)
+            for t in wrapped(words(f"({ok_units:,} ok units not listed; the JSON report lists every unit)"), width)
+        ]
     if hidden:
         count = sum(len(g) for g in hidden)
-        lines += [text_line(t) for t in wrapped(words(
-            f"({count:,} more units in {len(hidden):,} more configurations not listed; the JSON report lists every unit)"
-        ), width)]
+        lines += [
+            text_line(t)
+            for t in wrapped(
+                words(
+                    f"({count:,} more units in {len(hidden):,} more configurations not listed; "
+                    "the JSON report lists every unit)"
+                ),
+                width,
+            )
+        ]
     return lines
 
 
@@ -284,7 +333,9 @@ def network_document(fix: NetworkFix, analysis: ModelAnalysis) -> dict[str, Any]
         found = by_node.get(node.name)
         if found is None:
             record["network"] = {
-                "layers": [], "actual": None, "action": "unmatched",
+                "layers": [],
+                "actual": None,
+                "action": "unmatched",
                 "detail": "no deconvolution layer of the network maps to this node",
             }
         else:

@@ -27,11 +27,22 @@ CUT = "."  # an element of the full result the window leaves out
 EXTENDED = "+"  # inside the window but past the full result: bias only
 ZERO_EXTENDED = "0"  # past the full result, but holding 0 instead of the bias (TensorRT with a tensor bias)
 ELIDED = "~"  # a run of identical elements left out of a long bar
-BAR_LEGEND = (
-    f"bars: one character per element of the full transposed convolution ({FULL}); {KEPT} kept, {CUT} cut off, "
-    f"{EXTENDED} past the full result (bias only), {ZERO_EXTENDED} past it holding 0 instead of the bias, "
-    f"{ELIDED} a run of the same left out"
-)
+MARK_MEANINGS = {
+    FULL: "the full result",
+    KEPT: "kept",
+    CUT: "cut off",
+    EXTENDED: "past the full result (bias only)",
+    ZERO_EXTENDED: "past it, holding 0 instead of the bias",
+    ELIDED: "a run of the same left out",
+}
+
+
+def bar_legend(used: set[str]) -> str:
+    """What the characters of the bars drawn mean: '(bars: one character per element; = the full
+    result, # kept, . cut off)', only for the characters in `used`."""
+    meanings = [f"{mark} {meaning}" for mark, meaning in MARK_MEANINGS.items() if mark in used]
+    return "(bars: one character per element; " + ", ".join(meanings) + ")"
+
 
 MAX_PLAIN_BAR = 40  # a bar up to this many elements is drawn whole
 RUN_EDGE = 2  # a longer bar keeps this many elements on each side of an elided run
@@ -194,12 +205,16 @@ def axis_picture(
 
 
 def picture_groups(
-    windows: Sequence[Window | None], labels: Sequence[str], remarks: Sequence[str] = (),
+    windows: Sequence[Window | None],
+    labels: Sequence[str],
+    remarks: Sequence[str] = (),
     zero_extension: Sequence[bool] = (),
+    used: set[str] | None = None,
 ) -> list[tuple[str, list[str]]]:
     """Pictures of the windows of one node (the first is the reference, which must know every full
     length; one label per window; a remark shown where a window is None; `zero_extension` marks the
-    windows whose elements past the full result hold 0 instead of the bias). Axes whose windows have the same (begin, trim) share one picture,
+    windows whose elements past the full result hold 0 instead of the bias; `used` collects the bar
+    characters drawn, for bar_legend). Axes whose windows have the same (begin, trim) share one picture,
     named 'H and W'. Returns (axes, lines) pairs; nothing when a full length is unknown."""
     reference = windows[0]
     if reference is None or any(axis.full is None for axis in reference):
@@ -217,5 +232,10 @@ def picture_groups(
             (label, None if w is None else w[axes[0]], remark) for label, w, remark in zip(labels, windows, remarks)
         ]
         marks = [ZERO_EXTENDED if zero else EXTENDED for zero in zero_extension]
+        if used is not None:
+            spans = [None if window is None else (window.begin, window.trim) for _, window, _ in rows]
+            full_bar, bars = axis_bars(fulls[0], spans, marks)
+            used.update(full_bar, *bars)
+            used.discard(" ")
         pictures.append((joined([names[a] for a in axes]), axis_picture(fulls, rows, marks)))
     return pictures

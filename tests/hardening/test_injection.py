@@ -88,11 +88,14 @@ class TestInspect:
         assert escaped(name) in plain
 
     def test_notes_and_model_notes_escaped(self) -> None:
-        attrs = ConvTransposeAttributes.from_onnx("n\x1b[2J", {"strides": [2, 2], "output_padding": [2, 2],
-                                                               "dilations": [3, 3]}, [2, 3, 3, 3])
+        attrs = ConvTransposeAttributes.from_onnx(
+            "n\x1b[2J", {"strides": [2, 2], "output_padding": [2, 2], "dilations": [3, 3]}, [2, 3, 3, 3]
+        )
         stream = io.StringIO()
         print_inspect_report(
-            [analyse_node(attrs, [5, 6])], model="m.onnx", console=make_console(stream),
+            [analyse_node(attrs, [5, 6])],
+            model="m.onnx",
+            console=make_console(stream),
             model_notes=["external data 'w\x1b]52;c;eA==\x07.bin' of tensor 'W' [link=x]"],
         )
         text = stream.getvalue()

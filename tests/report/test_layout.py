@@ -30,7 +30,11 @@ class TestShortened:
 
 class TestWrapped:
     def test_atoms_stay_whole(self) -> None:
-        atoms = ["pre=[0, 0, 0] post=[0, 0, 0] explicit", "+ fill-slice(before=[0, 0, 0], after=[1, 1, 1])", "+ bias add"]
+        atoms = [
+            "pre=[0, 0, 0] post=[0, 0, 0] explicit",
+            "+ fill-slice(before=[0, 0, 0], after=[1, 1, 1])",
+            "+ bias add",
+        ]
         lines = wrapped(atoms, 60, "    patch  ")
         assert lines == [
             "    patch  pre=[0, 0, 0] post=[0, 0, 0] explicit",
@@ -44,7 +48,9 @@ class TestWrapped:
         assert all(cell_width(line) <= 40 for line in lines)
         assert "".join(line.strip().removeprefix("node").strip() for line in lines) == name
 
-    @given(st.lists(st.text(alphabet="ab(),=[]-", min_size=1, max_size=30), min_size=1, max_size=12), st.integers(20, 120))
+    @given(
+        st.lists(st.text(alphabet="ab(),=[]-", min_size=1, max_size=30), min_size=1, max_size=12), st.integers(20, 120)
+    )
     def test_no_line_too_wide_no_trailing_space_nothing_lost(self, atoms: list[str], width: int) -> None:
         lines = wrapped(atoms, width, "    label  ")
         assert all(cell_width(line) <= width and line == line.rstrip() for line in lines)
@@ -58,5 +64,7 @@ def test_columns_line_has_no_trailing_space() -> None:
 
 def test_patch_atoms() -> None:
     assert patch_atoms("pre=[1] post=[0] explicit + fill-slice(before=[0], after=[1]) + bias add") == [
-        "pre=[1] post=[0] explicit", "+ fill-slice(before=[0], after=[1])", "+ bias add",
+        "pre=[1] post=[0] explicit",
+        "+ fill-slice(before=[0], after=[1])",
+        "+ bias add",
     ]

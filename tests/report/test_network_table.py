@@ -27,7 +27,9 @@ def standin_tensorrt(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
-def fixed(attributes: dict[str, Any], bias: str = "initializer", check_only: bool = False, name: str = "deconv") -> NetworkFix:
+def fixed(
+    attributes: dict[str, Any], bias: str = "initializer", check_only: bool = False, name: str = "deconv"
+) -> NetworkFix:
     shape, weight_shape = [1, 2, 5, 6], [2, 3, 3, 3]
     node = conv_transpose_node(attributes, shape, weight_shape, bias=bias, name=name)
     weight, bias_values = model_weights(shape, weight_shape, bias, 0, attributes)
@@ -68,7 +70,9 @@ class TestNetworkReport:
         assert "the extension holds 0 instead of the bias" in " ".join(text.split())
         assert "              TensorRT  ###########0  [0, L+1)" in lines
         assert "              patched   ###########+  [0, L+1)" in lines
-        assert any(line.startswith("              + fill-slice(before=[0, 0], after=[1, 1]) + bias add") for line in lines)
+        assert any(
+            line.startswith("              + fill-slice(before=[0, 0], after=[1, 1]) + bias add") for line in lines
+        )
 
     def test_check_only_says_what_is_needed(self) -> None:
         text = render_table(fixed(SHIFTED, check_only=True), "m.onnx", terminal=False, width=80)
@@ -78,8 +82,12 @@ class TestNetworkReport:
         assert "patched" not in text
 
     def test_ok_unit_is_one_window(self) -> None:
-        text = render_table(fixed({"strides": [2, 2], "pads": [1, 1, 1, 1], "output_padding": [1, 1]}), "m.onnx",
-                            terminal=False, width=80)
+        text = render_table(
+            fixed({"strides": [2, 2], "pads": [1, 1, 1, 1], "output_padding": [1, 1]}),
+            "m.onnx",
+            terminal=False,
+            width=80,
+        )
         assert "    window    b=(1,1) e=(0,0) -> 10x12 as ONNX" in lines_of(text, 80)
         assert "full" not in text
 

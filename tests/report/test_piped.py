@@ -17,7 +17,11 @@ MIXED = ROOT / "samples" / "models" / "mixed.onnx"
 
 
 def environment(columns: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "FORCE_COLOR", "TERM", "POLYGRAPHY_DECONV_TRACEBACK")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("COLUMNS", "FORCE_COLOR", "TERM", "POLYGRAPHY_DECONV_TRACEBACK")
+    }
     if columns is not None:
         env["COLUMNS"] = columns
     return env
@@ -29,8 +33,13 @@ def test_piped_output_fits_and_has_no_trailing_spaces(
     tmp_path: Path, command: list[str], columns: str | None, width: int
 ) -> None:
     result = subprocess.run(
-        [console_script(), *command], capture_output=True, text=True, cwd=tmp_path, env=environment(columns),
-        timeout=120, check=False,
+        [console_script(), *command],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=environment(columns),
+        timeout=120,
+        check=False,
     )
     assert (result.returncode, result.stderr) == (0, "")
     lines = result.stdout.splitlines()
@@ -47,8 +56,11 @@ def test_reader_that_stops_early_ends_it_quietly(tmp_path: Path) -> None:
     model = tmp_path / "many.onnx"
     build_shifted_model(str(model), 3000, 3000)
     process = subprocess.Popen(
-        [console_script(), "inspect", str(model), "--all"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env=environment(None), cwd=tmp_path,
+        [console_script(), "inspect", str(model), "--all"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=environment(None),
+        cwd=tmp_path,
     )
     assert process.stdout is not None and process.stderr is not None
     process.stdout.close()

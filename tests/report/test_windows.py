@@ -16,6 +16,7 @@ from polygraphy_deconv.report.windows import (
     ZERO_EXTENDED,
     axis_bars,
     axis_picture,
+    bar_legend,
     difference_words,
     picture_groups,
     span_text,
@@ -76,7 +77,10 @@ class TestBars:
         assert (full, onnx, tensorrt) == ("=====", "#####", "####.")
 
     def test_extension_past_the_end_widens_every_bar(self) -> None:
-        full, (onnx, tensorrt) = axis_bars(4, [(0, -2), None], )
+        full, (onnx, tensorrt) = axis_bars(
+            4,
+            [(0, -2), None],
+        )
         assert full == FULL * 4 + "  "
         assert onnx == KEPT * 4 + EXTENDED * 2
         assert tensorrt == " " * 6
@@ -137,3 +141,14 @@ class TestPicture:
 
     def test_span_text(self) -> None:
         assert [span_text(s) for s in [(1, 0), (0, 1), (0, -2)]] == ["[1, L)", "[0, L-1)", "[0, L+2)"]
+
+
+def test_legend_names_only_the_characters_drawn() -> None:
+    used: set[str] = set()
+    reference = window((0, -1, 11), (0, -1, 13))
+    picture_groups([reference, reference], ["ONNX", "TensorRT"], zero_extension=[False, True], used=used)
+    assert used == {FULL, KEPT, EXTENDED, ZERO_EXTENDED}
+    assert bar_legend(used) == (
+        "(bars: one character per element; = the full result, # kept, + past the full result (bias only), "
+        "0 past it, holding 0 instead of the bias)"
+    )
