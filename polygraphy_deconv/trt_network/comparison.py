@@ -1,7 +1,7 @@
 """Each deconvolution unit next to its ONNX node: the node's reference window against the unit's window.
 
-Mapping (never a guess): the deconvolution layer's name is the node's name (the ONNX parser names the
-layer after the node); else the unit's final tensor carries the node's output name; else unmatched.
+Mapping (never a guess): the unit's final tensor carries the node's ONNX output name; else the deconvolution
+layer's name is the name of exactly one node; else unmatched (compare_units).
 
 With dynamic input sizes a window is still decided by (begin, trim), which do not depend on the size
 (core/window.py); only output_shape makes the reference depend on it, and then the axes are named.
@@ -9,6 +9,7 @@ With dynamic input sizes a window is still decided by (begin, trim), which do no
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -87,20 +88,29 @@ def compare_unit(unit: DeconvolutionUnit, node: ConvTransposeNode, matched_by: s
 
 
 def compare_units(units: Sequence[DeconvolutionUnit], nodes: Sequence[ConvTransposeNode]) -> tuple[UnitComparison, ...]:
-    """Map every unit to its node and compare them."""
-    by_name = {node.name: node for node in nodes}
+    """Map every unit to its node and compare them.
+
+    The unit's final tensor carries its node's ONNX output name (onnx-tensorrt@10.1-GA:ModelImporter.cpp:239),
+    and output names are unique in ONNX: that match comes first. The layer name is the node's name only
+    where the name is unique: the parser gives a repeated name a `_<counter>` suffix
+    (ImporterContext.cpp@10.1-GA:108-141) and names an unnamed node's layers after its first output
+    (importerUtils.cpp@10.1-GA:1934), so a repeated name never identifies a node.
+    """
     by_output = {node.output: node for node in nodes}
+    counts = Counter(node.name for node in nodes)
+    by_name = {node.name: node for node in nodes if counts[node.name] == 1}
     comparisons = []
     for unit in units:
-        if unit.deconvolution in by_name:
-            comparisons.append(compare_unit(unit, by_name[unit.deconvolution], "layer name"))
-        elif unit.output in by_output:
+        if unit.output in by_output:
             comparisons.append(compare_unit(unit, by_output[unit.output], "output name"))
+        elif unit.deconvolution in by_name:
+            comparisons.append(compare_unit(unit, by_name[unit.deconvolution], "layer name"))
         else:
-            comparisons.append(
-                UnitComparison(
-                    unit, None, "", STATUS_UNMATCHED,
-                    "no ConvTranspose node has the layer's name or the unit's output tensor name",
-                )
+            reason = (
+                f"several ConvTranspose nodes are named '{unit.deconvolution}' and the unit's output tensor "
+                "is none of theirs"
+                if counts[unit.deconvolution] > 1
+                else "no ConvTranspose node has the unit's output tensor name or the layer's name"
             )
+            comparisons.append(UnitComparison(unit, None, "", STATUS_UNMATCHED, reason))
     return tuple(comparisons)
