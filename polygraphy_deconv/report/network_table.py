@@ -320,17 +320,17 @@ def show_network_report(fix: NetworkFix, model: str, check_only: bool = False) -
 
 def network_document(fix: NetworkFix, analysis: ModelAnalysis) -> dict[str, Any]:
     """The findings document: one record per ConvTranspose node, each with its "network" part."""
-    by_node: dict[str, UnitResult] = {}
+    by_node: dict[int, UnitResult] = {}  # by position in the graph: node names may repeat
     unmatched_layers = []
     for result in fix.results:
         if result.comparison.node is None:
             unmatched_layers.append(result.unit.deconvolution)
         else:
-            by_node[result.comparison.node.name] = result
+            by_node[result.comparison.node.index] = result
     records = []
     for node in analysis.nodes:
         record = node_finding_record(node.finding, node.bias)
-        found = by_node.get(node.name)
+        found = by_node.get(node.index)
         if found is None:
             record["network"] = {
                 "layers": [],
