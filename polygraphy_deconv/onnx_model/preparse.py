@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from polygraphy_deconv.core.deconvolution import plan_patch
 from polygraphy_deconv.core.finding import Verdict
 from polygraphy_deconv.errors import DeconvError
 from polygraphy_deconv.onnx_model.reading import ConvTransposeNode, ModelAnalysis, analyse_proto, read_model
@@ -65,7 +66,7 @@ def rewrite_for_parser(path: str, input_shapes: InputShapes | None = None) -> Pa
     if not chosen:
         return ParserRewrite(model, (), analysis)
     for node in chosen:
-        if node.finding.patch is None or node.finding.reference is None:
+        if node.finding.reference is None:
             raise DeconvError(
                 f"ConvTranspose '{node.name}' cannot be parsed by TensorRT and cannot be rewritten before the parse: "
                 f"{node.finding.reason}. Note: bind the model's input sizes with --input-shapes"
@@ -74,10 +75,13 @@ def rewrite_for_parser(path: str, input_shapes: InputShapes | None = None) -> Pa
     if opset < 7:
         raise DeconvError(f"the model imports opset {opset}; rewriting '{chosen[0].name}' needs opset >= 7")
     names = NameSource(model.graph)
+    # A node the bound sizes call ok still gets its window written out as explicit pads: the parser sees -1.
     replacements = {
-        node.index: rewrite_node(model.graph.node[node.index], node, node.finding.patch, opset, names)
+        node.index: rewrite_node(
+            model.graph.node[node.index], node, node.finding.patch or plan_patch(node.finding.reference), opset, names
+        )
         for node in chosen
-        if node.finding.patch is not None
+        if node.finding.reference is not None
     }
     rewritten = onnx.ModelProto()
     rewritten.CopyFrom(model)

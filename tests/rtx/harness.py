@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -122,6 +123,13 @@ def onnxruntime_values(model_path: str, input_shapes: Mapping[str, Sequence[int]
     import onnxruntime as ort
 
     model = onnx.load(model_path)
+    # onnxruntime refuses repeated node names (a name changes no value): number the repeats for it
+    seen: dict[str, int] = {}
+    for node in model.graph.node:
+        if node.name:
+            seen[node.name] = seen.get(node.name, 0) + 1
+            if seen[node.name] > 1:
+                node.name = f"{node.name}__onnxruntime_{seen[node.name]}"
     known = {o.name for o in model.graph.output}
     for node in model.graph.node:
         for output in node.output:
@@ -154,10 +162,14 @@ def run_model(
     build_engine: bool = True,
 ) -> ModelOutcome:
     """Section 2 of the issue on one model: parse, patch with the loader, read back, build, compare values."""
+    from polygraphy_deconv.onnx_model.preparse import needs_rewrite_before_parse
     from polygraphy_deconv.onnx_model.reading import analyse_model
 
     analysis = analyse_model(model_path, input_shapes)
-    predicted_errors = tuple(n.name for n in analysis.nodes if n.finding.verdict.value == "parse-error")
+    # What the parser sees: the model's own sizes, not --input-shapes
+    unbound = analyse_model(model_path) if input_shapes else analysis
+    predicted_errors = tuple(n.name for n in unbound.nodes if n.finding.verdict.value == "parse-error")
+    may_fail = tuple(n.name for n in needs_rewrite_before_parse(analysis, unbound))
     outcome = ModelOutcome(model=model_path, parse="", predicted_parse_errors=predicted_errors)
     with open(model_path, "rb") as handle:
         parsed = parse(handle.read(), model_path)
@@ -168,7 +180,7 @@ def run_model(
     else:
         message = next((e for e in reversed(parsed.errors()) if "ERROR" in e or "Error" in e), "; ".join(parsed.errors()[-2:]))
         outcome.parse = f"parse error: {message}"
-        if not predicted_errors:
+        if not may_fail:
             outcome.problems.append(f"the parser failed but no node was predicted parse-error: {message}")
             return outcome
     with rtx_tensorrt():
@@ -224,14 +236,18 @@ def run_model(
             ModifyNetworkOutputs(result, outputs=constants.MARK_ALL)()
         with open(report, encoding="utf-8") as handle:
             document = json.load(handle)
-        actions = {record["node"]: record["network"]["action"] for record in document["findings"]}
+        # one record per node, in the model's order (node names may repeat)
+        actions = [record["network"]["action"] for record in document["findings"]]
 
         values = onnxruntime_values(model_path, input_shapes)
-        by_node = {c.node.name: c for c in comparisons if c.node is not None}
-        for node in analysis.nodes:
-            unit_outcome = UnitOutcome(node.name, node.finding.verdict.value, actions.get(node.name, "?"))
+        by_output = {c.node.output: c for c in comparisons if c.node is not None}
+        names = Counter(node.name for node in parsed_nodes)
+        by_name = {c.node.name: c for c in comparisons if c.node is not None and names[c.node.name] == 1}
+        for position, node in enumerate(analysis.nodes):
+            unit_outcome = UnitOutcome(node.name, node.finding.verdict.value, actions[position])
             outcome.units.append(unit_outcome)
-            comparison = by_node.get(node.name)
+            # after a pre-parse rewrite the unit ends at the rewritten node's own output: found by its name
+            comparison = by_output.get(node.output) or by_name.get(node.name)
             if comparison is None:
                 unit_outcome.problem = "no deconvolution unit of the patched network maps to this node"
                 continue

@@ -121,16 +121,20 @@ class TestModelsFromTheField:
         assert outcome.layers_added == 0 and [u.action for u in outcome.units] == ["ok"], explain(outcome)
 
     def test_unnamed_and_duplicate_nodes(self, tmp_path: Path) -> None:
+        """The parser names an unnamed node's layer after its output and suffixes a repeated name: each unit is
+        matched to its node by its output tensor, never by a repeated name."""
         rng = np.random.default_rng(1)
         w = numpy_helper.from_array(rng.standard_normal((2, 2, 3, 3)).astype(np.float32), "W")
         nodes = [
             helper.make_node("ConvTranspose", ["x", "W"], ["a"], strides=[2, 2], output_shape=[10, 12]),
-            helper.make_node("ConvTranspose", ["x", "W"], ["b"], name="dup", strides=[2, 2], pads=[1, 1, 0, 0], output_padding=[1, 1]),
+            helper.make_node("ConvTranspose", ["x", "W"], ["b"], name="dup", strides=[2, 2], pads=[1, 1, 0, 0],
+                             output_padding=[1, 1]),
             helper.make_node("ConvTranspose", ["x", "W"], ["c"], name="dup", strides=[2, 2], output_shape=[10, 12]),
         ]
         x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 5, 6])
         outcome = run_model(save(_chain_model(nodes, [x], [w], ["a", "b", "c"]), tmp_path))
         check(outcome)
+        assert [u.action for u in outcome.units] == ["patched", "ok", "patched"], explain(outcome)
 
     def test_float16_model(self, tmp_path: Path) -> None:
         model = conv_transpose_model([1, 2, 5, 6], [2, 2, 3, 3], strides=[2, 2], output_shape=[10, 12])
