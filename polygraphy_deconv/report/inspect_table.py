@@ -46,6 +46,7 @@ NOT_OK_GROUPS_SHOWN = 20  # configurations that are not ok listed without --all
 NAMES_SHOWN = 5  # names of the other nodes of a configuration listed without --all
 NOTE_GROUPS_SHOWN = 20  # configurations whose notes are listed without --all
 LABEL_WIDTH = 10  # the widest field label ('attributes')
+WINDOW_TITLE = "window (ok nodes)"  # the column of an ok node's one window, where the width has room for it
 
 VERDICT_STYLE = {
     Verdict.OK: "green",
@@ -250,41 +251,56 @@ def _windows_fields(finding: NodeFinding, width: int, used: set[str]) -> list[Li
     return lines
 
 
+def _attributes(finding: NodeFinding, bias: str | None) -> str:
+    return attributes_text(finding.attributes) + (" bias=tensor" if bias == "tensor" else "")
+
+
+def _ok_window(finding: NodeFinding) -> str | None:
+    """The one window of an ok node (ONNX and TensorRT agree), None for a node that is not ok."""
+    if finding.verdict is Verdict.OK and finding.reference is not None:
+        return describe_window(finding.reference)
+    return None
+
+
 def _group_lines(
     findings: Sequence[NodeFinding],
     group: Sequence[int],
     bias: str | None,
-    widths: tuple[int, int, int, int],
+    widths: tuple[int, int, int, int, int, int],
     width: int,
     all_rows: bool,
     used: set[str],
 ) -> list[Line]:
+    """The row of a configuration and its fields under it. `widths`: name, input, output, verdict, and the
+    attributes and window columns (0: not in the row but under it)."""
     finding = findings[group[0]]
-    name_width, input_width, output_width, verdict_width = widths
+    name_width, input_width, output_width, verdict_width, attributes_width, window_width = widths
     name = shown(finding.node)
     short = shortened(name, name_width)
-    lines: list[Line] = [
-        columns_line(
-            [
-                (short, name_width, False, ""),
-                (f"{finding.attributes.rank}D", 4, True, ""),
-                (sizes_text(finding.input_sizes), input_width, True, ""),
-                (sizes_text(finding.output_sizes), output_width, True, ""),
-                (finding.verdict.value, verdict_width, False, VERDICT_STYLE[finding.verdict]),
-            ]
-        )
+    attributes = _attributes(finding, bias)
+    window = _ok_window(finding)
+    cells = [
+        (short, name_width, False, ""),
+        (f"{finding.attributes.rank}D", 4, True, ""),
+        (sizes_text(finding.input_sizes), input_width, True, ""),
+        (sizes_text(finding.output_sizes), output_width, True, ""),
+        (finding.verdict.value, verdict_width, False, VERDICT_STYLE[finding.verdict]),
     ]
+    if attributes_width:
+        cells.append((attributes, attributes_width, False, ""))
+        if window_width and window is not None:
+            cells.append((window, window_width, False, ""))
+    lines: list[Line] = [columns_line(cells)]
     if short != name:
         lines += field("node", [name], width, LABEL_WIDTH)
     if len(group) > 1:
         others = [shown(findings[i].node) for i in group[1:]]
         lines += field("also", _also_atoms(others, all_rows), width, LABEL_WIDTH)
-    attributes = attributes_text(finding.attributes) + (" bias=tensor" if bias == "tensor" else "")
-    lines += field("attributes", words(attributes), width, LABEL_WIDTH)
-    if finding.verdict is Verdict.OK and finding.reference is not None:
-        lines += field(
-            "window", [describe_window(finding.reference), *words("in ONNX and TensorRT")], width, LABEL_WIDTH
-        )
+    if not attributes_width:
+        lines += field("attributes", words(attributes), width, LABEL_WIDTH)
+    if window is not None:
+        if not window_width:
+            lines += field("window", [window, *words("in ONNX and TensorRT")], width, LABEL_WIDTH)
     else:
         lines += _windows_fields(finding, width, used)
     return lines
@@ -370,18 +386,29 @@ def print_inspect_report(
         rest = 4 + input_width + output_width + verdict_width + 4 * 2
         longest = max(4, *(cell_width(shown(f.node)) for f in firsts))
         name_width = min(longest, max(width - rest, 12))
-        widths = (name_width, input_width, output_width, verdict_width)
-        lines.append(
-            columns_line(
-                [
-                    ("node", name_width, False, "bold"),
-                    ("rank", 4, True, "bold"),
-                    ("input", input_width, True, "bold"),
-                    ("output", output_width, True, "bold"),
-                    ("verdict", verdict_width, False, "bold"),
-                ]
-            )
-        )
+        # Where the width allows, the attributes (and an ok node's one window) stand in the row itself.
+        row_biases = [None if biases is None else biases[g[0]] for g in listed]
+        attributes_width = max(10, *(cell_width(_attributes(f, b)) for f, b in zip(firsts, row_biases)))
+        windows = [w for w in map(_ok_window, firsts) if w is not None]
+        window_width = max([len(WINDOW_TITLE), *map(len, windows)]) if windows else 0
+        in_row = name_width + rest + 2 + attributes_width
+        if name_width < longest or in_row > width:
+            attributes_width = window_width = 0
+        elif in_row + 2 + window_width > width:
+            window_width = 0
+        widths = (name_width, input_width, output_width, verdict_width, attributes_width, window_width)
+        titles = [
+            ("node", name_width, False, "bold"),
+            ("rank", 4, True, "bold"),
+            ("input", input_width, True, "bold"),
+            ("output", output_width, True, "bold"),
+            ("verdict", verdict_width, False, "bold"),
+        ]
+        if attributes_width:
+            titles.append(("attributes", attributes_width, False, "bold"))
+        if window_width:
+            titles.append((WINDOW_TITLE, window_width, False, "bold"))
+        lines.append(columns_line(titles))
         for group in listed:
             bias = None if biases is None else biases[group[0]]
             lines += _group_lines(findings, group, bias, widths, width, all_rows, used)

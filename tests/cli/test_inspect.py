@@ -55,14 +55,14 @@ class TestInspect:
         assert "\x1b[" not in out  # not a terminal: plain text
         assert out.splitlines()[0] == os.path.abspath(path)
         lines = out.splitlines()
-        assert lines[1].split() == ["node", "rank", "input", "output", "verdict"]
-        assert lines[2].split() == ["up_ok", "2D", "5x6", "10x12", "ok"]
-        assert "    attributes  k=3 s=2 p=1 op=1" in lines
-        assert "    window      b=(1,1) e=(0,0) -> 10x12 in ONNX and TensorRT" in lines
+        # Short names leave room in 80 columns for the attributes and an ok node's window in the row.
+        assert lines[1].split() == ["node", "rank", "input", "output", "verdict", "attributes", "window", "(ok", "nodes)"]
+        assert lines[2].split() == ["up_ok", "2D", "5x6", "10x12", "ok", "k=3", "s=2", "p=1", "op=1", "b=(1,1)", "e=(0,0)",
+                                    "->", "10x12"]
         odd = lines.index(next(line for line in lines if line.startswith("up_odd ")))
-        assert lines[odd].split() == ["up_odd", "2D", "10x12", "20x24", "shifted"]
+        assert lines[odd].split() == ["up_odd", "2D", "10x12", "20x24", "shifted", "k=3", "s=2", "os=20x24"]
         block = "\n".join(lines[odd:])
-        assert "os=20x24" in block and "(b=(1,1) e=(0,0) -> 20x24)" in block and "(b=(0,0) e=(1,1) -> 20x24)" in block
+        assert "(b=(1,1) e=(0,0) -> 20x24)" in block and "(b=(0,0) e=(1,1) -> 20x24)" in block
         assert "    TensorRT    starts 1 element early on H and W (b=(0,0) e=(1,1) -> 20x24)" in lines
         assert "    patch       pre=[1, 1] post=[0, 0] explicit" in lines
         assert "2 ConvTranspose: 1 ok, 1 shifted" in out
