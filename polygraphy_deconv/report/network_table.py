@@ -84,7 +84,7 @@ def what_differs(result: UnitResult) -> str:
     reference = result.comparison.reference
     unit = result.unit
     problems = []
-    if reference is not None and result.comparison.status == "differs":
+    if reference is not None and result.comparison.needs_patch:
         actual = unit.window()
         difference = difference_words(reference, actual)
         if difference != "the same window":
