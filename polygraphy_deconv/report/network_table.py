@@ -119,6 +119,12 @@ def _result_key(result: UnitResult) -> Hashable:
     )
 
 
+def _who(result: UnitResult) -> str:
+    """The unit's ONNX node, shown escaped; an unmatched unit by its deconvolution layer."""
+    node = result.comparison.node
+    return f"(layer {shown(result.unit.deconvolution)})" if node is None else shown(node.name)
+
+
 def _also(names: Sequence[str]) -> list[str]:
     listed = names[:NAMES_SHOWN]
     atoms = [f"{name}," for name in listed[:-1]] + [listed[-1]]
@@ -131,9 +137,8 @@ def _also(names: Sequence[str]) -> list[str]:
 def _unit_lines(group: Sequence[UnitResult], widths: tuple[int, int, int], width: int, used: set[str]) -> list[Line]:
     result = group[0]
     comparison = result.comparison
-    node = comparison.node
     name_width, input_width, action_width = widths
-    name = "-" if node is None else shown(node.name)
+    name = _who(result)
     short = shortened(name, name_width)
     lines: list[Line] = [
         columns_line(
@@ -149,7 +154,7 @@ def _unit_lines(group: Sequence[UnitResult], widths: tuple[int, int, int], width
     if len(group) > 1:
         lines += field(
             "also",
-            _also(["-" if r.comparison.node is None else shown(r.comparison.node.name) for r in group[1:]]),
+            _also([_who(r) for r in group[1:]]),
             width,
             LABEL_WIDTH,
         )
@@ -209,7 +214,7 @@ def report_lines(fix: NetworkFix, model: str, width: int) -> list[Line]:
     ]
     used: set[str] = set()  # characters of the bars drawn, for their legend
     if listed:
-        names = ["-" if g[0].comparison.node is None else shown(g[0].comparison.node.name) for g in listed]
+        names = [_who(g[0]) for g in listed]
         input_width = max(5, *(cell_width(_dims(g[0].unit.input_dims)) for g in listed))
         action_width = max(6, *(len(g[0].action) for g in listed))
         longest = max(9, *(cell_width(n) for n in names))

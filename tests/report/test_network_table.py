@@ -133,3 +133,14 @@ class TestGroupsAndCaps:
         assert f"({OK_ROWS_SHOWN + 1} ok units not listed; the JSON report lists every unit)" in text
         assert not any(line.startswith("ok0") for line in text.splitlines())
         assert any(line.startswith("deconv ") and line.endswith("patched") for line in text.splitlines())
+
+
+def test_unmatched_unit_named_by_its_layer() -> None:
+    shape, weight_shape = [1, 2, 5, 6], [2, 3, 3, 3]
+    node = conv_transpose_node(SHIFTED, shape, weight_shape, name="up\x1b[2J")
+    weight, bias = model_weights(shape, weight_shape, "initializer", 0, SHIFTED)
+    network = producers.onnx_parser(node.finding.attributes, shape, weight, bias)
+    text = render_table(fix_network(network, []), "m.onnx", terminal=False, width=80)
+    lines = lines_of(text, 80)
+    assert lines[2].split() == ["(layer", "up\\x1b[2J)", "1x2x5x6", "unmatched"]
+    assert any(line.startswith("    detail    no ConvTranspose node") for line in lines)
