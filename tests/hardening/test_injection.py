@@ -149,3 +149,27 @@ class TestPluginReport:
 
 def test_escaped_helper() -> None:
     assert escaped("a\x1b[2Jb\n") == "a\\x1b[2Jb\\n"
+
+
+class TestErrors:
+    def test_auto_pad_shown_escaped(self, run_cli: Run, tmp_path: Path) -> None:
+        model = conv_transpose_model([1, 2, 5, 6], [2, 3, 3, 3], strides=[2, 2], auto_pad="SAME\x1b]0;owned\x07")
+        onnx.save(model, str(tmp_path / "m.onnx"))
+        result = run_cli("inspect", "m.onnx")
+        assert result.returncode == 1 and result.stdout == ""
+        assert_safe(result.stderr)
+        assert len(result.stderr.splitlines()) == 1 and "SAME\\x1b]0;owned\\x07" in result.stderr
+
+    def test_data_location_shown_escaped(self, run_cli: Run, tmp_path: Path) -> None:
+        model = conv_transpose_model([1, 2, 5, 6], [2, 3, 3, 3], **SHIFTED)
+        weight = model.graph.initializer[0]
+        weight.ClearField("raw_data")
+        weight.ClearField("float_data")
+        weight.data_location = onnx.TensorProto.EXTERNAL
+        entry = weight.external_data.add()
+        entry.key, entry.value = "location", "w\x1b[2J\nerror: forged.bin"
+        onnx.save(model, str(tmp_path / "m.onnx"))
+        result = run_cli("fix", "m.onnx", "-o", "out.onnx")
+        assert result.returncode == 1
+        assert_safe(result.stdout + result.stderr)
+        assert len(result.stderr.splitlines()) == 1 and "w\\x1b[2J\\nerror: forged.bin" in result.stderr
