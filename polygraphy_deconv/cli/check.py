@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         verify_fix,
     )
     from polygraphy_deconv.output_files import check_output_path, write_atomically
-    from polygraphy_deconv.report.inspect_table import make_console, print_inspect_report
+    from polygraphy_deconv.report.inspect_table import make_console, print_inspect_report, print_wrapped
     from polygraphy_deconv.report.schema import document_text, findings_document, node_finding_record, verdict_counts
     from polygraphy_deconv.text import shown
 
@@ -133,10 +133,10 @@ def run(args: argparse.Namespace) -> int:
             results.append(("strict", "passed" if not needing_patch else f"failed: {len(needing_patch)} node(s) need a patch"))
 
         console.rule("fix + verify on onnxruntime", style="dim")
-        for rewrite in result.rewrites:
-            console.print(
-                f"  rewrote {shown(rewrite.node)} ({rewrite.verdict.value}): {rewrite.before} -> {rewrite.after}", markup=False
-            )
+        print_wrapped(console, [
+            ["rewrote", shown(rewrite.node), f"({rewrite.verdict.value}):", rewrite.before, "->", rewrite.after]
+            for rewrite in result.rewrites
+        ])
         if not result.rewrites:
             console.print("  nothing to rewrite", markup=False)
         with status("verify on onnxruntime"):
@@ -153,11 +153,10 @@ def run(args: argparse.Namespace) -> int:
         if args.no_tensorrt:
             results.append(("TensorRT", "skipped: --no-tensorrt"))
         elif not available:
-            console.print(
-                f"  TensorRT is not importable here ({why}); this step runs where TensorRT is installed, "
-                "e.g. NVIDIA's TensorRT container (see Dockerfile)",
-                markup=False,
-            )
+            print_wrapped(console, [
+                f"TensorRT is not importable here ({why}); this step runs where TensorRT is installed, e.g. "
+                + "NVIDIA's TensorRT container (see Dockerfile)"
+            ])
             results.append(("TensorRT", "skipped: TensorRT not installed"))
         else:
             command = polygraphy_command(

@@ -343,6 +343,20 @@ def note_lines(notes: Sequence[str], width: int, heading: str = "notes:") -> lis
     return lines
 
 
+def print_wrapped(
+    console: Console, texts: Sequence[str | Sequence[str]], first: str = "  ", rest: str = "    "
+) -> None:
+    """Lines of other commands (`check`), each wrapped at the console's width, its continuation lines
+    indented under it: a text breaks at its spaces, a sequence of atoms between them (an atom moves to the
+    next line whole where it fits there). The texts are already shown escaped."""
+    width = report_width(console)
+    lines: list[Line] = []
+    for text in texts:
+        atoms = words(text) if isinstance(text, str) else list(text)
+        lines += [text_line(line) for line in wrapped(atoms, width, first, rest)]
+    write_lines(console, lines)
+
+
 def print_notes(console: Console, notes: Sequence[str], heading: str = "notes:") -> None:
     """Notes from other commands (`fix`): escaped, wrapped at the console's width."""
     write_lines(console, note_lines([shown(note) for note in notes], report_width(console), heading))

@@ -20,6 +20,7 @@ from polygraphy_deconv.report.inspect_table import (
     print_inspect_report,
     print_notes,
     print_rewrites,
+    print_wrapped,
 )
 from polygraphy_deconv.report.layout import patch_atoms
 
@@ -269,3 +270,22 @@ def test_rewrites_on_one_line_where_they_fit() -> None:
         "node            verdict  before                 after",
         "up0 and 2 more  shifted  output_shape=[10, 12]  pads=[1, 1, 0, 0]",
     ]
+
+
+def test_wrapped_lines_of_check() -> None:
+    stream = io.StringIO()
+    os.environ["COLUMNS"] = "80"
+    try:
+        print_wrapped(
+            make_console(stream),
+            [
+                ["rewrote", "up_odd", "(shifted):", "output_shape=[10, 12]", "->", "pads=[1, 1, 0, 0]"],
+                "TensorRT is not importable here " + "(a long reason) " * 6,
+            ],
+        )
+    finally:
+        del os.environ["COLUMNS"]
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "  rewrote up_odd (shifted): output_shape=[10, 12] -> pads=[1, 1, 0, 0]"
+    assert lines[1].startswith("  TensorRT is not importable here") and lines[2].startswith("    reason) (a long")
+    assert all(len(line) <= 80 and line == line.rstrip() for line in lines)
