@@ -5,9 +5,12 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
+import re
 from collections.abc import Sequence
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from polygraphy_deconv.core import ConvTransposeAttributes, analyse_node
 from polygraphy_deconv.core.finding import NodeFinding, Verdict
@@ -22,7 +25,9 @@ from polygraphy_deconv.report.inspect_table import (
     print_rewrites,
     print_wrapped,
 )
-from polygraphy_deconv.report.layout import patch_atoms
+from polygraphy_deconv.report.layout import cell_width, patch_atoms
+from polygraphy_deconv.text import shown
+from tests.strategies import Draw, conv_transposes
 
 WIDTHS = (80, 81, 97, 120, 160, 200)
 
@@ -289,3 +294,28 @@ def test_wrapped_lines_of_check() -> None:
     assert lines[0] == "  rewrote up_odd (shifted): output_shape=[10, 12] -> pads=[1, 1, 0, 0]"
     assert lines[1].startswith("  TensorRT is not importable here") and lines[2].startswith("    reason) (a long")
     assert all(len(line) <= 80 and line == line.rstrip() for line in lines)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.tuples(conv_transposes(), st.text(min_size=1, max_size=120)), min_size=1, max_size=4),
+    st.integers(80, 220),
+)
+def test_any_nodes_at_any_width(drawn: list[tuple[Draw, str]], width: int) -> None:
+    findings = []
+    for node, name in drawn:
+        attrs = ConvTransposeAttributes.from_onnx(name, dict(node.attributes), list(node.weight_shape))
+        findings.append(analyse_node(attrs, list(node.spatial), bias_is_tensor=node.bias == "tensor"))
+    text = report(findings, width)
+    lines = text.splitlines()
+    assert all(cell_width(line) <= width and line == line.rstrip() for line in lines), text
+    assert all(c.isprintable() for line in lines for c in line)
+    squeezed = "".join(text.split())
+    for f in findings:
+        assert re.search(rf"(^|\s){re.escape(f.verdict.value)}(\s|$)", text, re.MULTILINE)
+        assert "".join(shown(f.node).split()) in squeezed  # shortened in a row, whole under it
+        for window in (f.reference, f.parser.window):
+            if window is not None:
+                assert any(describe_window(window) in line for line in lines)
+        if f.patch is not None:
+            assert all(any(atom in line for line in lines) for atom in patch_atoms(f.patch.describe()))
