@@ -59,6 +59,7 @@ from polygraphy_deconv.trt_network.units import (
     read_unit,
     weights_array,
 )
+from polygraphy_deconv.trt_network.versions import output_types_settable, set_output_type, shape_integer_type
 
 if TYPE_CHECKING:
     import tensorrt as trt
@@ -148,6 +149,8 @@ def _rewire(index: NetworkIndex, old: trt.ITensor, new: trt.ITensor, skip: set[i
         old.name = f"{name}/deconv_fix_replaced"
         new.name = name
         network.mark_output(new)
+        if output_types_settable(network) and new.dtype != old.dtype:
+            set_output_type(new, old.dtype)  # the parser's output type (a float16 output stays float16)
         for tensor in outputs[at + 1 :]:
             network.mark_output(tensor)
     else:
@@ -254,7 +257,7 @@ def patch_unit(
             shape = [int(d or 0) + b + a for d, b, a in zip(out_dims, before, after)]
             fill = network.add_slice(tail, _dims(start), _dims(shape), _dims([1] * rank))
         else:
-            growth = np.array([b + a for b, a in zip(before, after)], dtype=np.int64)
+            growth = np.array([b + a for b, a in zip(before, after)], dtype=shape_integer_type())
             keep_alive.append(growth)
             shape_layer = network.add_shape(tail)
             shape_layer.name = f"{prefix}/shape"

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from polygraphy_deconv.core.deconvolution import DeconvolutionGeometry, deconvolution_window
 from polygraphy_deconv.core.window import AxisWindow, Window
+from polygraphy_deconv.trt_network.versions import reshape_layer_types, slice_axes, slice_has_axes
 
 if TYPE_CHECKING:
     import tensorrt as trt
@@ -355,13 +356,17 @@ def read_slice(index: NetworkIndex, layer: trt.ISliceLayer, base: trt.ITensor) -
     rank = len(dims)
     if optional_input(layer, 4) is not None:
         return None, "the slice fills with a value tensor"
+    sliced, problem = _sliced_axes(index, layer, base.name, rank)
+    if sliced is None:
+        return None, problem
+    count = len(sliced)
     stride_tensor = optional_input(layer, 3)
     if stride_tensor is not None:
         stride_terms = shape_expression(index, stride_tensor, base.name)
         strides = None if stride_terms is None or any(c for c, _ in stride_terms) else tuple(o for _, o in stride_terms)
     else:
         strides = _static_values(layer.stride)
-    if strides is None or len(strides) != rank or any(s != 1 for s in strides):
+    if strides is None or len(strides) != count or any(s != 1 for s in strides):
         return None, "the slice has a stride other than 1 or one that cannot be read"
 
     start_tensor = optional_input(layer, 1)
@@ -370,7 +375,7 @@ def read_slice(index: NetworkIndex, layer: trt.ISliceLayer, base: trt.ITensor) -
         starts = None if start_terms is None or any(c for c, _ in start_terms) else tuple(o for _, o in start_terms)
     else:
         starts = _static_values(layer.start)
-    if starts is None or len(starts) != rank:
+    if starts is None or len(starts) != count:
         return None, "the slice start cannot be read"
 
     size_tensor = optional_input(layer, 2)
@@ -379,8 +384,13 @@ def read_slice(index: NetworkIndex, layer: trt.ISliceLayer, base: trt.ITensor) -
     else:
         static = _static_values(layer.shape)
         size_terms = None if static is None else [(0, v) for v in static]
-    if size_terms is None or len(size_terms) != rank:
+    if size_terms is None or len(size_terms) != count:
         return None, "the slice size cannot be read"
+    if sliced != tuple(range(rank)):
+        # The parameters cover the listed axes; every other axis is read whole (start 0, size = its dim).
+        given = dict(zip(sliced, zip(starts, size_terms)))
+        starts = tuple(given[a][0] if a in given else 0 for a in range(rank))
+        size_terms = [given[a][1] if a in given else (1, 0) for a in range(rank)]
 
     axes = []
     for axis, ((coefficient, offset), start, dim) in enumerate(zip(size_terms, starts, dims)):
@@ -394,6 +404,27 @@ def read_slice(index: NetworkIndex, layer: trt.ISliceLayer, base: trt.ITensor) -
     if any(axis != (0, 0) for axis in axes[:2]):
         return None, "the slice changes the batch or channel axis"
     return axes[2:], ""
+
+
+def _sliced_axes(index: NetworkIndex, layer: trt.ISliceLayer, base: str, rank: int) -> tuple[tuple[int, ...] | None, str]:
+    """The axes the slice's start, size and stride refer to: every axis in order, or (from TensorRT 10.3)
+    those of its axes input (input 5) or `axes` (NvInfer.h@release/10.8:3265-3275, 3430-3469)."""
+    if not slice_has_axes():
+        return tuple(range(rank)), ""
+    tensor = optional_input(layer, 5)
+    if tensor is not None:
+        terms = shape_expression(index, tensor, base)
+        if terms is None or any(c for c, _ in terms):
+            return None, "the slice's axes cannot be read"
+        values: tuple[int, ...] | None = tuple(o for _, o in terms)
+    else:
+        values = _static_values(slice_axes(layer))
+    if not values:  # unset: an empty or invalid Dims, or TensorRT 11's None
+        return tuple(range(rank)), ""
+    axes = tuple(a % rank if -rank <= a < rank else -1 for a in values)
+    if -1 in axes or len(set(axes)) != len(axes):
+        return None, "the slice's axes are out of range or repeated"
+    return axes, ""
 
 
 def _bias_operand(index: NetworkIndex, add: trt.ILayer, tail: trt.ITensor, channels: int) -> trt.ITensor | None:
@@ -473,9 +504,8 @@ def deconvolution_geometry(
 
 def _reshapes(layer: trt.ILayer, from_rank: int, to_rank: int) -> bool:
     """A shuffle/unsqueeze/squeeze between ranks 3 and 4 that adds or drops a trailing axis of size 1."""
-    import tensorrt as trt
 
-    if layer.type not in (trt.LayerType.SHUFFLE, trt.LayerType.UNSQUEEZE, trt.LayerType.SQUEEZE):
+    if layer.type not in reshape_layer_types():
         return False
     source = optional_input(layer, 0)
     if source is None:

@@ -34,7 +34,9 @@ import numpy as np
 from tests.rtx import native
 from tests.rtx.native import CWeights, Dims64, MissingMethod, method, word
 
-__version__ = "10.7.1"  # TensorRT-RTX 1.7.1 reports getInferLibVersion() 10701 (TensorRT 10's interfaces)
+# The bindings this facade reproduces: NVIDIA/TensorRT@release/10.8 (TensorRT-RTX 1.7.1 has TensorRT 10's
+# interfaces; its own getInferLibVersion() is 10701, i.e. 1.7.1).
+__version__ = "10.8.0"
 
 _ref = ctypes.c_void_p  # a reference or pointer argument (ITensor&, Dims64 const&, ...)
 _i32, _i64, _u32 = ctypes.c_int32, ctypes.c_int64, ctypes.c_uint32
@@ -324,6 +326,7 @@ class _Calls:
         self.net_add_squeeze = m(n, "addSqueeze(ITensor&, ITensor&)", ctypes.c_void_p, _ref, _ref)
         self.net_add_unsqueeze = m(n, "addUnsqueeze(ITensor&, ITensor&)", ctypes.c_void_p, _ref, _ref)
         self.net_get_flags = m(n, "getFlags()", _u32)
+        self.net_get_flag = m(n, "getFlag(NetworkDefinitionCreationFlag)", ctypes.c_bool, _i32)
         d = "DeconvolutionLayer"
         self.deconv_set_maps = m(d, "setNbOutputMaps(long)", None, _i64)
         self.deconv_get_maps = m(d, "getNbOutputMaps()", _i64)
@@ -727,6 +730,9 @@ class INetworkDefinition:
 
     def __len__(self) -> int:
         return self.num_layers
+
+    def get_flag(self, flag: NetworkDefinitionCreationFlag) -> bool:
+        return bool(_c().net_get_flag(self._impl, int(flag)))
 
     def mark_output(self, tensor: ITensor) -> None:
         _c().net_mark_output(self._impl, tensor._address)

@@ -713,6 +713,19 @@ class ISliceLayer(ILayer):
         self.shape = Dims(shape)
         self.stride = Dims(stride)
         self.mode = SampleMode.STRICT_BOUNDS
+        self._axes = Dims(())
+
+    @property
+    def axes(self) -> Dims:
+        """ISliceLayer.axes from 10.3 (include/NvInfer.h@release/10.3 setAxes; pyGraph.cpp@release/10.8:650);
+        unset, it reads as an empty Dims. Versions before 10.3 have none (_version_classes)."""
+        return self._axes
+
+    @axes.setter
+    def axes(self, value: Sequence[int]) -> None:
+        if len(value):
+            raise NetworkError("the stand-in slices every axis in order (no axes)")
+        self._axes = Dims(value)
 
     def _params(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
         start = self._input(1)._value() if self.get_input(1) is not None else tuple(self.start)
@@ -945,6 +958,7 @@ class IShapeLayer(ILayer):
 class INetworkDefinition:
     _api: ClassVar[ApiVersion] = api_version()
     _tensor_class: ClassVar[type[ITensor]] = ITensor
+    _slice_class: ClassVar[type[ISliceLayer]] = ISliceLayer
 
     def __init__(self, logger: ILogger | None = None) -> None:
         self._revision = 0  # bumped by every change of a layer: invalidates cached tensor shapes
@@ -1015,7 +1029,12 @@ class INetworkDefinition:
 
     def add_slice(self, input: ITensor, start: Sequence[int], shape: Sequence[int],
                   stride: Sequence[int]) -> ISliceLayer:
-        return self._add(ISliceLayer(self, input, start, shape, stride))
+        return self._add(self._slice_class(self, input, start, shape, stride))
+
+    def get_flag(self, flag: Any) -> bool:
+        """From 10.0 (pyGraph.cpp@release/10.0); the stand-in's networks are weakly typed before 11, strongly
+        typed in 11 (H110:263)."""
+        return self._api.strongly_typed and getattr(flag, "name", "") == "STRONGLY_TYPED"
 
     def add_constant(self, shape: Sequence[int], weights: Weights) -> IConstantLayer:
         return self._add(IConstantLayer(self, shape, _weights(weights, self._api)))
@@ -1055,14 +1074,28 @@ class INetworkDefinition:
         return {t.name: value(t) for t in self._outputs}
 
 
+class NetworkDefinitionCreationFlag(enum.Enum):
+    """Members by version (the stubs of 8.6.1, 10.x and 11.4.0.106): EXPLICIT_PRECISION only in 8.x,
+    STRONGLY_TYPED from 10.0, EXPLICIT_BATCH gone in 11."""
+
+    EXPLICIT_BATCH = 0
+    EXPLICIT_PRECISION = 1
+    STRONGLY_TYPED = 2
+
+
+_CREATION_FLAGS = {"8": ("EXPLICIT_BATCH", "EXPLICIT_PRECISION"), "10": ("EXPLICIT_BATCH", "STRONGLY_TYPED"),
+                   "11": ("STRONGLY_TYPED",)}
+
+
 class _Absent:
     """A member the emulated version does not have: reading it raises AttributeError, as on the real module."""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self._name = name
+        self._owner = owner.__name__
 
     def __get__(self, instance: object, owner: type | None = None) -> Any:
-        raise AttributeError(f"'tensorrt.INetworkDefinition' object has no attribute '{self._name}'")
+        raise AttributeError(f"'tensorrt.{getattr(self, '_owner', 'object')}' object has no attribute '{self._name}'")
 
 
 class Builder:
@@ -1101,9 +1134,16 @@ def _version_classes(api: ApiVersion) -> dict[str, Any]:
     members: dict[str, Any] = {"_api": api, "_tensor_class": tensor_class, "__module__": "tensorrt"}
     if not api.squeeze_layers:
         members.update(add_squeeze=_Absent(), add_unsqueeze=_Absent())
+    if api.major_minor < (10, 0):
+        members.update(get_flag=_Absent())  # INetworkDefinition.get_flag from 10.0 (pyGraph.cpp@release/10.0)
+    slice_class = ISliceLayer
+    if api.major_minor < (10, 3):  # ISliceLayer.axes from 10.3 (include/NvInfer.h@release/10.3; not @release/10.2)
+        slice_class = type("ISliceLayer", (ISliceLayer,), {"axes": _Absent(), "__module__": "tensorrt"})
+    members["_slice_class"] = slice_class
     network = type("INetworkDefinition", (INetworkDefinition,), members)
     builder = type("Builder", (Builder,), {"_network_class": network, "__module__": "tensorrt"})
-    _CLASSES[api] = {"Weights": weights, "INetworkDefinition": network, "Builder": builder, "ITensor": tensor_class}
+    _CLASSES[api] = {"Weights": weights, "INetworkDefinition": network, "Builder": builder, "ITensor": tensor_class,
+                     "ISliceLayer": slice_class}
     return _CLASSES[api]
 
 
@@ -1133,6 +1173,10 @@ def tensorrt_module(version: str = DEFAULT_VERSION) -> types.ModuleType:
     data_types = _DATA_TYPES["8.6" if not api.int64 else "10.0"]
     module.LayerType = _enum_namespace("LayerType", {n: LayerType[n] for n in layer_types})  # type: ignore[attr-defined]
     module.DataType = _enum_namespace("DataType", {n: DataType[n] for n in data_types})  # type: ignore[attr-defined]
+    flags = _CREATION_FLAGS[str(api.major_minor[0])]
+    module.NetworkDefinitionCreationFlag = _enum_namespace(  # type: ignore[attr-defined]
+        "NetworkDefinitionCreationFlag", {n: NetworkDefinitionCreationFlag[n] for n in flags}
+    )
     for value in (PaddingMode, SampleMode, ElementWiseOperation, ErrorCodeTRT, Dims, Permutation, ILayer,
                   IDeconvolutionLayer, ISliceLayer, IConstantLayer, IElementWiseLayer, IShuffleLayer, IShapeLayer,
                   ILogger, Logger, IErrorRecorder):
