@@ -15,7 +15,7 @@ from polygraphy_deconv.trt_network.patching import NetworkFix, UnitResult, fix_n
 from tests.standin import producers
 from tests.standin.network import tensorrt_module
 from tests.trt_network.nodes import conv_transpose_node
-from tests.trt_network.test_patching import model_weights
+from tests.trt_network.test_patching import build, combinations, model_weights
 
 SHIFTED = {"strides": [2, 2], "output_shape": [10, 12]}
 EXTENSION = {"strides": [2, 2], "output_padding": [1, 1]}
@@ -144,3 +144,20 @@ def test_unmatched_unit_named_by_its_layer() -> None:
     lines = lines_of(text, 80)
     assert lines[2].split() == ["(layer", "up\\x1b[2J)", "1x2x5x6", "unmatched"]
     assert any(line.startswith("    detail    no ConvTranspose node") for line in lines)
+
+
+@pytest.mark.parametrize(
+    "producer, bias, attributes, input_shape, weight_shape", combinations(("initializer", "tensor"))
+)
+def test_every_producer_and_case_fits_80_columns(
+    producer: str, bias: str, attributes: dict[str, Any], input_shape: list[int], weight_shape: list[int]
+) -> None:
+    node = conv_transpose_node(attributes, input_shape, weight_shape, bias=bias, name="decoder/" + "block_" * 12)
+    weight, bias_values = model_weights(input_shape, weight_shape, bias, 0, attributes)
+    network = build(producer, node, input_shape, weight, bias_values if bias == "initializer" else None)
+    fix = fix_network(network, [node])
+    lines = lines_of(render_table(fix, "m.onnx", terminal=False, width=80), 80)
+    (result,) = fix.results
+    assert any(line.split()[-1:] == [result.action] for line in lines[2:3])
+    if result.action == "patched":
+        assert any(line.startswith("    patched   as ONNX") for line in lines)
