@@ -25,7 +25,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--json", metavar="PATH", help="also write the findings as JSON (schema polygraphy-deconv/findings)")
     parser.add_argument(
         "--all", action="store_true", dest="all_rows",
-        help="list every node in the table (by default, a model with more than 50 ok nodes lists only the others)",
+        help="list every node and note (by default, a model with more than 50 ok nodes lists only the others, at "
+        "most 20 configurations that are not ok are listed, and nodes alike share one block naming 5 of them)",
     )
     parser.add_argument(
         "--trt-version", type=trt_version_rules, default=NEWEST_RULES, dest="trt_rules", metavar="|".join(PARSER_RULES),
