@@ -155,3 +155,53 @@ class TestModelsFromTheField:
         model = conv_transpose_model([1, 2, "H", "W"], [2, 2, 4, 4], strides=[2, 2], output_shape=[13, 15])
         outcome = run_model(save(model, tmp_path), input_shapes={"x": [1, 2, 5, 6]})
         check(outcome)
+
+
+class TestRealLayers:
+    def test_fill_slice_with_axes_is_read(self) -> None:
+        """ISliceLayer axes (from 10.3: NvInfer.h@release/10.8:3265-3275, 3430-3469): start, size and stride
+        cover only the listed axes. A producer's extension written that way reads as the same window."""
+        from polygraphy_deconv.trt_network.comparison import STATUS_OK, compare_units
+        from polygraphy_deconv.trt_network.units import find_units
+        from tests.rtx.harness import rtx_tensorrt
+        from tests.trt_network.nodes import conv_transpose_node, random_weights
+
+        with rtx_tensorrt() as trt:
+            logger = trt.Logger()
+            network = trt.Builder(logger).create_network(0)
+            x = network.add_input("x", trt.DataType.FLOAT, (1, 2, 5, 6))
+            weight, _ = random_weights([2, 2, 3, 3], 1)
+            deconv = network.add_deconvolution_nd(x, 2, (3, 3), weight)
+            deconv.name = "deconv"
+            deconv.stride_nd = (2, 2)
+            extension = network.add_slice(deconv.get_output(0), (0, 0), (12, 14), (1, 1))
+            extension.mode = trt.SampleMode.FILL
+            extension.axes = (2, 3)
+            extension.get_output(0).name = "y"
+            network.mark_output(extension.get_output(0))
+            assert not logger.errors(), logger.errors()
+            assert tuple(extension.get_output(0).shape) == (1, 2, 12, 14)
+            node = conv_transpose_node({"strides": [2, 2], "pads": [0, 0, 0, 0], "output_padding": [1, 1]},
+                                       [1, 2, 5, 6], [2, 2, 3, 3], bias="none")
+            (unit,) = find_units(network, ends={"y"})
+            assert unit.slice == ((0, 1), (0, 1)) and unit.unreadable is None
+            (comparison,) = compare_units([unit], [node])
+            assert comparison.status == STATUS_OK, comparison.reason
+
+    def test_weights_without_a_numpy_type(self) -> None:
+        """A BF16 (or FP8, INT4, FP4) weights getter returns a `trt.Weights`, not an array
+        (python/include/utils.h@release/10.8:53-62): its size is read from it, and it has no array to move."""
+        import ctypes
+
+        from polygraphy_deconv.trt_network.units import weights_array, weights_size
+        from tests.rtx import facade
+        from tests.rtx.native import CWeights
+
+        raw = (ctypes.c_uint16 * 3)()
+        bf16 = facade._weights_to_numpy(CWeights(int(facade.DataType.BF16), ctypes.addressof(raw), 3), raw)
+        assert isinstance(bf16, facade.Weights)
+        assert weights_size(bf16) == 3 and weights_array(bf16) is None
+        empty = facade._weights_to_numpy(CWeights(int(facade.DataType.BF16), None, 0), None)
+        assert weights_size(empty) == 0
+        floats = facade._weights_to_numpy(CWeights(int(facade.DataType.FLOAT), None, 0), None)
+        assert weights_size(floats) == 0 and weights_array(floats).dtype == np.float32
