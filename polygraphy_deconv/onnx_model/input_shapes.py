@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from polygraphy_deconv.errors import DeconvError
 
 InputShapes = dict[str, tuple[int | str | None, ...]]
+INT64_MAX = (1 << 63) - 1
 
 # name:[d, ...]: the name may itself hold ':' (Polygraphy splits at the last one).
 _SHAPE_ARGUMENT = re.compile(r"^(?P<name>.+):\s*\[(?P<dims>[^\[\]]*)\]\s*$")
@@ -53,6 +54,8 @@ def parse_input_shapes(arguments: Sequence[str] | None) -> InputShapes:
                     continue
                 if dim < 1:
                     raise DeconvError(f"--input-shapes: '{argument}': dimension {dim} is below 1")
+                if dim > INT64_MAX:  # ONNX dims are int64: no tensor can have it
+                    raise DeconvError(f"--input-shapes: '{argument}': dimension {dim} is beyond int64 ({INT64_MAX})")
                 dims.append(dim)
             else:
                 text = str(dim).strip()

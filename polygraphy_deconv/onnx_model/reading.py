@@ -12,6 +12,7 @@ import functools
 import itertools
 import os
 import stat
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -77,22 +78,31 @@ def load_model(path: str) -> onnx.ModelProto:
     return read_model(path)[0]
 
 
+PROTOBUF_LIMIT = (1 << 31) - 1  # protobuf's limit on a serialized message (2 GiB - 1), ONNX's on a model file
+
+
 def read_model(path: str) -> tuple[onnx.ModelProto, bytes | None]:
     """load_model, and the file's bytes where they are the model's protobuf encoding (None for a text
     format): shape inference can take them as they are instead of encoding the model again."""
     if not os.path.exists(path):
-        raise DeconvError(f"model file not found: {path}")
+        raise DeconvError(f"model file not found: {shown(path)}")
     if os.path.isdir(path):
-        raise DeconvError(f"{path} is a directory, not an ONNX model file")
+        raise DeconvError(f"{shown(path)} is a directory, not an ONNX model file")
     try:
         status = os.stat(path)
     except OSError as error:
-        raise DeconvError(f"cannot read {path}: {error.strerror or error}") from None
+        raise DeconvError(f"cannot read {shown(path)}: {error.strerror or error}") from None
     # A FIFO or a device would block or never end the read.
     if not stat.S_ISREG(status.st_mode):
-        raise DeconvError(f"{path} is not a regular file (a FIFO, device or socket); give an ONNX model file")
+        raise DeconvError(f"{shown(path)} is not a regular file (a FIFO, device or socket); give an ONNX model file")
     if status.st_size == 0:
-        raise DeconvError(f"{path} is empty, not an ONNX model")
+        raise DeconvError(f"{shown(path)} is empty, not an ONNX model")
+    if status.st_size > PROTOBUF_LIMIT:
+        # Refused before reading a byte: reading it would only end in a MemoryError or a parse error.
+        raise DeconvError(
+            f"{shown(path)} is {status.st_size / (1 << 30):.1f} GiB, over the 2 GiB limit of a protobuf message: it is "
+            "not an ONNX model file (a model this large keeps its weights in external data files beside it)"
+        )
 
     import onnx
     from google.protobuf.message import DecodeError
@@ -108,14 +118,16 @@ def read_model(path: str) -> tuple[onnx.ModelProto, bytes | None]:
                 serialized = handle.read()
             model = onnx.load_model_from_string(serialized)
         else:
-            model = onnx.load(path, load_external_data=False)
+            with warnings.catch_warnings():  # the onnxtxt reader warns that it is experimental, on every load
+                warnings.simplefilter("ignore")
+                model = onnx.load(path, load_external_data=False)
     except OSError as error:
-        raise DeconvError(f"cannot read {path}: {error.strerror or error}") from None
+        raise DeconvError(f"cannot read {shown(path)}: {error.strerror or error}") from None
     except (DecodeError, TextFormatError, OnnxTextError, ValueError, RuntimeError) as error:
-        raise DeconvError(f"{path} is not an ONNX model (it does not parse as an ONNX protobuf: {error})") from None
+        raise DeconvError(f"{shown(path)} is not an ONNX model (it does not parse as an ONNX protobuf: {error})") from None
     # Random bytes occasionally parse as a protobuf with nothing but unknown fields.
     if not model.HasField("graph") or not model.opset_import:
-        raise DeconvError(f"{path} is not an ONNX model (no graph or no opset import); is it truncated or another file type?")
+        raise DeconvError(f"{shown(path)} is not an ONNX model (no graph or no opset import); is it truncated or another file type?")
     return model, serialized
 
 
@@ -325,6 +337,11 @@ def analyse_conv_transpose(
 
     x_dims = shapes.get(node.input[0])
     weight_dims = shapes.get(node.input[1])
+    if weight_dims is not None and any(d is not None and d < 0 for d in weight_dims):
+        shape = [d if d is not None else "?" for d in weight_dims]
+        raise InvalidConvTranspose(
+            shown(name), f"weight W ('{shown(node.input[1])}') has shape {shape}: a size below 0; the model is malformed"
+        )
     if weight_dims is None:
         # Unknown weight shape: the rank still follows from kernel_shape or from X.
         if attributes.get("kernel_shape") is not None:
@@ -412,15 +429,37 @@ def attribute_values(node: onnx.NodeProto, name: str) -> dict[str, Any]:
     import onnx
 
     values: dict[str, Any] = {}
+    shown_name = shown(name)
     for attribute in node.attribute:
+        key = shown(attribute.name)
         if attribute.name in values:
-            raise InvalidConvTranspose(name, f"attribute {attribute.name} is given twice")
+            raise InvalidConvTranspose(shown_name, f"attribute {key} is given twice")
+        if attribute.ref_attr_name:
+            # Only a node inside a FunctionProto may take an attribute's value from the function's caller.
+            raise InvalidConvTranspose(
+                shown_name,
+                f"attribute {key} refers to a function attribute ('{shown(attribute.ref_attr_name)}', ref_attr_name) "
+                "instead of holding a value; only nodes inside a function body may do that",
+            )
         expected = ATTRIBUTE_TYPES.get(attribute.name)
-        actual = onnx.AttributeProto.AttributeType.Name(attribute.type)
+        try:
+            actual = onnx.AttributeProto.AttributeType.Name(attribute.type)
+        except ValueError:
+            actual = f"type number {attribute.type}"
         if expected is not None and actual != expected:
             kind = {"INTS": "a list of ints", "INT": "an int", "STRING": "a string"}[expected]
-            raise InvalidConvTranspose(name, f"attribute {attribute.name} must be {kind} ({expected}), not {actual}")
-        values[attribute.name] = onnx.helper.get_attribute_value(attribute)
+            raise InvalidConvTranspose(shown_name, f"attribute {key} must be {kind} ({expected}), not {actual}")
+        if expected == "STRING":
+            try:
+                attribute.s.decode()
+            except UnicodeDecodeError:
+                raise InvalidConvTranspose(
+                    shown_name, f"attribute {key} is not UTF-8 text ({shown(repr(attribute.s))}); ONNX strings are UTF-8"
+                ) from None
+        try:
+            values[attribute.name] = onnx.helper.get_attribute_value(attribute)
+        except ValueError as error:  # an attribute without a type onnx can read
+            raise InvalidConvTranspose(shown_name, f"attribute {key} cannot be read: {shown(str(error))}") from None
     return values
 
 
@@ -445,20 +484,20 @@ def bind_input_shapes(graph: onnx.GraphProto, input_shapes: Mapping[str, Sequenc
     inputs = {value.name: value for value in graph.input if value.name not in initializers}
     for name, dims in input_shapes.items():
         if name not in inputs:
-            known = ", ".join(inputs) or "none"
-            raise DeconvError(f"--input-shapes names '{name}', which is not a model input (inputs: {known})")
+            known = ", ".join(shown(i) for i in inputs) or "none"
+            raise DeconvError(f"--input-shapes names '{shown(name)}', which is not a model input (inputs: {known})")
         tensor_type = inputs[name].type.tensor_type
         given = list(dims)
         if tensor_type.HasField("shape"):
             current = tensor_type.shape.dim
             if len(current) != len(given):
                 raise DeconvError(
-                    f"--input-shapes gives input '{name}' {len(given)} dims {given}, but it has rank {len(current)} in the model"
+                    f"--input-shapes gives input '{shown(name)}' {len(given)} dims {given}, but it has rank {len(current)} in the model"
                 )
             for axis, (dim, value) in enumerate(zip(current, given)):
                 if isinstance(value, int) and dim.HasField("dim_value") and dim.dim_value not in (0, value):
                     raise DeconvError(
-                        f"--input-shapes gives input '{name}' size {value} on axis {axis}, but the model fixes it to {dim.dim_value}"
+                        f"--input-shapes gives input '{shown(name)}' size {value} on axis {axis}, but the model fixes it to {dim.dim_value}"
                     )
         shape = tensor_type.shape
         del shape.dim[:]
@@ -674,7 +713,7 @@ def external_location(tensor: onnx.TensorProto) -> tuple[str, int | None, int | 
         elif key == "length":
             length = entry.value
     if not location:
-        raise DeconvError(f"tensor '{tensor.name}' has external data without a location; the model is malformed")
+        raise DeconvError(f"tensor '{shown(tensor.name)}' has external data without a location; the model is malformed")
     return location, _external_number(tensor, "offset", offset), _external_number(tensor, "length", length)
 
 
@@ -684,7 +723,7 @@ def _external_number(tensor: onnx.TensorProto, key: str, text: str | None) -> in
     if text.isdigit():
         return int(text)
     raise DeconvError(
-        f"tensor '{tensor.name}' has external data {key} '{text}', not a non-negative integer; the model is malformed"
+        f"tensor '{shown(tensor.name)}' has external data {key} '{shown(text)}', not a non-negative integer; the model is malformed"
     )
 
 

@@ -20,6 +20,7 @@ import dataclasses
 import functools
 import os
 import stat
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
@@ -56,6 +57,8 @@ if TYPE_CHECKING:
     import onnx
 
 InputShapes = Mapping[str, Sequence[int | str | None]]
+
+INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 
 # The window-defining attributes a rewrite replaces; kernel_shape, strides, dilations, group stay.
 WINDOW_ATTRIBUTES = ("auto_pad", "pads", "output_padding", "output_shape")
@@ -105,10 +108,21 @@ def fix_model(model: onnx.ModelProto, input_shapes: InputShapes | None = None, *
         if finding.patch is None or finding.reference is None:
             notes.append(f"cannot rewrite '{item.name}' ({finding.verdict.value}): {finding.reason}")
             continue
+        if opset == 0:
+            raise DeconvError(
+                f"the model imports no opset of the default ONNX domain ('' or 'ai.onnx'), which its ConvTranspose "
+                f"'{shown(item.name)}' belongs to; the model is malformed (add an opset_import for domain '')"
+            )
         if opset < 7:
             raise DeconvError(
-                f"the model imports opset {opset}; rewriting '{item.name}' needs opset >= 7 "
+                f"the model imports opset {opset}; rewriting '{shown(item.name)}' needs opset >= 7 "
                 "(upgrade it with onnx.version_converter)"
+            )
+        values = [*finding.patch.pre_padding, *finding.patch.post_padding, *finding.patch.extension_before, *finding.patch.extension_after]
+        if any(not INT64_MIN <= value <= INT64_MAX for value in values):
+            raise DeconvError(
+                f"cannot rewrite '{shown(item.name)}': its explicit padding {list(values)} does not fit ONNX's int64 "
+                "attributes (the node's sizes are beyond what any runtime computes); the model is malformed"
             )
         node = model.graph.node[item.index]
         rewritten[item.index] = rewrite_node(node, item, finding.patch, opset, names)
@@ -212,8 +226,9 @@ def replacement_text(item: ConvTransposeNode, patch: DeconvolutionPatch) -> str:
 
 
 def default_opset(model: onnx.ModelProto) -> int:
+    """The default domain's opset version; 0 when the model imports none."""
     versions = [o.version for o in model.opset_import if o.domain in ("", "ai.onnx")]
-    return max(versions) if versions else 1
+    return max(versions) if versions else 0
 
 
 class NameSource:
@@ -394,9 +409,11 @@ def serialize_model(model: onnx.ModelProto, output_format: str, path: str) -> by
     failure = ""
     try:
         serializer = onnx.serialization.registry.get(output_format)
-        data = serializer.serialize_proto(model)
-        if serializer.deserialize_proto(data, onnx.ModelProto()) != model:
-            failure = "it does not read back as the same model"
+        with warnings.catch_warnings():  # onnxtxt warns that it is experimental: the read-back below checks it
+            warnings.simplefilter("ignore")
+            data = serializer.serialize_proto(model)
+            if serializer.deserialize_proto(data, onnx.ModelProto()) != model:
+                failure = "it does not read back as the same model"
     except Exception as error:  # noqa: BLE001 (each text serializer raises its own errors)
         text = str(error).strip().splitlines()
         failure = text[0] if text else type(error).__name__
