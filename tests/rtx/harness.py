@@ -179,7 +179,7 @@ def run_model(
             outcome.problems.append(f"predicted parse-error for {', '.join(predicted_errors)}, but the model parsed")
     else:
         message = next((e for e in reversed(parsed.errors()) if "ERROR" in e or "Error" in e), "; ".join(parsed.errors()[-2:]))
-        outcome.parse = f"parse error: {message}"
+        outcome.parse = "parse error: " + " ".join(message.split())
         if not may_fail:
             outcome.problems.append(f"the parser failed but no node was predicted parse-error: {message}")
             return outcome
@@ -244,7 +244,10 @@ def run_model(
         names = Counter(node.name for node in parsed_nodes)
         by_name = {c.node.name: c for c in comparisons if c.node is not None and names[c.node.name] == 1}
         for position, node in enumerate(analysis.nodes):
-            unit_outcome = UnitOutcome(node.name, node.finding.verdict.value, actions[position])
+            action = actions[position]
+            if node.name in rewrite.rewritten:
+                action = f"rewritten before the parse, then {action}"
+            unit_outcome = UnitOutcome(node.name, node.finding.verdict.value, action)
             outcome.units.append(unit_outcome)
             # after a pre-parse rewrite the unit ends at the rewritten node's own output: found by its name
             comparison = by_output.get(node.output) or by_name.get(node.name)
