@@ -42,3 +42,18 @@ class TestPluginBadModel:
 
     def test_catalogue_is_covered(self) -> None:
         assert len(MODEL_CASES) >= 30
+
+
+class TestPluginReportPath:
+    def test_negative_report_over_a_referenced_weight_file(self, tmp_path: Path) -> None:
+        # Issue 10 item 2: --deconv-report is guarded like inspect --json, also for weights the model
+        # references by ../ (or absolutely): the file is never written.
+        from tests.hardening.test_hostile import model_referencing
+
+        model = model_referencing(tmp_path, "../w.bin")
+        before = (tmp_path / "w.bin").read_bytes()
+        network = parsed(SHIFTED)
+        with pytest.raises(PolygraphyException) as raised:
+            PatchDeconvolutions((None, network, None), str(model), report_path=str(tmp_path / "w.bin"))()
+        assert "refusing to overwrite the model's external data file" in str(raised.value)
+        assert (tmp_path / "w.bin").read_bytes() == before
