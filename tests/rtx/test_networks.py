@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -205,3 +206,47 @@ class TestRealLayers:
         assert weights_size(empty) == 0
         floats = facade._weights_to_numpy(CWeights(int(facade.DataType.FLOAT), None, 0), None)
         assert weights_size(floats) == 0 and weights_array(floats).dtype == np.float32
+
+
+class TestDeploymentPaths:
+    """Issue 12 on the real parser: the npps script patches the real network as the plugin does, and the
+    model `fix` writes for trtexec parses and builds without any network patch."""
+
+    @pytest.mark.parametrize("sample", ["shifted_output_shape_2d", "tensor_bias_extension_1d", "decoder_block"])
+    def test_npps_script_patches_the_real_network_like_the_plugin(self, sample: str, tmp_path: Path) -> None:
+        from polygraphy_deconv.cli.main import main as cli
+        from polygraphy_deconv.deploy.postprocess import run_postprocess_script
+        from polygraphy_deconv.onnx_model.reading import analyse_model
+        from polygraphy_deconv.plugin.loader import PatchDeconvolutions
+        from polygraphy_deconv.trt_network.comparison import STATUS_OK, compare_units
+        from polygraphy_deconv.trt_network.units import find_units
+        from tests.rtx.harness import parse, rtx_tensorrt
+
+        model = str(SAMPLES[0].parent / f"{sample}.onnx")
+        script = tmp_path / "patch_model.py"
+        assert cli(["npps", model, "-o", str(script)]) == 0
+        nodes = analyse_model(model).nodes
+        ends = frozenset(n.output for n in nodes)
+        with open(model, "rb") as handle:
+            data = handle.read()
+        with rtx_tensorrt():
+            by_script, by_plugin = parse(data, model), parse(data, model)
+            run_postprocess_script(str(script), by_script.network)
+            PatchDeconvolutions((by_plugin.builder, by_plugin.network, by_plugin.parser), model)()
+
+            def layers(network: Any) -> list[tuple[str, str]]:
+                return [(network.get_layer(i).name, network.get_layer(i).type.name) for i in range(network.num_layers)]
+
+            assert layers(by_script.network) == layers(by_plugin.network)
+            comparisons = compare_units(find_units(by_script.network, ends=ends), nodes)
+            assert [c.status for c in comparisons] == [STATUS_OK] * len(nodes)
+
+    def test_fixed_model_for_trtexec_parses_and_builds(self, tmp_path: Path) -> None:
+        from polygraphy_deconv.cli.main import main as cli
+
+        fixed = tmp_path / "fixed.onnx"
+        assert cli(["fix", str(SAMPLES[0].parent / "mixed.onnx"), "-o", str(fixed)]) == 0
+        outcome = run_model(str(fixed))
+        check(outcome)
+        assert outcome.parse == "parsed" and outcome.layers_added == 0, explain(outcome)
+        assert {u.action for u in outcome.units} == {"ok"}, explain(outcome)
