@@ -162,12 +162,12 @@ def run(args: argparse.Namespace) -> int:
             command = polygraphy_command(
                 os.path.abspath(args.model), os.path.join(workdir, "network-report.json"), args.seed, args.input_shapes
             )
-            console.print("  " + " ".join(command), markup=False)
+            console.print("  " + shown(" ".join(command)), markup=False)
             with status("polygraphy run (parse, patch, build, compare)"):
                 process = subprocess.run(command, check=False, capture_output=True, text=True)
             tail = (process.stdout + process.stderr).strip().splitlines()[-25:]
             for line in tail:
-                console.print(f"  | {line}", markup=False)
+                console.print(f"  | {shown(line)}", markup=False)
             results.append(("TensorRT (polygraphy run)", "passed" if process.returncode == 0 else f"failed: exit {process.returncode}"))
 
     console.rule(style="dim")
