@@ -1,6 +1,7 @@
-"""The network-patch benchmark: a long stand-in TensorRT network (tests/standin, TensorRT's documented shape
-rules) built the way the ONNX parser builds a chain of `output_shape` ConvTransposes with an odd total
-(shifted by one: every unit needs a patch), with a residual add and a scale after each.
+"""The network-patch benchmark: a long TensorRT network built the way the ONNX parser builds a chain of
+`output_shape` ConvTransposes with an odd total (shifted by one: every unit needs a patch), with a residual add
+and a scale after each; on TensorRT-RTX's real network (tests/rtx, the headline) and on the stand-in
+(tests/standin, TensorRT's documented shape rules in Python).
 
 Four layers per unit: deconvolution, elementwise SUM (residual), constant, elementwise PROD.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Any
 
 import numpy as np
 
@@ -18,12 +20,13 @@ from polygraphy_deconv.onnx_model.reading import ConvTransposeNode
 CHANNELS, SIZE = 4, 6
 
 
-def build_chain(units: int) -> tuple[object, list[ConvTransposeNode]]:
-    """A stand-in network of `units` units, and the ONNX nodes they come from."""
-    from tests.standin import network as trt
-
+def build_chain(units: int, trt: Any = None) -> tuple[Any, list[ConvTransposeNode]]:
+    """A network of `units` units on `trt` (the stand-in module by default), and the ONNX nodes they come from."""
+    if trt is None:
+        from tests.standin import network as trt
     rng = np.random.default_rng(0)
-    network = trt.INetworkDefinition()
+    keep = []  # the arrays behind the Weights, alive as long as the network
+    network = trt.Builder(trt.Logger()).create_network(0) if hasattr(trt, "OnnxParser") else trt.INetworkDefinition()
     tensor = network.add_input("x", trt.DataType.FLOAT, [1, CHANNELS, SIZE, SIZE])
     nodes = []
     # k2 s1, output_shape = I: total = 1, the parser begins at 0, onnxruntime at 1.
@@ -35,6 +38,7 @@ def build_chain(units: int) -> tuple[object, list[ConvTransposeNode]]:
         nodes.append(ConvTransposeNode(name, index, f"{name}.out", "initializer", analyse_node(attrs, [SIZE, SIZE])))
         weight = rng.standard_normal((CHANNELS, CHANNELS, 2, 2)).astype(np.float32)
         bias = rng.standard_normal(CHANNELS).astype(np.float32)
+        keep += [weight, bias]
         layer = network.add_deconvolution_nd(tensor, CHANNELS, trt.Dims([2, 2]), trt.Weights(weight), trt.Weights(bias))
         layer.name = name
         layer.stride_nd = trt.Dims([1, 1])
@@ -48,7 +52,27 @@ def build_chain(units: int) -> tuple[object, list[ConvTransposeNode]]:
         ).get_output(0)
     tensor.name = "y"
     network.mark_output(tensor)
+    network._benchmark_arrays = keep
     return network, nodes
+
+
+def rtx_patch_seconds(units: int) -> float | None:
+    """Seconds `fix_network` takes on a chain of `units` units in TensorRT-RTX's real network (None where
+    TensorRT-RTX cannot be loaded). Shapes come from TensorRT's C++; every call crosses ctypes."""
+    from tests.rtx.harness import available, rtx_tensorrt
+
+    if available() is not None:
+        return None
+    with rtx_tensorrt() as trt:
+        from polygraphy_deconv.trt_network.patching import ACTION_PATCHED, fix_network
+
+        network, nodes = build_chain(units, trt)
+        assert network.num_layers == 4 * units
+        start = time.perf_counter()
+        fix = fix_network(network, nodes)
+        seconds = time.perf_counter() - start
+        assert [r.action for r in fix.results] == [ACTION_PATCHED] * units
+        return seconds
 
 
 def patch_seconds(units: int) -> float:

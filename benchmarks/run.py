@@ -81,10 +81,32 @@ def inspect_rows(launcher: Launcher, workdir: str, repeats: int, blocks: int) ->
     return rows
 
 
+def rtx_network_patch_rows(repeats: int) -> list[str]:
+    """The headline: TensorRT-RTX's real network (tests/rtx), where every call crosses ctypes (the official
+    bindings cannot run on it); empty where TensorRT-RTX cannot be loaded."""
+    from benchmarks.network import rtx_patch_seconds
+
+    per_layer = {}
+    seconds = {}
+    for units in (625, 2500):
+        measured = [rtx_patch_seconds(units) for _ in range(repeats)]
+        if None in measured:
+            return [row("network patch on TensorRT-RTX: not measured (TensorRT-RTX unavailable)", "-", "-", float("nan"), "-")]
+        seconds[units] = min(m for m in measured if m is not None)
+        per_layer[units * 4] = seconds[units] / (units * 4)
+    return [
+        row("network patch, 10,000-layer TensorRT-RTX network (2,500 deconvolution units; calls through ctypes)",
+            f"{seconds[2500]:.3f} s", "0.2 s (target)", seconds[2500] / 0.2, "< 1 (under 0.2 s)"),
+        row("network patch on TensorRT-RTX, time per layer at 10,000 vs 2,500 layers (linearity)",
+            f"{per_layer[10000] * 1e6:.1f} us", f"{per_layer[2500] * 1e6:.1f} us",
+            per_layer[10000] / per_layer[2500], "~1.0 (linear)"),
+    ]
+
+
 def network_patch_rows(repeats: int) -> list[str]:
     from benchmarks.network import patch_seconds, standin_shape_seconds
 
-    rows = []
+    rows = rtx_network_patch_rows(repeats)
     per_layer = {}
     for units in (625, 2500):
         seconds = min(patch_seconds(units) for _ in range(repeats))

@@ -411,6 +411,10 @@ class _Registry:
             found = self.objects[address] = cls.__new__(cls)
             found._address = address
             found._registry = self
+            # A public object's implementation pointers never change: read them once (word 1: mImpl or
+            # ILayer::mLayer; word 2: a layer subclass's own mImpl).
+            found._impl = word(address, 1)
+            found._own = word(address, 2) if issubclass(cls, ILayer) else 0
         return found
 
 
@@ -420,9 +424,7 @@ class ITensor:
     _address: int
     _registry: _Registry
 
-    @property
-    def _impl(self) -> int:
-        return word(self._address, 1)
+    _impl: int
 
     @property
     def name(self) -> str:
@@ -466,13 +468,8 @@ class ILayer:
     _address: int
     _registry: _Registry
 
-    @property
-    def _impl(self) -> int:
-        return word(self._address, 1)  # ILayer::mLayer (NvInfer.h@release/10.8:833)
-
-    @property
-    def _own(self) -> int:
-        return word(self._address, 2)  # the subclass's mImpl, after mLayer (e.g. NvInfer.h@release/10.8:2401)
+    _impl: int  # ILayer::mLayer (NvInfer.h@release/10.8:833)
+    _own: int  # the subclass's mImpl, after mLayer (e.g. NvInfer.h@release/10.8:2401); 0 for other objects
 
     @property
     def type(self) -> LayerType:
@@ -696,9 +693,7 @@ class INetworkDefinition:
     _address: int
     _registry: _Registry
 
-    @property
-    def _impl(self) -> int:
-        return word(self._address, 1)
+    _impl: int
 
     @property
     def num_layers(self) -> int:

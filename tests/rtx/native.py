@@ -181,10 +181,12 @@ def read_vtables(library: Path) -> dict[str, dict[str, int]]:
     return slots
 
 
+_read_word = ctypes.c_size_t.from_address
+
+
 def word(address: int, index: int) -> int:
     """The pointer-sized word `index` of the object at `address`."""
-    value = ctypes.c_void_p.from_address(address + 8 * index).value
-    return int(value or 0)
+    return int(_read_word(address + 8 * index).value)
 
 
 @functools.cache
@@ -197,13 +199,17 @@ def method(interface: str, signature: str, restype: Any, *argtypes: Any) -> Call
     table = libraries().slots.get(interface, {})
     if signature not in table:
         raise MissingMethod(f"TensorRT-RTX's apiv::V{interface} has no method {signature}")
-    slot = table[signature]
+    offset = 8 * table[signature]
     prototype = _prototype(restype, tuple(argtypes))
+    functions: dict[int, Any] = {}  # vtable address -> the method's function (one per implementing class)
 
     def call(impl: int, *args: Any) -> Any:
         if not impl:
             raise ValueError(f"V{interface}::{signature} called on a null object")
-        function = prototype(word(word(impl, 0), slot))
+        vtable = _read_word(impl).value
+        function = functions.get(vtable)
+        if function is None:
+            function = functions[vtable] = prototype(_read_word(vtable + offset).value)
         return function(impl, *args)
 
     call.__name__ = signature.split("(")[0]
