@@ -81,3 +81,19 @@ class TestPatchOnEveryVersion:
         assert [r.action for r in fix.results] == [ACTION_PATCHED]
         output = network.get_output(0)
         assert output.name == "y" and output.dtype == before and output.dtype.name == "HALF"
+
+
+class TestGeometryMustMatch:
+    def test_negative_torch2trt_dilation_never_set_is_not_passed_off(self) -> None:
+        """torch2trt never sets dilation_nd (native_converters.py@4e820ae:478-488): the window alone would call
+        the unit ok (6x6 where ONNX gives 7x7) or patch it to the node's size with other values."""
+        from polygraphy_deconv.trt_network.patching import ACTION_UNPATCHABLE
+        from tests.trt_network.test_patching import model_weights
+
+        attributes = {"strides": [2, 2], "dilations": [2, 2], "pads": [0, 0, 0, 0]}
+        node = conv_transpose_node(attributes, [1, 2, 3, 3], [2, 2, 2, 2])
+        weight, bias = model_weights([1, 2, 3, 3], [2, 2, 2, 2], "initializer", 0, attributes)
+        network = producers.torch2trt(node.finding.attributes, [1, 2, 3, 3], weight, bias)
+        (result,) = fix_network(network, [node]).results
+        assert result.action == ACTION_UNPATCHABLE
+        assert "dilations [1, 1] are not the node's" in result.detail
