@@ -92,6 +92,8 @@ class TestRandom:
         assume(not any("onnxruntime" in p for p in outcome.problems))
         assert outcome.passed, draw.describe() + "\n" + explain(outcome)
         assert outcome.build.startswith(("built", "refused: TensorRT-RTX limit")), draw.describe() + "\n" + explain(outcome)
+        if {u.verdict for u in outcome.units} == {"ok"}:  # a correct network stays untouched
+            assert outcome.layers_added == 0 and {u.action for u in outcome.units} == {"ok"}, explain(outcome)
 
 
 def _chain_model(nodes: list[onnx.NodeProto], inputs: list[onnx.ValueInfoProto], initializers: list[onnx.TensorProto],
