@@ -181,16 +181,18 @@ def _one_d_error(added: int) -> str:
 
 
 def _unless_empty(build: ParserBuild) -> ParserBuild:
-    """The parser's deconvolution keeps pre and max(post, 0) of the full result before its extension: where
-    that leaves nothing, TensorRT cannot build the layer (the window begins at or past the end of L)."""
+    """The parser's deconvolution keeps pre and max(post, 0) of the full result before its extension. Where that
+    is a negative length, the parse fails; an empty deconvolution (length 0) parses, and its extension alone
+    makes the output. Measured on TensorRT-RTX 1.7.1's parser and builder (tests/rtx): length 0 parses and
+    builds; length -1 fails with "Tensor deconv_output has axis 2 with inherently negative length"."""
     assert build.window is not None
     for axis, window in enumerate(build.window):
         post = max(window.trim, 0)
-        if window.full is not None and window.begin + post >= window.full:
+        if window.full is not None and window.begin + post > window.full:
             return ParserBuild(
                 None,
                 f"the parser's deconvolution on axis {axis} has pre-padding {window.begin} and post-padding {post} "
-                f"of its full length {window.full}: an output of {window.full - window.begin - post} elements "
-                "before the extension, which TensorRT cannot build",
+                f"of its full length {window.full}: a negative length ({window.full - window.begin - post}) before "
+                "the extension ('inherently negative length')",
             )
     return build

@@ -252,3 +252,22 @@ class TestDeploymentPaths:
         check(outcome)
         assert outcome.parse == "parsed" and outcome.layers_added == 0, explain(outcome)
         assert {u.action for u in outcome.units} == {"ok"}, explain(outcome)
+
+
+class TestEmptyDeconvolution:
+    """Where the window begins at the end of the full result, the parser's deconvolution is empty and its
+    extension alone makes the output: TensorRT-RTX parses and builds that; a negative length fails the parse."""
+
+    def test_empty_deconvolution_parses_and_builds(self, tmp_path: Path) -> None:
+        model = conv_transpose_model([1, 1, 2, 2], [1, 1, 1, 1], strides=[2, 2], output_padding=[1, 0], pads=[3, 0, 0, 0])
+        outcome = run_model(save(model, tmp_path))
+        check(outcome)
+        assert outcome.parse == "parsed" and [u.verdict for u in outcome.units] == ["ok"], explain(outcome)
+        assert outcome.build.startswith("built"), explain(outcome)
+
+    def test_negative_length_is_a_parse_error(self, tmp_path: Path) -> None:
+        model = conv_transpose_model([1, 1, 2, 2], [1, 1, 1, 1], strides=[3, 3], output_padding=[2, 0], pads=[5, 0, 0, 0])
+        outcome = run_model(save(model, tmp_path))
+        check(outcome)
+        assert "inherently negative length" in outcome.parse and [u.verdict for u in outcome.units] == ["parse-error"]
+        assert outcome.parse.startswith("parsed after the pre-parse rewrite"), explain(outcome)

@@ -679,7 +679,9 @@ class IDeconvolutionLayer(ILayer):
                 out.append(-1)
                 continue
             length = (size - 1) * s + (k - 1) * d + 1 - pre[axis] - post[axis]
-            if length < 1:
+            # Measured on TensorRT-RTX 1.7.1 (tests/rtx): an empty deconvolution output parses and builds; a
+            # negative length fails ("Tensor deconv_output has axis 2 with inherently negative length").
+            if length < 0:
                 raise NetworkError(f"{self.name}: output size {length} on spatial axis {axis}")
             out.append(length)
         return Dims(out)
