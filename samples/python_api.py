@@ -55,14 +55,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     from polygraphy.backend.trt import CreateConfig, EngineFromNetwork, NetworkFromOnnxPath, TrtRunner
     from polygraphy.comparator import Comparator, DataLoader
 
-    from polygraphy_deconv.plugin.loader import PatchDeconvolutions
+    from polygraphy_deconv.plugin.loader import PatchDeconvolutions, RewriteForParser
 
     model = str(args.model.resolve())
-    # The parser's network, then the patch: every deconvolution whose window differs from the ONNX
-    # meaning is set to the reference window (and extended where needed) before the engine is built.
+    # The model the parser gets (nodes it cannot parse are rewritten first), its network, then the patch: every
+    # deconvolution whose window differs from the ONNX meaning is set to the reference window (and extended
+    # where needed) before the engine is built.
+    parsed_model = RewriteForParser(model)
     network = PatchDeconvolutions(
-        NetworkFromOnnxPath(model),
-        model,
+        NetworkFromOnnxPath(parsed_model),
+        parsed_model,
         report_path=None if args.report is None else str(args.report),
     )
     # TF32 stays off (Polygraphy's default): the comparison is about windows, not precision.
