@@ -9,12 +9,15 @@ private; `copy_sparse` copies data files without filling their holes.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
+import signal
 import stat
 import tempfile
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO
 
 from polygraphy_deconv.errors import DeconvError
@@ -149,11 +152,16 @@ def stage_file(path: str, write: Callable[[IO[bytes]], object], *, like: str | N
     moved into place; several files staged first are then committed one right after the other."""
     folder = os.path.dirname(os.path.abspath(path))
     mode = output_mode(path, like)
+    temporary = ""
     try:
-        fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    except OSError as error:
-        raise DeconvError(f"cannot write to {shown(folder)}: {error.strerror or error}; choose another folder") from None
-    try:
+        # Made and named with signals held back: a signal right after mkstemp cannot leave it unnamed.
+        with signals_held():
+            try:
+                fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+            except OSError as error:
+                raise DeconvError(
+                    f"cannot write to {shown(folder)}: {error.strerror or error}; choose another folder"
+                ) from None
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             os.fchmod(handle.fileno(), mode)
@@ -161,9 +169,41 @@ def stage_file(path: str, write: Callable[[IO[bytes]], object], *, like: str | N
         remove_quietly(temporary)
         raise DeconvError(f"cannot write {shown(path)}: {error.strerror or error}") from None
     except BaseException:
-        remove_quietly(temporary)
+        if temporary:
+            remove_quietly(temporary)
         raise
     return temporary
+
+
+CLEANUP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT") if hasattr(signal, name))
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold back the cleanup signals (SIGINT, SIGTERM, SIGHUP, SIGQUIT) for a few statements; one that
+    arrives meanwhile is delivered right after. Where signals cannot be masked, a no-op."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, CLEANUP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def commit_files(staged: Sequence[tuple[str, str]]) -> None:
+    """Move several staged files (temporary, target) into place one right after the other, with the
+    cleanup signals held back meanwhile (delivered right after): a signal never falls between the renames
+    of a model and its data file, so it never leaves one without the other."""
+    with signals_held():
+        for number, (temporary, target) in enumerate(staged):
+            try:
+                commit_file(temporary, target)
+            except BaseException:
+                for later, _ in staged[number + 1 :]:
+                    remove_quietly(later)
+                raise
 
 
 def commit_file(temporary: str, path: str) -> None:

@@ -74,6 +74,7 @@ def polygraphy_command(model: str, report: str, seed: int | None, input_shapes: 
 def run(args: argparse.Namespace) -> int:
     import contextlib
     import os
+    import shutil
     import subprocess
     import tempfile
 
@@ -85,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         external_folder_supported,
         verify_fix,
     )
-    from polygraphy_deconv.output_files import check_output_path, write_atomically
+    from polygraphy_deconv.output_files import check_output_path, signals_held, write_atomically
     from polygraphy_deconv.report.inspect_table import make_console, print_inspect_report, print_wrapped
     from polygraphy_deconv.report.schema import document_text, findings_document, node_finding_record, verdict_counts
     from polygraphy_deconv.text import shown
@@ -106,7 +107,11 @@ def run(args: argparse.Namespace) -> int:
     # a model given as bytes with a named external-data folder), never copied. An onnxruntime without
     # that option gets the old way: a copy next to the fixed model.
     by_reference = external_folder_supported()
-    with tempfile.TemporaryDirectory(prefix="polygraphy-deconv-check-") as workdir:
+    workdir = ""
+    try:
+        # Made and named with signals held back: a signal right after mkdtemp cannot leave it behind unnamed.
+        with signals_held():
+            workdir = tempfile.mkdtemp(prefix="polygraphy-deconv-check-")
         fixed_path = os.path.join(workdir, "fixed" + os.path.splitext(args.model)[1])
         with status("inspect + fix"):
             result = fix_file(
@@ -169,6 +174,10 @@ def run(args: argparse.Namespace) -> int:
             for line in tail:
                 console.print(f"  | {shown(line)}", markup=False)
             results.append(("TensorRT (polygraphy run)", "passed" if process.returncode == 0 else f"failed: exit {process.returncode}"))
+
+    finally:
+        if workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
 
     console.rule(style="dim")
     for step, outcome in results:

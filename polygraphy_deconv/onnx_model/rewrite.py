@@ -44,7 +44,7 @@ from polygraphy_deconv.onnx_model.reading import (
 from polygraphy_deconv.onnx_model.tensors import check_tensor_sizes, expected_bytes
 from polygraphy_deconv.output_files import (
     check_output_path,
-    commit_file,
+    commit_files,
     copy_sparse,
     copy_stream,
     remove_quietly,
@@ -326,8 +326,7 @@ def fix_file(
             staged.append((stage_file(dst, lambda handle: handle.write(serialized), like=src), dst))
         elif not in_place:
             staged.append((stage_file(dst, functools.partial(copy_stream, src), like=src), dst))
-        for temporary, target in staged:
-            commit_file(temporary, target)
+        commit_files(staged)
     except BaseException:
         for temporary, _ in staged:
             remove_quietly(temporary)
