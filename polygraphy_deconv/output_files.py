@@ -30,23 +30,18 @@ def check_output_path(path: str, what: str, inputs: Sequence[str] = ()) -> None:
     `inputs`: the model first, then every file it references (wherever it is: a guard, not a reader)."""
     if not path:
         raise DeconvError(f"the {what} is empty; give a file name")
-    try:
-        for number, source in enumerate(inputs):
-            if os.path.exists(source) and same_file(source, path):
-                kind = "the input model" if number == 0 else "the model's external data file"
-                raise DeconvError(
-                    f"refusing to overwrite {kind} {shown(source)} with the {what}; write to another path"
-                    + (" (-o OUT) or pass --in-place" if what == "output path" and number == 0 else "")
-                )
-    except ValueError:  # a NUL byte in a path: no such file can exist, so none is overwritten
-        pass
+    if "\0" in path:
+        raise DeconvError(f"{what} {shown(path)} holds a NUL byte; give a file name")
+    for number, source in enumerate(inputs):
+        if "\0" in source:  # a NUL byte in a referenced path: no such file can exist, so none is overwritten
+            continue
+        if os.path.exists(source) and same_file(source, path):
+            kind = "the input model" if number == 0 else "the model's external data file"
+            raise DeconvError(
+                f"refusing to overwrite {kind} {shown(source)} with the {what}; write to another path"
+                + (" (-o OUT) or pass --in-place" if what == "output path" and number == 0 else "")
+            )
     shown_path = shown(path)
-    try:
-        os.stat(path)
-    except ValueError:
-        raise DeconvError(f"{what} {shown_path} holds a NUL byte; give a file name") from None
-    except OSError:
-        pass
     if os.path.isdir(path):
         raise DeconvError(f"{what} {shown_path} is a directory; give a file name")
     if os.path.exists(path) and not os.path.isfile(path):

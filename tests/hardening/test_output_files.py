@@ -87,3 +87,21 @@ class TestByteSize:
     def test_negative(self, text: str) -> None:
         with pytest.raises(ValueError, match="not a size"):
             parse_byte_size(text)
+
+
+class TestCheckOutputPath:
+    def test_negative_a_nul_reference_does_not_hide_the_others(self, tmp_path: Path) -> None:
+        from polygraphy_deconv.errors import DeconvError
+        from polygraphy_deconv.output_files import check_output_path
+
+        (tmp_path / "w.bin").write_bytes(b"weights")
+        inputs = [str(tmp_path / "m.onnx"), str(tmp_path / "a\0b.bin"), str(tmp_path / "w.bin")]
+        with pytest.raises(DeconvError, match="refusing to overwrite the model's external data file"):
+            check_output_path(str(tmp_path / "w.bin"), "--json", inputs)
+
+    def test_negative_nul_in_the_output_path(self, tmp_path: Path) -> None:
+        from polygraphy_deconv.errors import DeconvError
+        from polygraphy_deconv.output_files import check_output_path
+
+        with pytest.raises(DeconvError, match=r"--deconv-report .*a\\x00b.json holds a NUL byte"):
+            check_output_path(str(tmp_path / "a\0b.json"), "--deconv-report")
