@@ -525,3 +525,27 @@ class TestInvalidGraphs:
         assert code == 1
         assert_one_error_line(err, "the graph is not valid ONNX", message)
         assert os.listdir(tmp_path) == ["m.onnx"]
+
+    def test_many_problems_are_counted(self) -> None:
+        from onnx import helper
+
+        from polygraphy_deconv.onnx_model.reading import graph_note
+
+        model = shifted()
+        for index in range(10):
+            model.graph.node.append(helper.make_node("Relu", [f"missing{index}"], [f"r{index}"], name=f"n{index}"))
+        note = graph_note(model.graph)
+        assert note.count("which nothing defines") == 3 and "(and 7 more)" in note
+
+    def test_inspect_leaves_very_large_graphs_to_fix(self) -> None:
+        from onnx import helper
+
+        from polygraphy_deconv.onnx_model.reading import GRAPH_CHECK_NODES, analyse_proto
+
+        model = shifted()
+        previous = "y"
+        for index in range(GRAPH_CHECK_NODES):
+            model.graph.node.append(helper.make_node("Relu", [previous], [f"r{index}"]))
+            previous = f"r{index}"
+        notes = analyse_proto(model).notes
+        assert any("is not checked by inspect above 20,000 nodes; fix and check always check it" in n for n in notes), notes
