@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from polygraphy_deconv.core.deconvolution import plan_patch
 from polygraphy_deconv.core.finding import Verdict
 from polygraphy_deconv.errors import DeconvError
+from polygraphy_deconv.text import shown
 from polygraphy_deconv.onnx_model.reading import ConvTransposeNode, ModelAnalysis, analyse_proto, read_model
 from polygraphy_deconv.onnx_model.rewrite import NameSource, default_opset, rewrite_node
 
@@ -68,12 +69,13 @@ def rewrite_for_parser(path: str, input_shapes: InputShapes | None = None) -> Pa
     for node in chosen:
         if node.finding.reference is None:
             raise DeconvError(
-                f"ConvTranspose '{node.name}' cannot be parsed by TensorRT and cannot be rewritten before the parse: "
+                f"ConvTranspose '{shown(node.name)}' cannot be parsed by TensorRT and cannot be rewritten before the parse: "
                 f"{node.finding.reason}. Note: bind the model's input sizes with --input-shapes"
             )
     opset = default_opset(model)
     if opset < 7:
-        raise DeconvError(f"the model imports opset {opset}; rewriting '{chosen[0].name}' needs opset >= 7")
+        imports = "no opset of the default ONNX domain" if opset == 0 else f"opset {opset}"
+        raise DeconvError(f"the model imports {imports}; rewriting '{shown(chosen[0].name)}' needs opset >= 7")
     names = NameSource(model.graph)
     # A node the bound sizes call ok still gets its window written out as explicit pads: the parser sees -1.
     replacements = {

@@ -205,8 +205,11 @@ def is_conv_transpose(node: onnx.NodeProto) -> bool:
 
 
 def node_label(node: onnx.NodeProto, index: int) -> str:
-    """The node's name; an unnamed node is called ConvTranspose_<index in graph.node>."""
-    return node.name or f"{node.op_type}_{index}"
+    """The node's name; an unnamed node is called as TensorRT's parser names its layers, `node_of_<first output>`
+    (onnx-tensorrt@10.1-GA:importerUtils.cpp:1934; seen on TensorRT-RTX), else ConvTranspose_<index in graph.node>."""
+    if node.name:
+        return node.name
+    return f"node_of_{node.output[0]}" if node.output and node.output[0] else f"{node.op_type}_{index}"
 
 
 def analyse_proto(
