@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 from polygraphy_deconv.core.deconvolution import plan_patch
 from polygraphy_deconv.core.finding import Verdict
 from polygraphy_deconv.errors import DeconvError
-from polygraphy_deconv.text import shown
 from polygraphy_deconv.onnx_model.reading import ConvTransposeNode, ModelAnalysis, analyse_proto, read_model
 from polygraphy_deconv.onnx_model.rewrite import NameSource, default_opset, rewrite_node
+from polygraphy_deconv.text import shown
 
 if TYPE_CHECKING:
     import onnx
