@@ -143,9 +143,10 @@ class PatchDeconvolutions(BaseLoader):
             if isinstance(source, RewriteForParser) and source.rewritten:
                 analysis = dataclasses.replace(analysis, path=os.path.abspath(source.onnx_path))
             fix = fix_network(network, analysis.nodes, check_only=self._check_only)
-            show_network_report(fix, analysis.path, check_only=self._check_only)
+            rewritten = source.rewritten if isinstance(source, RewriteForParser) else ()
+            show_network_report(fix, analysis.path, check_only=self._check_only, rewritten=rewritten)
             if self._report_path is not None:
-                write_network_report(fix, analysis, self._report_path)
+                write_network_report(fix, analysis, self._report_path, rewritten)
         except DeconvError as error:
             G_LOGGER.critical(str(error))
 

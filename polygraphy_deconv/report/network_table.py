@@ -69,14 +69,16 @@ def _window(window: Window | None) -> str:
     return "-" if window is None else describe_window(window)
 
 
-def summary_line(fix: NetworkFix, check_only: bool = False) -> str:
+def summary_line(fix: NetworkFix, check_only: bool = False, rewritten: Sequence[str] = ()) -> str:
+    """One line; `rewritten`: the ConvTranspose nodes rewritten before the parse (the plugin's RewriteForParser)."""
     counts = Counter(result.action for result in fix.results)
     order = ["ok", "patched", "needs-patch", "unpatchable", "undecided", "unmatched"]
     parts = [f"{counts[action]} {action}" for action in order if counts[action]]
     verb = "checked" if check_only else "fixed"
-    return f"Deconvolution {verb}: {len(fix.results)} deconvolution unit(s)" + (
-        f": {', '.join(parts)}" if parts else ""
-    )
+    line = f"Deconvolution {verb}: {len(fix.results)} deconvolution unit(s)" + (f": {', '.join(parts)}" if parts else "")
+    if rewritten:
+        line += f"; rewritten before the parse: {', '.join(shown(name) for name in rewritten)}"
+    return line
 
 
 def what_differs(result: UnitResult) -> str:
@@ -309,7 +311,7 @@ def render_table(fix: NetworkFix, model: str, terminal: bool | None = None, widt
     return capture.get()
 
 
-def show_network_report(fix: NetworkFix, model: str, check_only: bool = False) -> None:
+def show_network_report(fix: NetworkFix, model: str, check_only: bool = False, rewritten: Sequence[str] = ()) -> None:
     """The blocks (when INFO messages show) and the summary line (through G_LOGGER)."""
     from polygraphy.logger import G_LOGGER
 
@@ -317,14 +319,15 @@ def show_network_report(fix: NetworkFix, model: str, check_only: bool = False) -
         sys.stdout.write(render_table(fix, model))
         sys.stdout.flush()
     log_finish = getattr(G_LOGGER, "finish", G_LOGGER.info)
-    log_finish(summary_line(fix, check_only))
+    log_finish(summary_line(fix, check_only, rewritten))
     for result in fix.results:
         if result.action in ("unpatchable", "needs-patch", "unmatched", "undecided"):
             G_LOGGER.verbose(f"{shown(result.unit.deconvolution)}: {result.action}: {shown(result.detail)}")
 
 
-def network_document(fix: NetworkFix, analysis: ModelAnalysis) -> dict[str, Any]:
-    """The findings document: one record per ConvTranspose node, each with its "network" part."""
+def network_document(fix: NetworkFix, analysis: ModelAnalysis, rewritten: Sequence[str] = ()) -> dict[str, Any]:
+    """The findings document: one record per ConvTranspose node, each with its "network" part. `rewritten`: the
+    nodes rewritten before the parse (`analysis` is then of the model the parser got, where they are ordinary)."""
     by_node: dict[int, UnitResult] = {}  # by position in the graph: node names may repeat
     unmatched_layers = []
     for result in fix.results:
@@ -352,6 +355,7 @@ def network_document(fix: NetworkFix, analysis: ModelAnalysis) -> dict[str, Any]
                 "action": found.action,
                 "detail": found.detail,
             }
+        record["network"]["rewritten_before_parse"] = node.name in rewritten
         records.append(record)
     actions = Counter(record["network"]["action"] for record in records)
     summary = {
@@ -359,14 +363,16 @@ def network_document(fix: NetworkFix, analysis: ModelAnalysis) -> dict[str, Any]
         "verdicts": verdict_counts(node.finding.verdict for node in analysis.nodes),
         "actions": dict(sorted(actions.items())),
         "unmatched_layers": unmatched_layers,
+        "rewritten_before_parse": list(rewritten),
     }
     return findings_document("network", analysis.path, records, summary)
 
 
-def write_network_report(fix: NetworkFix, analysis: ModelAnalysis, path: str) -> None:
-    """Write the JSON document atomically (a temporary file in the target folder, then os.replace)."""
+def write_network_report(fix: NetworkFix, analysis: ModelAnalysis, path: str, rewritten: Sequence[str] = ()) -> None:
+    """Write the JSON document atomically (a temporary file in the target folder, then os.replace), with the
+    model's permissions (as every output of this package)."""
     from polygraphy_deconv.output_files import check_output_path, write_atomically
 
     check_output_path(path, "--deconv-report", analysis.input_files)
-    text = document_text(network_document(fix, analysis))
-    write_atomically(path, lambda handle: handle.write(text.encode()))
+    text = document_text(network_document(fix, analysis, rewritten))
+    write_atomically(path, lambda handle: handle.write(text.encode()), like=analysis.path)

@@ -37,3 +37,25 @@ def test_negative_bad_model(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
     assert main([str(bad)]) == 1
     last = capsys.readouterr().out.splitlines()[-1]
     assert last.startswith("tensorrt-rtx: FAILED (") and str(bad) in last
+
+
+def test_report_names_the_nodes_rewritten_before_the_parse(tmp_path: Path) -> None:
+    """The plugin's JSON report says which node was rewritten before the parse and which patched after it."""
+    import json
+
+    from polygraphy_deconv.plugin.loader import PatchDeconvolutions, RewriteForParser
+    from tests.rtx.harness import parse, rtx_tensorrt
+
+    model = str(SAMPLES / "mixed.onnx")
+    report = tmp_path / "report.json"
+    with rtx_tensorrt():
+        rewrite = RewriteForParser(model)
+        with open(rewrite(), "rb") as handle:
+            parsed = parse(handle.read(), rewrite())
+        PatchDeconvolutions((parsed.builder, parsed.network, parsed.parser), rewrite, report_path=str(report))()
+    document = json.loads(report.read_text())
+    assert document["model"] == model and document["summary"]["rewritten_before_parse"] == ["up_output_shape_past_end"]
+    by_name = {record["node"]: record["network"] for record in document["findings"]}
+    assert by_name["up_output_shape_past_end"]["rewritten_before_parse"] is True
+    assert by_name["up_output_shape_odd"] == {**by_name["up_output_shape_odd"], "action": "patched",
+                                              "rewritten_before_parse": False}
