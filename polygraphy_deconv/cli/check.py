@@ -72,32 +72,80 @@ def polygraphy_command(model: str, report: str, seed: int | None, input_shapes: 
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the steps; whatever happens (bad input included), the run ends with its one check: line."""
+    import sys
+
+    from polygraphy_deconv.errors import DeconvError
+    from polygraphy_deconv.report.inspect_table import make_console
+    from polygraphy_deconv.text import shown
+
+    console = make_console()
+    results: list[tuple[str, str]] = []  # (step, "passed" | "failed..." | "skipped: why")
+    try:
+        run_steps(args, console, results)
+    except DeconvError as error:
+        # Bad input: its one error line on stderr (as every command), then the verdict line.
+        step = results.pop()[0] if results and results[-1][1] == RUNNING else "read the model"
+        console.file.flush()
+        print(f"polygraphy-deconv: error: {shown(str(error))}", file=sys.stderr, flush=True)
+        results.append((step, "failed (the error line on stderr)"))
+    results = [(step, outcome) for step, outcome in results if outcome != RUNNING]
+
+    console.rule(style="dim")
+    for step, outcome in results:
+        console.print(f"  {step}: {outcome}", markup=False, soft_wrap=True)
+    failed = [step for step, outcome in results if outcome.startswith("failed")]
+    if failed:
+        console.print(f"check: FAILED ({', '.join(failed)})", style="bold red")
+        return 1
+    skipped = [step for step, outcome in results if outcome.startswith("skipped")]
+    suffix = f" (skipped: {', '.join(skipped)})" if skipped else ""
+    console.print(f"check: PASSED{suffix}", style="bold green")
+    return 0
+
+
+RUNNING = "running"  # the outcome of the step under way: a DeconvError fails that step
+FIX_STEP, VERIFY_STEP = "inspect + fix", "fix + verify (onnxruntime)"
+
+
+def run_steps(args: argparse.Namespace, console: Any, results: list[tuple[str, str]]) -> None:
     import contextlib
     import os
     import shutil
     import subprocess
     import tempfile
 
+    from polygraphy_deconv.errors import DeconvError
     from polygraphy_deconv.onnx_model.input_shapes import parse_input_shapes
     from polygraphy_deconv.onnx_model.rewrite import fix_file
     from polygraphy_deconv.onnx_model.verify import (
         DEFAULT_MEMORY_LIMIT,
+        SizesNeeded,
+        VerificationShapes,
         check_verification_memory,
         external_folder_supported,
+        verification_shapes,
         verify_fix,
     )
     from polygraphy_deconv.output_files import check_output_path, signals_held, write_atomically
-    from polygraphy_deconv.report.inspect_table import make_console, print_inspect_report, print_wrapped
+    from polygraphy_deconv.report.inspect_table import print_inspect_report, print_wrapped
     from polygraphy_deconv.report.schema import document_text, findings_document, node_finding_record, verdict_counts
     from polygraphy_deconv.text import shown
 
+    results.append(("read the model", RUNNING))
     shapes = parse_input_shapes(args.input_shapes)
     if args.json is not None:
         check_output_path(args.json, "--json", [args.model])
+    # The verification's sizes: where none can be chosen, that step fails with what to bind; the others run.
+    sizes: VerificationShapes | None = None
+    sizes_needed = ""
+    try:
+        sizes = verification_shapes(args.model, shapes)
+    except SizesNeeded as error:
+        sizes_needed = str(error)
     limit = DEFAULT_MEMORY_LIMIT if args.verify_memory_limit is None else args.verify_memory_limit
-    check_verification_memory(args.model, shapes, limit)
-    console = make_console()
-    results: list[tuple[str, str]] = []  # (step, "passed" | "failed" | "skipped: why")
+    check_verification_memory(args.model, shapes if sizes is None else sizes.shapes, limit)
+    results.pop()
 
     def status(text: str) -> contextlib.AbstractContextManager[Any]:
         # A spinner on a terminal; nothing in logs (the step's own lines say what happened).
@@ -113,10 +161,12 @@ def run(args: argparse.Namespace) -> int:
         with signals_held():
             workdir = tempfile.mkdtemp(prefix="polygraphy-deconv-check-")
         fixed_path = os.path.join(workdir, "fixed" + os.path.splitext(args.model)[1])
+        results.append((FIX_STEP, RUNNING))
         with status("inspect + fix"):
             result = fix_file(
                 args.model, fixed_path, input_shapes=shapes, external_data="reference" if by_reference else "copy"
             )
+        results.pop()
         analysis = result.analysis
         assert analysis is not None
         findings = [node.finding for node in analysis.nodes]
@@ -126,6 +176,7 @@ def run(args: argparse.Namespace) -> int:
             console=console,
         )
         if args.json is not None:
+            results.append(("--json", RUNNING))
             check_output_path(args.json, "--json", analysis.input_files)
             document = findings_document(
                 "inspect", analysis.path, [node_finding_record(n.finding, n.bias) for n in analysis.nodes],
@@ -133,6 +184,7 @@ def run(args: argparse.Namespace) -> int:
             )
             text = document_text(document)
             write_atomically(args.json, lambda handle: handle.write(text.encode()), like=args.model)
+            results.pop()
         needing_patch = [f for f in findings if f.verdict.needs_patch]
         if args.strict:
             results.append(("strict", "passed" if not needing_patch else f"failed: {len(needing_patch)} node(s) need a patch"))
@@ -144,14 +196,26 @@ def run(args: argparse.Namespace) -> int:
         ])
         if not result.rewrites:
             console.print("  nothing to rewrite", markup=False)
-        with status("verify on onnxruntime"):
-            model_folder = os.path.dirname(os.path.abspath(args.model))
-            verification = verify_fix(
-                args.model, fixed_path, args.seed, shapes, fixed_data_folder=model_folder if by_reference else None
-            )
-        for comparison in verification.outputs:
-            console.print(f"  {shown(comparison.describe())}", markup=False)
-        results.append(("fix + verify (onnxruntime)", "passed" if verification.passed else "failed"))
+        if sizes is None:
+            print_wrapped(console, [f"verification not run: {shown(sizes_needed)}"])
+            results.append((VERIFY_STEP, "failed: bind the dynamic dims with --input-shapes"))
+        else:
+            if sizes.describe():
+                print_wrapped(console, [sizes.describe()])
+            try:
+                with status("verify on onnxruntime"):
+                    model_folder = os.path.dirname(os.path.abspath(args.model))
+                    verification = verify_fix(
+                        args.model, fixed_path, args.seed, sizes.shapes,
+                        fixed_data_folder=model_folder if by_reference else None,
+                    )
+            except DeconvError as error:  # onnxruntime could not run the models: the step failed, and why
+                print_wrapped(console, [f"{shown(str(error))}{sizes.hint()}"])
+                results.append((VERIFY_STEP, "failed: onnxruntime could not run the models"))
+            else:
+                for comparison in verification.outputs:
+                    console.print(f"  {shown(comparison.describe())}", markup=False)
+                results.append((VERIFY_STEP, "passed" if verification.passed else "failed"))
 
         console.rule("TensorRT: polygraphy run --trt --onnxrt --deconv-fix", style="dim")
         available, why = tensorrt_available()
@@ -178,15 +242,3 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if workdir:
             shutil.rmtree(workdir, ignore_errors=True)
-
-    console.rule(style="dim")
-    for step, outcome in results:
-        console.print(f"  {step}: {outcome}", markup=False)
-    failed = [step for step, outcome in results if outcome.startswith("failed")]
-    if failed:
-        console.print(f"check: FAILED ({', '.join(failed)})", style="bold red")
-        return 1
-    skipped = [step for step, outcome in results if outcome.startswith("skipped")]
-    suffix = f" (skipped: {', '.join(skipped)})" if skipped else ""
-    console.print(f"check: PASSED{suffix}", style="bold green")
-    return 0

@@ -3,7 +3,12 @@ ConvTranspose TensorRT would build wrong into a form every parser >= 8.5 builds 
 
 With --verify the original and the fixed model are compared on onnxruntime with Polygraphy's comparator;
 on a mismatch the command prints FAILED and exits 1. OUT is kept then: it was written completely, and
-it is what one wants to look at.
+it is what one wants to look at. Dynamic dims not bound by --input-shapes get the smallest sizes at which
+ONNX shape inference finds the model consistent (verify.verification_shapes); where none is found, the
+command asks for --input-shapes before writing anything.
+
+A node that needs a rewrite and cannot get one (output_shape on unbound dynamic sizes) fails the command
+with one line naming it (exit 1, nothing written): never an unchanged copy that looks fixed.
 """
 
 from __future__ import annotations
@@ -60,11 +65,20 @@ def run(args: argparse.Namespace) -> int:
         )
     shapes = parse_input_shapes(args.input_shapes)
     output = args.model if args.in_place else args.output
-    if args.verify:
-        from polygraphy_deconv.onnx_model.verify import DEFAULT_MEMORY_LIMIT, check_verification_memory
+    if args.verify:  # sizes and memory are settled before anything is written
+        from polygraphy_deconv.onnx_model.verify import (
+            DEFAULT_MEMORY_LIMIT,
+            SizesNeeded,
+            check_verification_memory,
+            verification_shapes,
+        )
 
+        try:
+            sizes = verification_shapes(args.model, shapes)
+        except SizesNeeded as error:
+            raise DeconvError(f"{error}; nothing written (without --verify, fix writes the model unverified)") from None
         limit = DEFAULT_MEMORY_LIMIT if args.verify_memory_limit is None else args.verify_memory_limit
-        check_verification_memory(args.model, shapes, limit)  # before anything is written
+        check_verification_memory(args.model, sizes.shapes, limit)
     result = fix_file(args.model, args.output, input_shapes=shapes, in_place=args.in_place)
     console = make_console()
 
@@ -90,7 +104,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from polygraphy_deconv.onnx_model.verify import verify_fix
 
-    verification = verify_fix(args.model, output, args.seed, shapes)
+    if sizes.describe():
+        console.print(sizes.describe(), markup=False, soft_wrap=True)
+    try:
+        verification = verify_fix(args.model, output, args.seed, sizes.shapes)
+    except DeconvError as error:
+        raise DeconvError(f"{error}{sizes.hint()}; {output} is written, not verified") from None
     for comparison in verification.outputs:
         console.print(f"  {shown(comparison.describe())}", markup=False)
     if verification.passed:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 from polygraphy_deconv.core.attributes import ConvTransposeAttributes
-from polygraphy_deconv.core.deconvolution import DeconvolutionPatch
+from polygraphy_deconv.core.deconvolution import DeconvolutionPatch, plan_patch
 from polygraphy_deconv.core.finding import Verdict
 from polygraphy_deconv.errors import DeconvError
 from polygraphy_deconv.onnx_model.reading import (
@@ -83,31 +83,46 @@ class FixResult:
     analysis: ModelAnalysis | None = None  # of the input model
     data_file: str = ""  # the external data file written next to the output (fix_file), "" for none
     shared_data: tuple[str, ...] = ()  # locations of the input's data files the output refers to as they are
+    refused: tuple[ConvTransposeNode, ...] = ()  # nodes that need a rewrite and cannot get one (also in notes)
 
 
 def fix_model(model: onnx.ModelProto, input_shapes: InputShapes | None = None, *, path: str = "") -> FixResult:
     """A copy of `model` in which every ConvTranspose that TensorRT would build wrong is rewritten.
 
+    A node is rewritten when its verdict needs a patch, or when TensorRT's parser cannot build it as it
+    stands: output_shape on sizes that are dynamic in the model, whose padding the parser computes from -1
+    sizes ("negative pre-padding"), even where the --input-shapes sizes call it ok. That selection is the
+    plugin's pre-parse rewrite's (preparse.needs_rewrite_before_parse), so both write the same nodes out.
+    A node that needs a rewrite and has no window to write (its sizes are not bound) is listed in
+    `refused` and left as it is; fix_file writes nothing then.
+
     `path` is where the model was read from (absolute), for the analysis it reports.
     """
     import onnx
 
+    # Lazy: preparse imports this module's node rewriting.
+    from polygraphy_deconv.onnx_model.preparse import needs_rewrite_before_parse
+
     analysis = analyse_proto(model, input_shapes, path=path)
     unbound = analyse_proto(model) if input_shapes else analysis
     dynamic = {n.index for n in unbound.nodes if any(size is None for size in n.finding.input_sizes)}
+    before_parse = {n.index for n in needs_rewrite_before_parse(analysis, unbound)}
     opset = default_opset(model)
 
     names = NameSource(model.graph)
     rewritten: dict[int, list[onnx.NodeProto]] = {}
     rewrites = []
+    refused = []
     notes = list(analysis.notes)
     for item in analysis.nodes:
         finding = item.finding
-        if not finding.verdict.needs_patch:
+        if not finding.verdict.needs_patch and item.index not in before_parse:
             continue
-        if finding.patch is None or finding.reference is None:
+        if finding.reference is None or (finding.patch is None and finding.verdict.needs_patch):
+            refused.append(item)
             notes.append(f"cannot rewrite '{item.name}' ({finding.verdict.value}): {finding.reason}")
             continue
+        patch = finding.patch or plan_patch(finding.reference)  # an ok node the parser sees with -1 sizes
         if opset == 0:
             raise DeconvError(
                 f"the model imports no opset of the default ONNX domain ('' or 'ai.onnx'), which its ConvTranspose "
@@ -118,22 +133,23 @@ def fix_model(model: onnx.ModelProto, input_shapes: InputShapes | None = None, *
                 f"the model imports opset {opset}; rewriting '{shown(item.name)}' needs opset >= 7 "
                 "(upgrade it with onnx.version_converter)"
             )
-        values = [*finding.patch.pre_padding, *finding.patch.post_padding, *finding.patch.extension_before, *finding.patch.extension_after]
+        values = [*patch.pre_padding, *patch.post_padding, *patch.extension_before, *patch.extension_after]
         if any(not INT64_MIN <= value <= INT64_MAX for value in values):
             raise DeconvError(
                 f"cannot rewrite '{shown(item.name)}': its explicit padding {list(values)} does not fit ONNX's int64 "
                 "attributes (the node's sizes are beyond what any runtime computes); the model is malformed"
             )
         node = model.graph.node[item.index]
-        rewritten[item.index] = rewrite_node(node, item, finding.patch, opset, names)
+        rewritten[item.index] = rewrite_node(node, item, patch, opset, names)
         note = ""
         if finding.attributes.output_shape is not None and item.index in dynamic:
             note = (
-                f"output_shape window computed for the --input-shapes sizes {list(finding.input_sizes)}: "
-                "the rewritten node matches the original only for those sizes"
+                f"output_shape on dynamic sizes (TensorRT's parser computes its padding from -1 sizes): window written "
+                f"out for the --input-shapes sizes {list(finding.input_sizes)}; the rewritten node matches the "
+                "original only for those sizes"
             )
         rewrites.append(
-            Rewrite(item.name, finding.verdict, window_attributes_text(finding.attributes), replacement_text(item, finding.patch), note)
+            Rewrite(item.name, finding.verdict, window_attributes_text(finding.attributes), replacement_text(item, patch), note)
         )
 
     fixed = onnx.ModelProto()
@@ -144,7 +160,42 @@ def fix_model(model: onnx.ModelProto, input_shapes: InputShapes | None = None, *
             nodes.extend(rewritten.get(index, [node]))
         del fixed.graph.node[:]
         fixed.graph.node.extend(nodes)
-    return FixResult(fixed, tuple(rewrites), tuple(notes), analysis)
+    return FixResult(fixed, tuple(rewrites), tuple(notes), analysis, refused=tuple(refused))
+
+
+def refusal_message(model: onnx.ModelProto, refused: Sequence[ConvTransposeNode]) -> str:
+    """One line for nodes that need a rewrite and cannot get one: the first node, why, and what to do."""
+    item = refused[0]
+    finding = item.finding
+    more = f" (and {len(refused) - 1} more node(s))" if len(refused) > 1 else ""
+    text = f"cannot rewrite ConvTranspose '{shown(item.name)}'{more} ({finding.verdict.value}: {shown(finding.reason)})"
+    if finding.reference is None and any(size is None for size in finding.input_sizes):
+        example = input_shapes_example(model)
+        where = f" --input-shapes {shown(example)}" if example else " --input-shapes"
+        return (
+            f"{text}: its window depends on input sizes the model leaves dynamic; bind them with{where} "
+            "(the dynamic dims set to the sizes it will run at); nothing written"
+        )
+    return f"{text}; nothing written"
+
+
+def input_shapes_example(model: onnx.ModelProto) -> str:
+    """The graph inputs with dynamic dims in --input-shapes syntax, each dynamic dim by its name
+    (dim_param, or d<axis>), e.g. "x:[1,3,H,W]"."""
+    initializers = {init.name for init in model.graph.initializer}
+    arguments = []
+    for value in model.graph.input:
+        if value.name in initializers or not value.type.tensor_type.HasField("shape"):
+            continue
+        dims = []
+        for axis, dim in enumerate(value.type.tensor_type.shape.dim):
+            if dim.HasField("dim_value") and dim.dim_value > 0:
+                dims.append(str(dim.dim_value))
+            else:
+                dims.append(dim.dim_param if dim.HasField("dim_param") and dim.dim_param else f"d{axis}")
+        if any(not d.isdigit() for d in dims):
+            arguments.append(f"{value.name}:[{','.join(dims)}]")
+    return " ".join(arguments)
 
 
 def rewrite_node(
@@ -303,6 +354,8 @@ def fix_file(
     check_graph(model, src)
     check_tensor_sizes(model, src)
     result = fix_model(model, input_shapes, path=os.path.abspath(src))
+    if result.refused:  # one outcome: a node left unfixed is an error, not a copy that looks fixed
+        raise DeconvError(refusal_message(model, result.refused))
 
     src_dir, dst_dir = os.path.dirname(os.path.abspath(src)), os.path.dirname(os.path.abspath(dst))
     copy_data = bool(data) and external_data == "copy" and os.path.realpath(src_dir) != os.path.realpath(dst_dir)

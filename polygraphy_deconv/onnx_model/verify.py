@@ -252,3 +252,215 @@ def _output_passed(result: Any, name: str) -> bool:
             if name not in iteration or not bool(iteration[name]):
                 return False
     return True
+
+
+# ---------------------------------------------------------------------------------------------------
+# Sizes for the verification of a model with dynamic dims
+#
+# onnxruntime needs a concrete size for every input dim. Polygraphy's data loader fills each dynamic
+# dim with 1, which breaks models that constrain their sizes: a U-Net's Concat of a skip connection
+# with an upsampled tensor needs H and W divisible by 2^depth, and an output_shape node needs an input
+# large enough that onnxruntime accepts its output_shape. So the sizes are chosen, smallest first, as the
+# first candidate that ONNX shape inference in strict mode accepts (it fails on every Concat, Add, ...
+# whose dims disagree) and at which no ConvTranspose is rejected by onnxruntime for its size:
+#   - dims bound with --input-shapes keep their size;
+#   - a dim_param names one size wherever it appears (x [N, 3, H, W] and mask [N, 1, H, W] share H);
+#   - candidates: 1, the powers of two up to 256 and the sizes the model declares itself for any tensor
+#     (graph inputs, outputs, value_info: a static 64 beside a dynamic H suggests 64), ascending;
+#     the dims on axis 0 (the batch) stay 1 unless no candidate works with them at 1.
+# Where strict shape inference fails on the model before any size is bound (an op it does not know, a
+# model it calls inconsistent already), it cannot judge sizes: every dynamic dim is 1, as Polygraphy
+# would pick, and a failure on onnxruntime says which dims to bind.
+
+CANDIDATE_LIMIT = 16  # candidate sizes tried (each costs one shape inference)
+MAX_CANDIDATE = 4096
+
+
+@dataclass(frozen=True)
+class DynamicDim:
+    """A dynamic dim of the graph inputs: one per dim_param, one per unnamed dynamic dim."""
+
+    label: str  # the dim_param, or "input[axis]" for an unnamed one
+    batch: bool  # found on axis 0
+
+
+@dataclass(frozen=True)
+class VerificationShapes:
+    """The input shapes the verification feeds: --input-shapes, with every dynamic dim left bound to a size."""
+
+    shapes: dict[str, tuple[int | str | None, ...]]
+    chosen: tuple[tuple[str, int], ...] = ()  # (dim label, size) chosen here, in order
+    checked: bool = True  # False: shape inference could not judge the sizes (all 1, as Polygraphy picks)
+    template: str = ""  # the --input-shapes arguments naming each dynamic dim, e.g. "x:[1,3,H,W]"
+    dims: tuple[str, ...] = ()  # the labels of the dynamic dims to bind (the batch left out where others exist)
+    arguments: str = ""  # the chosen shapes of the inputs with dynamic dims, in --input-shapes syntax
+
+    def describe(self) -> str:
+        """One line for the output: which sizes were chosen and how ("" when none were)."""
+        if not self.chosen:
+            return ""
+        how = (
+            "the smallest sizes ONNX shape inference finds consistent"
+            if self.checked
+            else "1, as Polygraphy picks: ONNX shape inference cannot judge this model"
+        )
+        return f"verification sizes: {shown(self.arguments)} ({how}; bind others with --input-shapes)"
+
+    def hint(self) -> str:
+        """What to do when onnxruntime fails at the sizes chosen here ("" when none were chosen)."""
+        if not self.chosen:
+            return ""
+        return (
+            f"; it ran at sizes chosen for the dynamic dims ({shown(self.arguments)}): pass sizes the model runs at "
+            f"with --input-shapes {shown(self.template)} ({dims_text(self.dims)} bound)"
+        )
+
+
+class SizesNeeded(DeconvError):
+    """No candidate size makes the model consistent: the user has to bind the dynamic dims."""
+
+
+def dims_text(labels: Sequence[str]) -> str:
+    shown_labels = [shown(label) for label in labels]
+    return shown_labels[0] if len(shown_labels) == 1 else f"{', '.join(shown_labels[:-1])} and {shown_labels[-1]}"
+
+
+def verification_shapes(model_path: str, input_shapes: InputShapes | None = None) -> VerificationShapes:
+    """The shapes to verify the model at (see above). Raises SizesNeeded with one line naming the inputs
+    and the dims to bind when no candidate works, DeconvError on bad --input-shapes."""
+    from polygraphy_deconv.onnx_model.reading import analyse_proto, bind_input_shapes, load_model
+
+    model = load_model(model_path)
+    given = {name: tuple(dims) for name, dims in (input_shapes or {}).items()}
+    bound = _copy(model)
+    if given:
+        bind_input_shapes(bound.graph, given)
+    initializers = {init.name for init in model.graph.initializer}
+    layout: dict[str, list[int | str]] = {}  # input: its dims, a size or a dynamic dim's label
+    variables: dict[str, DynamicDim] = {}
+    for value in bound.graph.input:
+        if value.name in initializers or not value.type.tensor_type.HasField("shape"):
+            continue
+        dims: list[int | str] = []
+        for axis, dim in enumerate(value.type.tensor_type.shape.dim):
+            if dim.HasField("dim_value") and dim.dim_value > 0:
+                dims.append(dim.dim_value)
+                continue
+            label = dim.dim_param if dim.HasField("dim_param") and dim.dim_param else f"{value.name}[{axis}]"
+            known = variables.get(label)
+            variables[label] = DynamicDim(label, axis == 0 and (known is None or known.batch))
+            dims.append(label)
+        layout[value.name] = dims
+    if not variables:
+        return VerificationShapes(given)
+    dynamic_inputs = {name: dims for name, dims in layout.items() if any(isinstance(d, str) for d in dims)}
+    template = " ".join(
+        f"{name}:[{','.join(str(d) if isinstance(d, int) else ('1' if variables[d].batch else _template_label(d, name)) for d in dims)}]"
+        for name, dims in dynamic_inputs.items()
+    )
+    to_bind = tuple(label for label, dim in variables.items() if not dim.batch) or tuple(variables)
+
+    def shapes_for(sizes: Mapping[str, int]) -> dict[str, tuple[int | str | None, ...]]:
+        shapes: dict[str, tuple[int | str | None, ...]] = dict(given)
+        for name, dims in dynamic_inputs.items():
+            shapes[name] = tuple(d if isinstance(d, int) else sizes[d] for d in dims)
+        return shapes
+
+    def result(sizes: Mapping[str, int], checked: bool) -> VerificationShapes:
+        shapes = shapes_for(sizes)
+        arguments = " ".join(f"{name}:[{','.join(str(d) for d in shapes[name])}]" for name in dynamic_inputs)
+        chosen = tuple((label, sizes[label]) for label in variables)
+        return VerificationShapes(shapes, chosen, checked, template, to_bind, arguments)
+
+    ones = dict.fromkeys(variables, 1)
+    baseline = _strict_inference(bound)
+    if baseline is None:
+        return result(ones, checked=False)
+    empty = _empty_dims(baseline.graph)
+    analysis = analyse_proto(bound)
+    nodes = [(node.finding.attributes, bound.graph.node[node.index].input[0]) for node in analysis.nodes]
+    from polygraphy_deconv.core.window import onnxruntime_rejections
+
+    always = [set(onnxruntime_rejections(attrs, (None,) * attrs.rank)) for attrs, _ in nodes]
+
+    def consistent(sizes: Mapping[str, int]) -> bool:
+        candidate = _copy(model)
+        bind_input_shapes(candidate.graph, shapes_for(sizes))
+        inferred = _strict_inference(candidate)
+        if inferred is None or not _empty_dims(inferred.graph) <= empty:
+            return False
+        from polygraphy_deconv.onnx_model.reading import value_info_dims
+
+        dims = value_info_dims(inferred.graph, {x for _, x in nodes})
+        for (attrs, x), size_independent in zip(nodes, always):
+            x_dims = dims.get(x)
+            sizes_of_x = tuple(x_dims[2:]) if x_dims is not None and len(x_dims) == attrs.rank + 2 else (None,) * attrs.rank
+            if set(onnxruntime_rejections(attrs, sizes_of_x)) - size_independent:
+                return False
+        return True
+
+    candidates = candidate_sizes(model)
+    batch = [label for label, dim in variables.items() if dim.batch]
+    rounds = [False, True] if batch and len(batch) < len(variables) else [True]
+    for batch_too in rounds:
+        for size in candidates:
+            sizes = {label: size if (batch_too or not dim.batch) else 1 for label, dim in variables.items()}
+            if consistent(sizes):
+                return result(sizes, checked=True)
+    inputs = ", ".join(
+        f"{shown(name)} [{', '.join(str(d) if isinstance(d, int) else shown(d) for d in dims)}]" for name, dims in dynamic_inputs.items()
+    )
+    raise SizesNeeded(
+        f"verifying on onnxruntime needs sizes for the dynamic dims of {inputs}, and at none of the sizes tried "
+        f"({candidates[0]} to {candidates[-1]}) does ONNX shape inference find the model consistent: "
+        f"pass --input-shapes {shown(template)} with {dims_text(to_bind)} bound"
+    )
+
+
+def _template_label(label: str, input_name: str) -> str:
+    """A dynamic dim as written in the --input-shapes example: its dim_param, or `d<axis>` for an unnamed one."""
+    if label.startswith(f"{input_name}[") and label.endswith("]"):
+        return f"d{label[len(input_name) + 1 : -1]}"
+    return label
+
+
+def candidate_sizes(model: Any) -> list[int]:
+    """1, the powers of two up to 256 and the static sizes the model declares, ascending, at most CANDIDATE_LIMIT."""
+    sizes = {1 << power for power in range(9)}
+    for values in (model.graph.input, model.graph.output, model.graph.value_info):
+        for value in values:
+            for dim in value.type.tensor_type.shape.dim:
+                if dim.HasField("dim_value") and 2 <= dim.dim_value <= MAX_CANDIDATE:
+                    sizes.add(dim.dim_value)
+    return sorted(sizes)[:CANDIDATE_LIMIT]
+
+
+def _copy(model: Any) -> Any:
+    import onnx
+
+    copy = onnx.ModelProto()
+    copy.CopyFrom(model)
+    return copy
+
+
+def _strict_inference(model: Any) -> Any:
+    """ONNX shape inference in strict mode (with shape-tensor values), None where it fails."""
+    import onnx
+
+    try:
+        return onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
+    except Exception:  # noqa: BLE001 (InferenceError, ValidationError, RuntimeError, ...)
+        return None
+
+
+def _empty_dims(graph: Any) -> set[tuple[str, int, bool]]:
+    """(tensor, axis, negative) of every declared dim of size 0 or below. Size 0 is legitimate where the
+    model has it before any size is bound (an empty tensor such as Resize's roi); bound sizes that make
+    another dim 0 or negative (a Conv on a too small input) are not."""
+    found = set()
+    for values in (graph.value_info, graph.output):
+        for value in values:
+            for axis, dim in enumerate(value.type.tensor_type.shape.dim):
+                if dim.HasField("dim_value") and dim.dim_value <= 0:
+                    found.add((value.name, axis, dim.dim_value < 0))
+    return found

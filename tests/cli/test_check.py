@@ -6,12 +6,15 @@ import json
 import os
 from pathlib import Path
 
+import onnx
 import pytest
 
 from polygraphy_deconv.cli import check
 from polygraphy_deconv.cli.main import main
 from polygraphy_deconv.onnx_model import verify
 from tests.cli.conftest import Run
+from tests.models import conv_transpose_model
+from tests.onnx_model.dynamic_models import mismatched_sizes, unet
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "models"
 
@@ -66,6 +69,62 @@ class TestCheck:
         out = capsys.readouterr().out
         assert code == 1
         assert "fix + verify (onnxruntime): failed" in out and "check: FAILED" in out
+
+
+class TestCheckDynamicModels:
+    """Every run of check ends with its one check: line (issue 11), dynamic sizes included."""
+
+    @staticmethod
+    def last_line(out: str) -> str:
+        return out.rstrip().splitlines()[-1]
+
+    def test_unet_is_verified_at_sizes_it_runs_at(self, run_cli: Run, tmp_path: Path) -> None:
+        onnx.save(unet(("N", 3, "H", "W")), str(tmp_path / "m.onnx"))
+        result = run_cli("check", "m.onnx", "--no-tensorrt")
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "verification sizes: x:[1,3,2,2]" in result.stdout
+        assert self.last_line(result.stdout) == "check: PASSED (skipped: TensorRT)"
+
+    def test_negative_sizes_needed(self, run_cli: Run, tmp_path: Path) -> None:
+        onnx.save(mismatched_sizes(), str(tmp_path / "m.onnx"))
+        result = run_cli("check", "m.onnx", "--no-tensorrt")
+        assert result.returncode == 1 and result.stderr == ""
+        out = " ".join(result.stdout.split())  # the message is wrapped at 80 columns
+        assert "verification not run: verifying on onnxruntime needs sizes for the dynamic dims of x [1, 3, H, W]" in out
+        assert "--input-shapes x:[1,3,H,W] with H and W bound" in out
+        assert "fix + verify (onnxruntime): failed: bind the dynamic dims with --input-shapes" in result.stdout
+        assert self.last_line(result.stdout) == "check: FAILED (fix + verify (onnxruntime))"
+
+    def test_negative_onnxruntime_error_at_chosen_sizes(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        # onnxruntime's error used to end the run (no check: line); now it fails the step and says what to bind.
+        monkeypatch.setattr(verify, "_strict_inference", lambda model: None)
+        onnx.save(unet(), str(tmp_path / "m.onnx"))
+        code = main(["check", str(tmp_path / "m.onnx"), "--no-tensorrt"])
+        captured = capsys.readouterr()
+        out = " ".join(captured.out.split())
+        assert code == 1 and captured.err == ""
+        assert "onnxruntime could not run the models for verification" in out
+        assert "--input-shapes x:[1,3,H,W] (H and W bound)" in out
+        assert "fix + verify (onnxruntime): failed: onnxruntime could not run the models" in captured.out
+        assert self.last_line(captured.out) == "check: FAILED (fix + verify (onnxruntime))"
+
+    def test_negative_node_that_cannot_be_rewritten(self, run_cli: Run, tmp_path: Path) -> None:
+        model = conv_transpose_model([1, 2, "H", "W"], [2, 3, 3, 3], strides=[2, 2], output_shape=[10, 12])
+        onnx.save(model, str(tmp_path / "m.onnx"))
+        result = run_cli("check", "m.onnx", "--no-tensorrt")
+        assert result.returncode == 1
+        assert result.stderr.startswith("polygraphy-deconv: error: cannot rewrite ConvTranspose 'deconv'")
+        assert "--input-shapes x:[1,2,H,W]" in result.stderr and len(result.stderr.splitlines()) == 1
+        assert self.last_line(result.stdout) == "check: FAILED (inspect + fix)"
+
+    def test_negative_bad_input_ends_with_the_check_line(self, run_cli: Run) -> None:
+        result = run_cli("check", "missing.onnx")
+        assert result.returncode == 1
+        assert result.stderr == "polygraphy-deconv: error: model file not found: missing.onnx\n"
+        assert "read the model: failed" in result.stdout
+        assert self.last_line(result.stdout) == "check: FAILED (read the model)"
 
 
 class TestPolygraphyCommand:

@@ -16,6 +16,7 @@ from polygraphy_deconv.onnx_model.reading import analyse_model
 from tests.cli.conftest import Run
 from tests.cli.test_inspect import two_node_model
 from tests.models import conv_transpose_model
+from tests.onnx_model.dynamic_models import mismatched_sizes, unet
 
 TENSOR_BIAS: dict[str, Any] = {"input_shape": ["N", 2, 5, 6], "weight_shape": [2, 3, 3, 3], "strides": [2, 2], "output_padding": [1, 1], "bias": "tensor"}
 
@@ -54,15 +55,66 @@ class TestFix:
         assert "1 ConvTranspose: 1 ok; rewrote 0" in result.stdout
         assert onnx.load(str(tmp_path / "f.onnx")).SerializeToString() == onnx.load(source).SerializeToString()
 
-    def test_undecided_node_noted(self, run_cli: Run, tmp_path: Path) -> None:
+    def test_negative_node_that_cannot_be_rewritten(self, run_cli: Run, tmp_path: Path) -> None:
+        # One outcome: a node that needs a rewrite and cannot get one is exit 1 with one line naming it and
+        # what to bind, and nothing written (it used to say "cannot rewrite", then write a copy, exit 0).
         model = conv_transpose_model([1, 2, "H", "W"], [2, 3, 3, 3], strides=[2, 2], output_shape=[10, 12])
         source = save(model, tmp_path / "m.onnx")
         result = run_cli("fix", source, "-o", "f.onnx")
-        assert result.returncode == 0
-        assert "cannot rewrite 'deconv' (parse-error)" in result.stdout
+        assert result.returncode == 1 and result.stdout == ""
+        assert result.stderr.startswith("polygraphy-deconv: error: cannot rewrite ConvTranspose 'deconv' (parse-error")
+        assert "--input-shapes x:[1,2,H,W]" in result.stderr and len(result.stderr.splitlines()) == 1
+        assert sorted(os.listdir(tmp_path)) == ["m.onnx"]
         bound = run_cli("fix", source, "-o", "g.onnx", "--input-shapes", "x:[1,2,5,6]", "--verify")
         assert bound.returncode == 0, bound.stderr
         assert "only for those sizes" in bound.stdout and "PASSED" in bound.stdout
+
+    def test_dynamic_output_shape_ok_at_bound_sizes_is_rewritten(self, run_cli: Run, tmp_path: Path) -> None:
+        # Ok at the bound 7x8, but the parser sees -1 sizes ("negative pre-padding"): written out, with the warning.
+        model = conv_transpose_model([1, 2, "H", "W"], [2, 3, 4, 4], strides=[2, 2], output_shape=[14, 16])
+        source = save(model, tmp_path / "m.onnx")
+        result = run_cli("fix", source, "-o", "f.onnx", "--input-shapes", "x:[1,2,7,8]", "--verify")
+        assert result.returncode == 0, result.stderr
+        assert "1 ConvTranspose: 1 ok; rewrote 1" in result.stdout
+        assert "only for those sizes" in result.stdout and "wrote f.onnx" in result.stdout
+        assert "verify (onnxruntime, seed 1): PASSED" in result.stdout
+        (node,) = onnx.load(str(tmp_path / "f.onnx")).graph.node
+        assert "output_shape" not in {a.name for a in node.attribute}
+        unbound = analyse_model(str(tmp_path / "f.onnx")).nodes[0].finding
+        assert unbound.verdict is Verdict.OK  # no parse error left for the parser's -1 sizes
+
+    def test_verify_unet_without_input_shapes(self, run_cli: Run, tmp_path: Path) -> None:
+        # Needs no rewrite; at 1x1 (Polygraphy's fill) onnxruntime fails in the Concat: sizes are chosen.
+        source = save(unet(("N", 3, "H", "W")), tmp_path / "m.onnx")
+        result = run_cli("fix", source, "-o", "f.onnx", "--verify")
+        assert result.returncode == 0, result.stderr
+        assert "verification sizes: x:[1,3,2,2]" in result.stdout
+        assert "verify (onnxruntime, seed 1): PASSED" in result.stdout
+
+    def test_negative_verify_needs_input_shapes(self, run_cli: Run, tmp_path: Path) -> None:
+        source = save(mismatched_sizes(), tmp_path / "m.onnx")
+        result = run_cli("fix", source, "-o", "f.onnx", "--verify")
+        assert result.returncode == 1 and result.stdout == ""
+        assert len(result.stderr.splitlines()) == 1
+        assert "--input-shapes x:[1,3,H,W] with H and W bound" in result.stderr and "nothing written" in result.stderr
+        assert sorted(os.listdir(tmp_path)) == ["m.onnx"]
+        bound = run_cli("fix", source, "-o", "f.onnx", "--verify", "--input-shapes", "x:[1,3,5,7]")
+        assert bound.returncode == 0, bound.stderr
+
+    def test_negative_onnxruntime_fails_at_chosen_sizes(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        # Where shape inference cannot judge the model the sizes are 1; onnxruntime's failure then says what to bind.
+        from polygraphy_deconv.onnx_model import verify
+
+        monkeypatch.setattr(verify, "_strict_inference", lambda model: None)
+        source = save(unet(), tmp_path / "m.onnx")
+        code = main(["fix", source, "-o", str(tmp_path / "f.onnx"), "--verify"])
+        captured = capsys.readouterr()
+        assert code == 1 and len(captured.err.splitlines()) == 1
+        assert "onnxruntime could not run the models" in captured.err
+        assert "--input-shapes x:[1,3,H,W] (H and W bound)" in captured.err and "is written, not verified" in captured.err
+        assert (tmp_path / "f.onnx").exists()
 
     def test_in_place(self, run_cli: Run, tmp_path: Path) -> None:
         source = save(conv_transpose_model(**TENSOR_BIAS), tmp_path / "m.onnx")

@@ -52,6 +52,17 @@ def assert_same_on_onnxruntime(original: onnx.ModelProto, fixed: onnx.ModelProto
         np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-5)
 
 
+def rewrite_for_parser_model(model: onnx.ModelProto, shapes: dict[str, tuple[int, ...]], rewrite: Any) -> onnx.NodeProto:
+    """The first node of the plugin's pre-parse rewrite of `model` (saved to a temporary file)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "m.onnx")
+        onnx.save(model, path)
+        node: onnx.NodeProto = rewrite(path, shapes).model.graph.node[0]
+        return node
+
+
 def two_node_model() -> onnx.ModelProto:
     """x -> ConvTranspose 'up_ok' (ok) -> Relu -> ConvTranspose 'up_shifted' (shifted) -> y, with metadata."""
     rng = np.random.default_rng(1)
@@ -191,7 +202,33 @@ class TestFixModel:
         result = fix_model(model)
         assert result.rewrites == ()
         assert len(result.notes) == 1 and result.notes[0].startswith("cannot rewrite 'deconv' (parse-error)")
+        assert [node.name for node in result.refused] == ["deconv"]
         assert result.model.SerializeToString() == model.SerializeToString()
+
+    def test_dynamic_output_shape_ok_at_bound_sizes_is_rewritten(self) -> None:
+        # k4 s2, output_shape [14, 16] at 7x8: full 16x18, total padding 2 on each axis, ok for the parser at
+        # those sizes; but the model's sizes are dynamic and the parser computes the padding from -1 (a
+        # parse error). So the node is written out as explicit pads valid at the bound sizes, with the note.
+        model = conv_transpose_model([1, 2, "H", "W"], [2, 3, 4, 4], strides=[2, 2], output_shape=[14, 16])
+        bound = {"x": (1, 2, 7, 8)}
+        assert [n.finding.verdict for n in analyse_proto(model, bound).nodes] == [Verdict.OK]
+        result = fix_model(model, bound)
+        (rewrite,) = result.rewrites
+        assert rewrite.verdict is Verdict.OK and rewrite.after == "pads=[1, 1, 1, 1]"
+        assert "only for those sizes" in rewrite.note and "-1 sizes" in rewrite.note
+        (node,) = result.model.graph.node
+        assert {a.name for a in node.attribute} == {"strides", "pads"}
+        assert_same_on_onnxruntime(model, result.model, dims={"H": 7, "W": 8})
+        # The same selection as the plugin's pre-parse rewrite, and the same rewritten node.
+        from polygraphy_deconv.onnx_model.preparse import rewrite_for_parser
+
+        assert rewrite_for_parser_model(model, bound, rewrite_for_parser) == result.model.graph.node[0]
+
+    def test_dynamic_batch_output_shape_is_not_rewritten(self) -> None:
+        # Only dynamic spatial sizes reach the parser's padding arithmetic: a dynamic batch changes nothing.
+        model = conv_transpose_model(["N", 2, 7, 8], [2, 3, 4, 4], strides=[2, 2], output_shape=[14, 16])
+        result = fix_model(model)
+        assert result.rewrites == () and result.refused == ()
 
     def test_bound_output_shape_rewrite_carries_a_note(self) -> None:
         model = conv_transpose_model([1, 2, "H", "W"], [2, 3, 3, 3], strides=[2, 2], output_shape=[10, 12])
@@ -245,6 +282,18 @@ FIX_FILE_MODEL: dict[str, Any] = {"input_shape": [1, 2, 5, 6], "weight_shape": [
 
 
 class TestFixFile:
+    def test_negative_node_that_cannot_be_rewritten(self, tmp_path: Path) -> None:
+        # output_shape on unbound dynamic sizes: no window to write. One error naming the node and the
+        # --input-shapes to pass, and nothing written (not an unchanged copy that looks fixed).
+        source = tmp_path / "m.onnx"
+        onnx.save(conv_transpose_model([1, 2, "H", "W"], [2, 3, 3, 3], strides=[2, 2], output_shape=[10, 12]), str(source))
+        with pytest.raises(DeconvError) as raised:
+            fix_file(str(source), str(tmp_path / "f.onnx"))
+        message = str(raised.value)
+        assert message.startswith("cannot rewrite ConvTranspose 'deconv' (parse-error: ")
+        assert "--input-shapes x:[1,2,H,W]" in message and message.endswith("nothing written")
+        assert os.listdir(tmp_path) == ["m.onnx"]
+
     def test_basic(self, tmp_path: Path) -> None:
         source, target = tmp_path / "m.onnx", tmp_path / "m.fixed.onnx"
         onnx.save(conv_transpose_model(**FIX_FILE_MODEL), str(source))

@@ -10,8 +10,9 @@ import pytest
 
 from polygraphy_deconv.errors import DeconvError
 from polygraphy_deconv.onnx_model.rewrite import fix_file
-from polygraphy_deconv.onnx_model.verify import verify_fix
+from polygraphy_deconv.onnx_model.verify import SizesNeeded, VerificationShapes, verification_shapes, verify_fix
 from tests.models import conv_transpose_model
+from tests.onnx_model.dynamic_models import mismatched_sizes, unet
 
 DYNAMIC: dict[str, Any] = {"input_shape": ["N", 2, "H", "W"], "weight_shape": [2, 3, 3, 3], "strides": [2, 2], "output_padding": [1, 1], "bias": "tensor"}
 
@@ -60,3 +61,60 @@ class TestVerifyFix:
         onnx.save(model, str(source))
         with pytest.raises(DeconvError, match="onnxruntime could not run the models"):
             verify_fix(str(source), str(source))
+
+
+class TestVerificationShapes:
+    """The sizes fix --verify and check feed a model with dynamic dims (issue 11: not 1 where 1 cannot run)."""
+
+    def test_unet_gets_sizes_it_runs_at(self, tmp_path: Path) -> None:
+        onnx.save(unet(("N", 3, "H", "W")), str(tmp_path / "m.onnx"))
+        sizes = verification_shapes(str(tmp_path / "m.onnx"))
+        # The batch stays 1; H and W take the smallest size at which the Concat is consistent.
+        assert sizes.shapes == {"x": (1, 3, 2, 2)} and sizes.checked
+        assert sizes.chosen == (("N", 1), ("H", 2), ("W", 2))
+        assert "x:[1,3,2,2]" in sizes.describe()
+        fix_file(str(tmp_path / "m.onnx"), str(tmp_path / "f.onnx"))
+        assert verify_fix(str(tmp_path / "m.onnx"), str(tmp_path / "f.onnx"), input_shapes=sizes.shapes).passed
+
+    def test_ones_fail_where_the_chosen_sizes_run(self, tmp_path: Path) -> None:
+        # What Polygraphy's data loader does with the dims left dynamic: 1, which this model cannot run at.
+        onnx.save(unet(), str(tmp_path / "m.onnx"))
+        fix_file(str(tmp_path / "m.onnx"), str(tmp_path / "f.onnx"))
+        with pytest.raises(DeconvError, match="Concat"):
+            verify_fix(str(tmp_path / "m.onnx"), str(tmp_path / "f.onnx"))
+
+    def test_a_size_the_model_declares(self, tmp_path: Path) -> None:
+        # The skip connection is a static [1, 4, 24, 24]: no power of two works, the declared 24 does.
+        onnx.save(unet((1, 3, "H", "W"), skip_shape=(1, 4, 24, 24)), str(tmp_path / "m.onnx"))
+        sizes = verification_shapes(str(tmp_path / "m.onnx"))
+        assert sizes.shapes["x"] == (1, 3, 24, 24)
+
+    def test_bound_dims_are_kept(self, tmp_path: Path) -> None:
+        onnx.save(unet(("N", 3, "H", "W")), str(tmp_path / "m.onnx"))
+        assert verification_shapes(str(tmp_path / "m.onnx"), {"x": (2, 3, 6, 8)}) == VerificationShapes({"x": (2, 3, 6, 8)})
+        # A dim left dynamic in --input-shapes is still chosen; the bound ones stay.
+        sizes = verification_shapes(str(tmp_path / "m.onnx"), {"x": ("N", 3, 6, 8)})
+        assert sizes.shapes == {"x": (1, 3, 6, 8)} and sizes.chosen == (("N", 1),)
+
+    def test_output_shape_node_gets_sizes_onnxruntime_accepts(self, tmp_path: Path) -> None:
+        # output_shape [13, 15], k4 s2: onnxruntime rejects inputs below 6x7 (output_shape past the full result).
+        model = conv_transpose_model([1, 2, "H", "W"], [2, 3, 4, 4], strides=[2, 2], output_shape=[13, 15])
+        onnx.save(model, str(tmp_path / "m.onnx"))
+        assert verification_shapes(str(tmp_path / "m.onnx")).shapes == {"x": (1, 2, 8, 8)}
+
+    def test_negative_no_size_fits(self, tmp_path: Path) -> None:
+        onnx.save(mismatched_sizes(), str(tmp_path / "m.onnx"))
+        with pytest.raises(SizesNeeded) as raised:
+            verification_shapes(str(tmp_path / "m.onnx"))
+        message = str(raised.value)
+        assert "x [1, 3, H, W]" in message and "--input-shapes x:[1,3,H,W] with H and W bound" in message
+        assert "\n" not in message
+
+    def test_model_shape_inference_cannot_judge(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        from polygraphy_deconv.onnx_model import verify
+
+        monkeypatch.setattr(verify, "_strict_inference", lambda model: None)
+        onnx.save(unet(), str(tmp_path / "m.onnx"))
+        sizes = verification_shapes(str(tmp_path / "m.onnx"))
+        assert sizes.shapes == {"x": (1, 3, 1, 1)} and not sizes.checked
+        assert "--input-shapes x:[1,3,H,W] (H and W bound)" in sizes.hint()
