@@ -9,7 +9,9 @@
 
 PASSED means every step that ran passed. Findings alone do not fail the check (they are what the fix and
 the plugin repair); `--strict` fails it when any node needs a patch, for CI gates that want a model that
-needs none.
+needs none. Every run ends with its one `check: PASSED`/`check: FAILED` line: bad input fails the step it
+stopped (its one error line on stderr), and a verification that needs sizes fails with the --input-shapes
+to pass (dynamic dims get the smallest sizes ONNX shape inference finds consistent where there are such).
 """
 
 from __future__ import annotations
@@ -27,8 +29,11 @@ def register(subparsers: Any) -> None:
         "with polygraphy run; one PASSED/FAILED line.",
         description="The main job: inspect MODEL, fix it into a temporary folder and verify the fix on onnxruntime, "
         "then, where TensorRT is importable, run `polygraphy run MODEL --trt --onnxrt --deconv-fix`. "
+        "Every run ends with one check: PASSED/FAILED line. "
         "Exit 0 when every step that ran passed (a model without ConvTranspose passes: nothing to rewrite), "
-        "1 otherwise or on bad input (one line on stderr), 2 for usage errors. The model itself is never "
+        "1 otherwise or on bad input (one line on stderr), 2 for usage errors. Dynamic dims not bound by "
+        "--input-shapes are verified at the smallest sizes ONNX shape inference finds consistent; where there "
+        "are none, the verification fails and names the --input-shapes to pass. The model itself is never "
         "written; the fixed model lives in a temporary folder that is removed, and its external data is read "
         "from MODEL's folder, not copied.",
     )

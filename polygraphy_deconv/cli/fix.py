@@ -32,8 +32,9 @@ def register(subparsers: Any) -> None:
         "MODEL's folder OUT refers to MODEL's data files. A data file that is missing, of the wrong size or "
         "outside MODEL's folder is an error. OUT is written in the format its extension names (.onnx, .json, "
         ".textproto, .onnxtxt), with MODEL's permissions, completely or not at all (temporary file + rename), "
-        "and never over MODEL or its data unless --in-place. Exit 1 with one line on stderr on bad input, "
-        "2 for usage errors.",
+        "and never over MODEL or its data unless --in-place. A node that needs a rewrite and cannot get one "
+        "(output_shape on dynamic sizes: bind them with --input-shapes) is an error, and nothing is written. "
+        "Exit 1 with one line on stderr on bad input, 2 for usage errors.",
     )
     parser.add_argument("model", metavar="MODEL", help="the ONNX model")
     target = parser.add_mutually_exclusive_group(required=True)
@@ -43,7 +44,8 @@ def register(subparsers: Any) -> None:
         "--verify",
         action="store_true",
         help="compare the original and the fixed model on onnxruntime (Polygraphy's comparator, seeded random "
-        "inputs); exit 1 on a mismatch (OUT is kept)",
+        "inputs; dynamic dims not bound by --input-shapes at the smallest sizes ONNX shape inference finds "
+        "consistent, else it asks for --input-shapes before writing); exit 1 on a mismatch (OUT is kept)",
     )
     add_seed_option(parser, "the --verify inputs")
     add_verify_memory_option(parser)

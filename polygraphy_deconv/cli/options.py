@@ -13,7 +13,8 @@ def add_input_shapes_option(parser: argparse.ArgumentParser) -> None:
         action="extend",
         default=None,
         help="Bind graph input shapes, in Polygraphy's syntax: --input-shapes x:[1,3,224,224] y:[1,8]. "
-        "Use it for dynamic spatial sizes that decide a window (output_shape).",
+        "Use it for dynamic spatial sizes that decide a window (output_shape), and for the sizes a "
+        "verification runs at (dims left dynamic get the smallest sizes ONNX shape inference finds consistent).",
     )
 
 
