@@ -56,6 +56,7 @@ class RewriteForParser(BaseLoader):
         from polygraphy_deconv.errors import DeconvError
         from polygraphy_deconv.onnx_model.preparse import rewrite_for_parser
         from polygraphy_deconv.onnx_model.reading import external_references
+        from polygraphy_deconv.text import shown
 
         try:
             rewrite = rewrite_for_parser(self.onnx_path, self._input_shapes)
@@ -75,7 +76,7 @@ class RewriteForParser(BaseLoader):
         path = os.path.join(self._folder.name, os.path.basename(self.onnx_path))
         onnx.save(rewrite.model, path)
         self.rewritten = rewrite.nodes
-        names = ", ".join(f"'{name}'" for name in rewrite.nodes)
+        names = ", ".join(f"'{shown(name)}'" for name in rewrite.nodes)
         G_LOGGER.info(f"Deconvolution fix: rewritten before the parse (TensorRT cannot parse them as they are): {names}")
         self._path = path
         return path
@@ -130,6 +131,7 @@ class PatchDeconvolutions(BaseLoader):
         from polygraphy_deconv.errors import DeconvError
         from polygraphy_deconv.onnx_model.reading import analyse_model
         from polygraphy_deconv.report.network_table import show_network_report, write_network_report
+        from polygraphy_deconv.text import shown
         from polygraphy_deconv.trt_network.patching import ACTION_UNPATCHABLE, fix_network
 
         ret, _ = util.invoke_if_callable(self._network)
@@ -154,11 +156,12 @@ class PatchDeconvolutions(BaseLoader):
         if unpatchable and not self._check_only:
             first = unpatchable[0]
             G_LOGGER.critical(
-                f"TensorRT layer '{first.unit.deconvolution}': cannot patch the deconvolution safely: {first.detail}. "
+                f"TensorRT layer '{shown(first.unit.deconvolution)}': cannot patch the deconvolution safely: "
+                f"{shown(first.detail)}. "
                 "Note: rewrite the model with `polygraphy-deconv fix` and run that model instead."
             )
         if self._check_only and self._fail_on_patch and fix.needs_patch:
-            names = ", ".join(f"'{r.unit.deconvolution}'" for r in fix.needs_patch)
+            names = ", ".join(f"'{shown(r.unit.deconvolution)}'" for r in fix.needs_patch)
             G_LOGGER.critical(
                 f"{len(fix.needs_patch)} deconvolution(s) compute another window than their ONNX node: {names}. "
                 "Note: run with --deconv-fix to patch them."

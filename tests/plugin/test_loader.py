@@ -111,6 +111,30 @@ class TestPatchDeconvolutions:
         with pytest.raises(PolygraphyException, match="TensorRT layer 'deconv': cannot patch .* stride"):
             PatchDeconvolutions((None, network, None), str(model))()
 
+    def test_negative_unpatchable_message_shows_the_layer_name_escaped(self, tmp_path: Path) -> None:
+        """A layer name from the model reaches Polygraphy's logger with its control characters made visible."""
+        import onnx
+
+        from tests.models import conv_transpose_model
+
+        model = tmp_path / "m.onnx"
+        hostile = "deconv\x1b]0;title\x07"
+        onnx.save(conv_transpose_model([1, 2, 5, 6], [2, 3, 3, 3], node_name=hostile, **SHIFTED), str(model))
+        network = parsed(SHIFTED)
+        network.get_layer(0).name = hostile  # the parser names the layer after the node
+        y = network.get_output(0)
+        y.name = "deconv_output"
+        strided = network.add_slice(y, [0, 0, 0, 0], [1, 3, 5, 6], [1, 1, 2, 2])
+        strided.mode = standin.SampleMode.FILL
+        strided.get_output(0).name = "y"
+        network.unmark_output(y)
+        network.mark_output(strided.get_output(0))
+        with pytest.raises(PolygraphyException) as raised:
+            PatchDeconvolutions((None, network, None), str(model))()
+        message = str(raised.value)
+        assert "\x1b" not in message and "\x07" not in message
+        assert "TensorRT layer 'deconv\\x1b]0;title\\x07': cannot patch" in message
+
     def test_negative_bad_model(self, tmp_path: Path) -> None:
         bad = tmp_path / "bad.onnx"
         bad.write_bytes(b"not a model")
