@@ -63,15 +63,16 @@ def compare_unit(unit: DeconvolutionUnit, node: ConvTransposeNode, matched_by: s
     attributes = finding.attributes
     rank = attributes.rank
     layer = unit.geometry
-    own = (layer.kernel[:rank], layer.strides[:rank], layer.dilations[:rank])
-    wanted = (attributes.kernel_shape, attributes.strides, attributes.dilations)
+    own = (layer.kernel[:rank], layer.strides[:rank], layer.dilations[:rank], unit.groups)
+    wanted = (attributes.kernel_shape, attributes.strides, attributes.dilations, attributes.group)
     if own != wanted:
         # No padding or slice makes up for another kernel, stride or dilation (torch2trt never sets dilation_nd:
         # torch2trt@4e820ae:torch2trt/converters/native_converters.py:478-488).
         return result(
             STATUS_UNREADABLE,
-            f"the layer's kernel {list(own[0])}, strides {list(own[1])}, dilations {list(own[2])} are not the node's "
-            f"kernel {list(wanted[0])}, strides {list(wanted[1])}, dilations {list(wanted[2])}",
+            f"the layer's kernel {list(own[0])}, strides {list(own[1])}, dilations {list(own[2])}, groups {own[3]} are "
+            f"not the node's kernel {list(wanted[0])}, strides {list(wanted[1])}, dilations {list(wanted[2])}, "
+            f"groups {wanted[3]}",
         )
     reference = finding.reference
     if reference is None:

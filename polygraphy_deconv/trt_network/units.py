@@ -61,6 +61,7 @@ class DeconvolutionUnit:
     input_dims: tuple[int | None, ...]  # the unit's input (3D for a 1D unit)
     output_dims: tuple[int | None, ...]  # the unit's final tensor
     unreadable: str | None = None  # why a layer after the deconvolution cannot be read as part of the unit
+    groups: int = 1  # the deconvolution's num_groups
 
     @property
     def spatial_rank(self) -> int:
@@ -584,6 +585,7 @@ def read_unit(index: NetworkIndex, position: int, ends: AbstractSet[str] = froze
         bias=bias,
         output=tail.name,
         one_dimensional=one_dimensional,
+        groups=int(layer.num_groups),
         input_dims=source_dims if unit_input is source else () if unit_input is None else dims_of(unit_input),
         output_dims=index.share(dims_of(tail)),
         unreadable=unreadable,

@@ -96,4 +96,19 @@ class TestGeometryMustMatch:
         network = producers.torch2trt(node.finding.attributes, [1, 2, 3, 3], weight, bias)
         (result,) = fix_network(network, [node]).results
         assert result.action == ACTION_UNPATCHABLE
-        assert "dilations [1, 1] are not the node's" in result.detail
+        assert "dilations [1, 1], groups 1 are not the node's" in result.detail
+
+    def test_negative_groups_differ(self) -> None:
+        """A layer with another group count than its node computes other values in the same window."""
+        import dataclasses
+
+        from polygraphy_deconv.trt_network.comparison import STATUS_UNREADABLE, compare_unit
+        from polygraphy_deconv.trt_network.units import find_units
+
+        attributes = {"strides": [2, 2], "output_shape": [10, 12], "group": 2}
+        node = conv_transpose_node(attributes, [1, 4, 5, 6], [4, 3, 3, 3])
+        weight, bias = random_weights([4, 3, 3, 3], 2)
+        (unit,) = find_units(producers.onnx_parser(node.finding.attributes, [1, 4, 5, 6], weight, bias))
+        assert unit.groups == 2 and compare_unit(unit, node, "output name").status != STATUS_UNREADABLE
+        comparison = compare_unit(dataclasses.replace(unit, groups=1), node, "output name")
+        assert comparison.status == STATUS_UNREADABLE and "groups 1 are not the node's" in comparison.reason
