@@ -80,6 +80,7 @@ class DeconvFixArgs(BaseArgs):
             return
         self.enabled = True
         self.report_only = not (self.fix or self.check)  # --deconv-report alone never patches
+        self.model_source: Any = None  # the RewriteForParser loader's name in the script (--deconv-fix)
         self.onnx_path = model.path
         self.input_shapes = _input_shapes(model.input_shapes)
         network_args = self.arg_groups[TrtLoadNetworkArgs]
@@ -111,9 +112,8 @@ class DeconvFixArgs(BaseArgs):
                 model_args.path = saved_path
             if not added:
                 G_LOGGER.critical(
-                    "--deconv-fix found no ONNX parse step to follow: Polygraphy parses this model from bytes "
-                    "(ONNX-side options such as --onnx-outputs). Note: rewrite the model with `polygraphy-deconv fix` "
-                    "and run that model instead."
+                    f"{flags} found no ONNX parse step ('{PARSE_LOADER_ID}') in Polygraphy's network loading. "
+                    "Note: rewrite the model with `polygraphy-deconv fix` and run that model instead."
                 )
             return network_loader
 
@@ -143,7 +143,7 @@ class DeconvFixArgs(BaseArgs):
             make_invocable(
                 "PatchDeconvolutions",
                 network_loader,
-                getattr(self, "model_source", None) or self.onnx_path,
+                self.model_source or self.onnx_path,
                 check_only=(self.check or self.report_only) or None,
                 fail_on_patch=False if self.report_only else None,
                 report_path=self.report_path,
