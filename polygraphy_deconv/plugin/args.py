@@ -102,8 +102,7 @@ class DeconvFixArgs(BaseArgs):
 
             model_args = self.arg_groups[ModelArgs]
             saved_path = model_args.path
-            if self.fix:  # only --deconv-fix changes what the parser sees
-                model_args.path = self._add_rewrite_loader(script)
+            model_args.path = self._add_rewrite_loader(script)
             script.add_loader = add_loader_after_parse
             try:
                 network_loader = original(script, *args, **kwargs)
@@ -122,8 +121,12 @@ class DeconvFixArgs(BaseArgs):
     def _add_rewrite_loader(self, script: Any) -> Any:
         """RewriteForParser in the script; what NetworkFromOnnxPath and PatchDeconvolutions read the model from."""
         script.add_import(imports=["RewriteForParser"], frm="polygraphy_deconv.plugin.loader")
+        # Only --deconv-fix changes what the parser sees; every mode says where TensorRT comes from when it is missing.
         name = script.add_loader(
-            make_invocable("RewriteForParser", self.onnx_path, input_shapes=self.input_shapes), "rewrite_for_parser"
+            make_invocable(
+                "RewriteForParser", self.onnx_path, input_shapes=self.input_shapes, rewrite=None if self.fix else False
+            ),
+            "rewrite_for_parser",
         )
         self.model_source = inline(name)  # add_loader returns a safe Script.String
         return self.model_source

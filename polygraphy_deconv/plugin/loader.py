@@ -29,15 +29,24 @@ class RewriteForParser(BaseLoader):
     sizes) is rewritten. The copy lives in a temporary folder for as long as this loader does.
     """
 
-    def __init__(self, onnx_path: str, input_shapes: Mapping[str, Sequence[int | str | None]] | None = None) -> None:
+    def __init__(
+        self,
+        onnx_path: str,
+        input_shapes: Mapping[str, Sequence[int | str | None]] | None = None,
+        rewrite: bool | None = None,
+    ) -> None:
         """
         Args:
             onnx_path (str): The ONNX model.
             input_shapes (Dict[str, List[Union[int, str, None]]]):
                     Input shapes to bind in the analysis (as --input-shapes). Defaults to None.
+            rewrite (bool):
+                    Whether to rewrite the nodes the parser cannot build (False: the model as it is, as
+                    --deconv-check and --deconv-report alone want it). Defaults to True.
         """
         self.onnx_path = onnx_path
         self._input_shapes = input_shapes
+        self._rewrite = util.default(rewrite, True)
         self._folder: tempfile.TemporaryDirectory[str] | None = None
         self._path: str | None = None
         self.rewritten: tuple[str, ...] = ()
@@ -51,6 +60,9 @@ class RewriteForParser(BaseLoader):
         if self._path is not None:
             return self._path
         tell_where_tensorrt_comes_from()  # runs before the parse loader imports tensorrt
+        if not self._rewrite:
+            self._path = self.onnx_path
+            return self._path
         import onnx
 
         from polygraphy_deconv.errors import DeconvError

@@ -62,6 +62,8 @@ class TestGenScript:
         compile(text, "gen.py", "exec")
         (line,) = [line for line in text.splitlines() if "PatchDeconvolutions(" in line]
         assert "check_only=True" in line
+        (rewrite,) = [line for line in text.splitlines() if "RewriteForParser(" in line]
+        assert "rewrite=False" in rewrite  # --deconv-check hands the parser the model as it is
         assert f"report_path='{tmp_path / 'r.json'}'" in line
         assert "input_shapes={'x': [1, 2, 5, 6]}" in line
 
@@ -83,6 +85,18 @@ class TestRun:
         assert "without --trt they do nothing" in done.stdout + done.stderr
         assert "PASSED" in done.stdout + done.stderr
         assert not (tmp_path / "r.json").exists()
+
+    @pytest.mark.skipif(HAS_TENSORRT, reason="needs a machine without TensorRT")
+    @pytest.mark.parametrize("flag", ["--deconv-fix", "--deconv-check", "--deconv-report"])
+    def test_negative_without_tensorrt_says_where_it_comes_from(self, flag: str, tmp_path: Path) -> None:
+        """Not Polygraphy's POLYGRAPHY_AUTOINSTALL_DEPS hint: that installs the package index's download stub."""
+        model = save_model(tmp_path)
+        extra = ["r.json"] if flag == "--deconv-report" else []
+        done = current_install().run("run", str(model), "--trt", "--onnxrt", flag, *extra, cwd=tmp_path)
+        output = done.stdout + done.stderr
+        assert done.returncode == 1, output
+        assert "TensorRT comes with NVIDIA's TensorRT containers" in output
+        assert "POLYGRAPHY_AUTOINSTALL_DEPS" not in output and "Traceback" not in output
 
     def test_negative_check_and_fix_together(self, tmp_path: Path) -> None:
         model = save_model(tmp_path)
