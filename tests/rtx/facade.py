@@ -161,11 +161,6 @@ _NUMPY = {
 _FROM_NUMPY = {dtype: kind for kind, dtype in _NUMPY.items()}
 
 
-def nptype(kind: DataType) -> Any:
-    """The numpy dtype of a TensorRT type (what `trt.nptype` returns)."""
-    return _NUMPY[DataType(kind)].type
-
-
 # -- foundational types ---------------------------------------------------------------------------------
 
 
@@ -293,7 +288,6 @@ class _Calls:
         self.tensor_get_type = m("Tensor", "getType()", _i32)
         self.tensor_is_input = m("Tensor", "isNetworkInput()", ctypes.c_bool)
         self.tensor_is_output = m("Tensor", "isNetworkOutput()", ctypes.c_bool)
-        self.tensor_is_shape = m("Tensor", "isShapeTensor()", ctypes.c_bool)
         self.layer_get_type = m("Layer", "getType()", _i32)
         self.layer_set_name = m("Layer", "setName(char const*)", None, ctypes.c_char_p)
         self.layer_get_name = m("Layer", "getName()", ctypes.c_char_p)
@@ -302,7 +296,6 @@ class _Calls:
         self.layer_nb_outputs = m("Layer", "getNbOutputs()", _i32)
         self.layer_get_output = m("Layer", "getOutput(int)", ctypes.c_void_p, _i32)
         self.layer_set_input = m("Layer", "setInput(int, ITensor&)", None, _i32, _ref)
-        self.layer_get_output_type = m("Layer", "getOutputType(int)", _i32, _i32)
         n = "NetworkDefinition"
         self.net_add_input = m(n, "addInput(char const*, DataType, Dims64 const&)", ctypes.c_void_p, ctypes.c_char_p, _i32, _ref)
         self.net_mark_output = m(n, "markOutput(ITensor&)", None, _ref)
@@ -325,7 +318,6 @@ class _Calls:
         self.net_add_cast = m(n, "addCast(ITensor&, DataType)", ctypes.c_void_p, _ref, _i32)
         self.net_add_squeeze = m(n, "addSqueeze(ITensor&, ITensor&)", ctypes.c_void_p, _ref, _ref)
         self.net_add_unsqueeze = m(n, "addUnsqueeze(ITensor&, ITensor&)", ctypes.c_void_p, _ref, _ref)
-        self.net_get_flags = m(n, "getFlags()", _u32)
         self.net_get_flag = m(n, "getFlag(NetworkDefinitionCreationFlag)", ctypes.c_bool, _i32)
         d = "DeconvolutionLayer"
         self.deconv_set_maps = m(d, "setNbOutputMaps(long)", None, _i64)
@@ -454,10 +446,6 @@ class ITensor:
     def is_network_output(self) -> bool:
         return bool(_c().tensor_is_output(self._impl))
 
-    @property
-    def is_shape_tensor(self) -> bool:
-        return bool(_c().tensor_is_shape(self._impl))
-
     def __repr__(self) -> str:
         return f"ITensor({self.name!r}, {self.shape})"
 
@@ -499,9 +487,6 @@ class ILayer:
 
     def set_input(self, index: int, tensor: ITensor) -> None:
         _c().layer_set_input(self._impl, index, tensor._address)
-
-    def get_output_type(self, index: int) -> DataType:
-        return DataType(_c().layer_get_output_type(self._impl, index))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r}, {self.type.name})"
@@ -802,8 +787,7 @@ class Logger:
 
     INTERNAL_ERROR, ERROR, WARNING, INFO, VERBOSE = range(5)
 
-    def __init__(self, min_severity: int = WARNING) -> None:
-        self.min_severity = min_severity
+    def __init__(self) -> None:
         self.messages: list[tuple[int, str]] = []
         self._sink = ctypes.CFUNCTYPE(None, _i32, ctypes.c_char_p)(self._log)
         self._object = (ctypes.c_void_p * 2)()
