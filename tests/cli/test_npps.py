@@ -196,14 +196,7 @@ class TestGeneratedScriptOnANetwork:
 
     def test_negative_unpatchable_fails_with_one_message(self, run_cli: Run, tmp_path: Path) -> None:
         script = self.script(run_cli, tmp_path, SHIFTED)
-        network = parser_network(SHIFTED)
-        y = network.get_output(0)
-        y.name = "deconv_output"  # a strided fill-slice inside the unit: before the tensor named after the node
-        strided = network.add_slice(y, [0, 0, 0, 0], [1, 3, 5, 6], [1, 1, 2, 2])
-        strided.mode = standin.SampleMode.FILL
-        strided.get_output(0).name = "y"
-        network.unmark_output(y)
-        network.mark_output(strided.get_output(0))
+        network = producers.with_strided_fill_slice(parser_network(SHIFTED))
         with pytest.raises(PolygraphyException, match="TensorRT layer 'deconv': cannot patch .* `polygraphy-deconv fix` and build the engine"):
             run_postprocess_script(str(script), network)
 

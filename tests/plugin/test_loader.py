@@ -100,14 +100,7 @@ class TestPatchDeconvolutions:
 
     def test_negative_unpatchable_fails_naming_the_layer(self, tmp_path: Path) -> None:
         model = save_model(tmp_path, SHIFTED)
-        network = parsed(SHIFTED)
-        y = network.get_output(0)
-        y.name = "deconv_output"  # a strided fill-slice inside the unit: before the tensor named after the node
-        strided = network.add_slice(y, [0, 0, 0, 0], [1, 3, 5, 6], [1, 1, 2, 2])
-        strided.mode = standin.SampleMode.FILL
-        strided.get_output(0).name = "y"
-        network.unmark_output(y)
-        network.mark_output(strided.get_output(0))
+        network = producers.with_strided_fill_slice(parsed(SHIFTED))
         with pytest.raises(PolygraphyException, match="TensorRT layer 'deconv': cannot patch .* stride"):
             PatchDeconvolutions((None, network, None), str(model))()
 
@@ -120,15 +113,8 @@ class TestPatchDeconvolutions:
         model = tmp_path / "m.onnx"
         hostile = "deconv\x1b]0;title\x07"
         onnx.save(conv_transpose_model([1, 2, 5, 6], [2, 3, 3, 3], node_name=hostile, **SHIFTED), str(model))
-        network = parsed(SHIFTED)
+        network = producers.with_strided_fill_slice(parsed(SHIFTED))
         network.get_layer(0).name = hostile  # the parser names the layer after the node
-        y = network.get_output(0)
-        y.name = "deconv_output"
-        strided = network.add_slice(y, [0, 0, 0, 0], [1, 3, 5, 6], [1, 1, 2, 2])
-        strided.mode = standin.SampleMode.FILL
-        strided.get_output(0).name = "y"
-        network.unmark_output(y)
-        network.mark_output(strided.get_output(0))
         with pytest.raises(PolygraphyException) as raised:
             PatchDeconvolutions((None, network, None), str(model))()
         message = str(raised.value)

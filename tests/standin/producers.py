@@ -361,3 +361,19 @@ def bare_deconvolution(attrs: ConvTransposeAttributes, input_shape: Sequence[int
     output.name = "y"
     network.mark_output(output)
     return network
+
+
+def with_strided_fill_slice(network: Any) -> Any:
+    """The network with a strided FILL slice inside its one deconvolution unit (before the tensor named after the
+    node): a unit the package cannot read, so cannot patch. Returns the network."""
+    trt = _api(None)
+    y = network.get_output(0)
+    name = y.name
+    y.name = "deconv_output"
+    rank = len(tuple(y.shape))
+    strided = network.add_slice(y, [0] * rank, list(y.shape), [1, 1] + [2] * (rank - 2))
+    strided.mode = trt.SampleMode.FILL
+    strided.get_output(0).name = name
+    network.unmark_output(y)
+    network.mark_output(strided.get_output(0))
+    return network
