@@ -75,7 +75,8 @@ def summary_line(fix: NetworkFix, check_only: bool = False, rewritten: Sequence[
     order = ["ok", "patched", "needs-patch", "unpatchable", "undecided", "unmatched"]
     parts = [f"{counts[action]} {action}" for action in order if counts[action]]
     verb = "checked" if check_only else "fixed"
-    line = f"Deconvolution {verb}: {len(fix.results)} deconvolution unit(s)" + (f": {', '.join(parts)}" if parts else "")
+    library = f" on {shown(fix.library)}" if fix.library else ""
+    line = f"Deconvolution {verb}{library}: {len(fix.results)} deconvolution unit(s)" + (f": {', '.join(parts)}" if parts else "")
     if rewritten:
         line += f"; rewritten before the parse: {', '.join(shown(name) for name in rewritten)}"
     return line
@@ -212,7 +213,7 @@ def report_lines(fix: NetworkFix, model: str, width: int) -> list[Line]:
         dropped = {id(g) for g in hidden}
         listed = [g for g in listed if id(g) not in dropped]
     lines: list[Line] = [
-        text_line(text, "bold") for text in wrapped(words(f"Deconvolutions of {shown(os.path.basename(model))}"), width)
+        text_line(text, "bold") for text in wrapped(words(f"Deconvolutions of {shown(os.path.basename(model))}" + (f" on {shown(fix.library)}" if fix.library else "")), width)
     ]
     used: set[str] = set()  # characters of the bars drawn, for their legend
     if listed:
@@ -364,6 +365,7 @@ def network_document(fix: NetworkFix, analysis: ModelAnalysis, rewritten: Sequen
         "actions": dict(sorted(actions.items())),
         "unmatched_layers": unmatched_layers,
         "rewritten_before_parse": list(rewritten),
+        "library": fix.library,
     }
     return findings_document("network", analysis.path, records, summary)
 

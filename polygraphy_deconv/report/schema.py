@@ -12,7 +12,8 @@ Schema `polygraphy-deconv/findings`, version 1 (docs/json-schema.md documents ev
       "tensorrt_rules": "8.6" | "10" | "11"   (whose ONNX parser rules the "tensorrt" predictions follow)
       "findings": [ <node finding>, ... ],
       "summary": {"nodes": N, "verdicts": {"ok": n, ...},
-                  "actions": {...}, "unmatched_layers": [...] (network only)}
+                  "actions": {...}, "unmatched_layers": [...], "rewritten_before_parse": [...],
+                  "library": "TensorRT-RTX 1.7.1.116" (network only)}
     }
 
 A node finding:

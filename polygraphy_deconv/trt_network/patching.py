@@ -59,10 +59,13 @@ from polygraphy_deconv.trt_network.units import (
     read_unit,
     weights_array,
 )
+from polygraphy_deconv.trt_network.library import library
 from polygraphy_deconv.trt_network.versions import output_types_settable, set_output_type, shape_integer_type
 
 if TYPE_CHECKING:
     import tensorrt as trt
+else:
+    from polygraphy_deconv.trt_network.library import trt
 
 ACTION_OK = "ok"
 ACTION_PATCHED = "patched"
@@ -103,6 +106,7 @@ class NetworkFix:
 
     results: tuple[UnitResult, ...]
     keep_alive: list[Any] = field(default_factory=list)
+    library: str = ""  # the TensorRT library the network belongs to: "TensorRT-RTX 1.7.1.116", "TensorRT 10.16.1"
 
     @property
     def needs_patch(self) -> tuple[UnitResult, ...]:
@@ -110,8 +114,6 @@ class NetworkFix:
 
 
 def _dims(values: Sequence[int]) -> trt.Dims:
-    import tensorrt as trt
-
     return trt.Dims([int(v) for v in values])
 
 
@@ -174,8 +176,6 @@ def patch_unit(
     changes is marked on the index (`touch`), so `index.refresh()` afterwards shows the network as it is.
     """
     import numpy as np
-    import tensorrt as trt
-
     if unit.unreadable is not None:
         raise UnpatchableUnit(unit.deconvolution, unit.unreadable)
     if unit.one_dimensional and unit.geometry.dilated_kernel[1] != 1:
@@ -257,10 +257,10 @@ def patch_unit(
             shape = [int(d or 0) + b + a for d, b, a in zip(out_dims, before, after)]
             fill = network.add_slice(tail, _dims(start), _dims(shape), _dims([1] * rank))
         else:
-            growth = np.array([b + a for b, a in zip(before, after)], dtype=shape_integer_type())
-            keep_alive.append(growth)
             shape_layer = network.add_shape(tail)
             shape_layer.name = f"{prefix}/shape"
+            growth = np.array([b + a for b, a in zip(before, after)], dtype=shape_integer_type(shape_layer.get_output(0)))
+            keep_alive.append(growth)
             growth_layer = network.add_constant(_dims([rank]), trt.Weights(growth))
             growth_layer.name = f"{prefix}/growth"
             size = network.add_elementwise(
@@ -356,4 +356,4 @@ def fix_network(
             )
     done = tuple(r for r in results if r is not None)
     assert len(done) == len(results)
-    return NetworkFix(done, keep_alive)
+    return NetworkFix(done, keep_alive, str(library()))

@@ -31,6 +31,8 @@ from polygraphy_deconv.trt_network.versions import reshape_layer_types, slice_ax
 
 if TYPE_CHECKING:
     import tensorrt as trt
+else:
+    from polygraphy_deconv.trt_network.library import trt
 
 BIAS_NONE = "none"
 BIAS_WEIGHTS = "weights"  # bias weights on the deconvolution layer
@@ -135,36 +137,26 @@ def optional_input(layer: trt.ILayer, index: int) -> trt.ITensor | None:
 
 
 def as_deconvolution(layer: trt.ILayer) -> trt.IDeconvolutionLayer:
-    import tensorrt as trt
-
     layer.__class__ = trt.IDeconvolutionLayer  # the bindings hand out ILayer; Polygraphy casts the same way
     return cast("trt.IDeconvolutionLayer", layer)
 
 
 def as_slice(layer: trt.ILayer) -> trt.ISliceLayer:
-    import tensorrt as trt
-
     layer.__class__ = trt.ISliceLayer
     return cast("trt.ISliceLayer", layer)
 
 
 def as_shuffle(layer: trt.ILayer) -> trt.IShuffleLayer:
-    import tensorrt as trt
-
     layer.__class__ = trt.IShuffleLayer
     return cast("trt.IShuffleLayer", layer)
 
 
 def as_constant(layer: trt.ILayer) -> trt.IConstantLayer:
-    import tensorrt as trt
-
     layer.__class__ = trt.IConstantLayer
     return cast("trt.IConstantLayer", layer)
 
 
 def as_elementwise(layer: trt.ILayer) -> trt.IElementWiseLayer:
-    import tensorrt as trt
-
     layer.__class__ = trt.IElementWiseLayer
     return cast("trt.IElementWiseLayer", layer)
 
@@ -277,14 +269,10 @@ class NetworkIndex:
 
     def value_consumers(self, tensor: trt.ITensor) -> list[tuple[int, int]]:
         """Consumers that read the tensor's values (a shape layer reads only its dims)."""
-        import tensorrt as trt
-
         return [(i, s) for i, s in self.consumers(tensor.name) if self.layers[i].type != trt.LayerType.SHAPE]
 
     def sole_consumer(self, tensor: trt.ITensor) -> trt.ILayer | None:
         """The one layer reading this tensor's values, if it is one and the tensor is no network output."""
-        import tensorrt as trt
-
         name = tensor.name
         if name in self.outputs:
             return None
@@ -305,8 +293,6 @@ def shape_expression(index: NetworkIndex, tensor: trt.ITensor, base: str, depth:
     """Read a 1D shape tensor built from constants, shapeOf(`base`) and SUM/SUB (the parser's slice size);
     None when it is built otherwise."""
     import numpy as np
-    import tensorrt as trt
-
     layer = index.producer_of(tensor)
     if layer is None or depth > 8:
         return None
@@ -431,8 +417,6 @@ def _sliced_axes(index: NetworkIndex, layer: trt.ISliceLayer, base: str, rank: i
 def _bias_operand(index: NetworkIndex, add: trt.ILayer, tail: trt.ITensor, channels: int) -> trt.ITensor | None:
     """The other input of an elementwise SUM when it is a per-channel bias [1, M, 1, ...]: a constant, or a
     tensor reshaped to that shape."""
-    import tensorrt as trt
-
     if add.type != trt.LayerType.ELEMENTWISE or as_elementwise(add).op != trt.ElementWiseOperation.SUM:
         return None
     inputs = [optional_input(add, 0), optional_input(add, 1)]
@@ -450,8 +434,6 @@ def _bias_operand(index: NetworkIndex, add: trt.ILayer, tail: trt.ITensor, chann
 
 def _is_zero_tensor(index: NetworkIndex, tensor: trt.ITensor) -> bool:
     """x - x: how this package's patch takes a bias tensor off a deconvolution (there is no unset)."""
-    import tensorrt as trt
-
     layer = index.producer_of(tensor)
     if layer is None or layer.type != trt.LayerType.ELEMENTWISE or as_elementwise(layer).op != trt.ElementWiseOperation.SUB:
         return False
@@ -528,8 +510,6 @@ def read_unit(index: NetworkIndex, position: int, ends: AbstractSet[str] = froze
     tensor carrying such a name: whatever reads it (an ONNX Pad builds the same FILL slice as the parser's
     extension, onnxOpImporters.cpp@10.1-GA:3982-3999) belongs to another node.
     """
-    import tensorrt as trt
-
     layer = as_deconvolution(index.layers[position])
     names = [layer.name]
     source = optional_input(layer, 0)
@@ -597,8 +577,6 @@ def find_units(
 ) -> tuple[DeconvolutionUnit, ...]:
     """Every live deconvolution unit of the network, in layer order (`index`: one already built for it;
     `ends`: the ConvTranspose nodes' ONNX output names, see read_unit)."""
-    import tensorrt as trt
-
     index = index or NetworkIndex(network)
     return tuple(
         read_unit(index, position, ends)

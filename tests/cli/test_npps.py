@@ -159,7 +159,7 @@ class TestGeneratedScriptOnANetwork:
         assert tuple(network.get_layer(0).pre_padding) == (0, 0)
         run_postprocess_script(str(script), network)
         assert tuple(network.get_layer(0).pre_padding) == (1, 1)
-        assert "Deconvolution fixed: 1 deconvolution unit(s): 1 patched" in capsys.readouterr().out
+        assert "Deconvolution fixed on TensorRT 10.8.0.43+standin: 1 deconvolution unit(s): 1 patched" in capsys.readouterr().out
         assert "patch_model" not in sys.modules  # Polygraphy's import drops the script module
 
     def test_same_result_as_the_plugin_loader(self, run_cli: Run, tmp_path: Path) -> None:

@@ -76,7 +76,7 @@ class TestPatchDeconvolutions:
         finally:
             G_LOGGER.module_severity = previous
         out = capsys.readouterr().out
-        assert "Deconvolution fixed: 1 deconvolution unit(s): 1 patched" in out
+        assert "Deconvolution fixed on TensorRT 10.8.0.43+standin: 1 deconvolution unit(s): 1 patched" in out
         assert "TensorRT layers" not in out
 
     def test_negative_check_fails_and_changes_nothing(self, tmp_path: Path) -> None:

@@ -51,7 +51,7 @@ class TestNetworkReport:
     def test_shifted_patched(self, width: int) -> None:
         text = render_table(fixed(SHIFTED), "/models/m.onnx", terminal=False, width=width)
         lines = lines_of(text, width)
-        assert lines[0] == "Deconvolutions of m.onnx"
+        assert lines[0] == "Deconvolutions of m.onnx on TensorRT 10.8.0.43+standin"
         assert lines[2].split() == ["deconv", "1x2x5x6", "patched"]
         assert "    TensorRT  starts 1 element early on H and W (b=(0,0) e=(1,1) -> 10x12)" in lines
         assert "    patched   as ONNX (b=(1,1) e=(0,0) -> 10x12)" in lines

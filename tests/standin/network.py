@@ -1169,7 +1169,8 @@ def tensorrt_module(version: str = DEFAULT_VERSION) -> types.ModuleType:
     # as for the real one: without it, every such import raises and clears an AttributeError).
     module.__spec__ = importlib.machinery.ModuleSpec("tensorrt", None)
     module.__spec__._initializing = False  # type: ignore[attr-defined]
-    module.__version__ = api.version  # type: ignore[attr-defined]
+    # A local version label, so every report that names the library in use says it was the stand-in.
+    module.__version__ = f"{api.version}+standin"  # type: ignore[attr-defined]
     module._standin_api = api  # type: ignore[attr-defined]
     layer_types = _LAYER_TYPES + (("SQUEEZE", "UNSQUEEZE") if api.squeeze_layers else ())
     data_types = _DATA_TYPES["8.6" if not api.int64 else "10.0"]

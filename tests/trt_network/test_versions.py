@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from polygraphy_deconv.trt_network.patching import ACTION_PATCHED, fix_network
-from polygraphy_deconv.trt_network.versions import api_version, output_types_settable, reshape_layer_types
+from polygraphy_deconv.trt_network.versions import output_types_settable, reshape_layer_types, slice_has_axes
 from tests.standin import network as standin
 from tests.standin import producers
 from tests.trt_network.nodes import conv_transpose_node, random_weights
@@ -29,12 +29,16 @@ class TestVersionRules:
     @VERSIONS
     def test_reshape_layer_types(self, version: str, trt: object) -> None:
         names = {t.name for t in reshape_layer_types()}
-        assert names == ({"SHUFFLE", "UNSQUEEZE", "SQUEEZE"} if api_version() >= (10, 7) else {"SHUFFLE"})
+        assert names == ({"SHUFFLE", "UNSQUEEZE", "SQUEEZE"} if standin.api_version(version).squeeze_layers else {"SHUFFLE"})
+
+    @VERSIONS
+    def test_slice_has_axes(self, version: str, trt: object) -> None:
+        assert slice_has_axes() is (standin.api_version(version).major_minor >= (10, 3))
 
     @VERSIONS
     def test_output_types_settable(self, version: str, trt: object) -> None:
         network = standin.tensorrt_module(version).INetworkDefinition()
-        assert output_types_settable(network) is (api_version() < (11, 0))
+        assert output_types_settable(network) is not standin.api_version(version).strongly_typed
 
 
 class TestPatchOnEveryVersion:
@@ -45,7 +49,7 @@ class TestPatchOnEveryVersion:
         attributes = {"auto_pad": "SAME_UPPER", "strides": [2], "output_padding": [1]}
         node = conv_transpose_node(attributes, [1, 2, 5], [2, 3, 3])
         weight, bias = random_weights([2, 3, 3], 1)
-        squeeze = api_version() >= (10, 7)
+        squeeze = standin.api_version(version).squeeze_layers
         network = producers.onnx_parser(node.finding.attributes, [1, 2, 5], weight, bias, squeeze_layers=squeeze)
         fix = fix_network(network, [node])
         (result,) = fix.results
@@ -64,7 +68,7 @@ class TestPatchOnEveryVersion:
         assert [r.action for r in fix.results] == [ACTION_PATCHED]
         growth = next(network.get_layer(i) for i in range(network.num_layers)
                       if network.get_layer(i).name.endswith("/deconv_fix/growth"))
-        assert np.asarray(growth.weights).dtype == (np.int32 if api_version() < (10, 0) else np.int64)
+        assert np.asarray(growth.weights).dtype == (np.int64 if standin.api_version(version).int64 else np.int32)
 
     @VERSIONS
     def test_float16_output_keeps_its_type(self, version: str, trt: object) -> None:

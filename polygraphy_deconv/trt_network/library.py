@@ -1,0 +1,96 @@
+"""The TensorRT library in use, taken where Polygraphy takes it.
+
+Polygraphy imports TensorRT through `polygraphy.mod.trt_importer.lazy_import_trt()` (0.49.26 to 0.53.x):
+`tensorrt_rtx` when POLYGRAPHY_USE_TENSORRT_RTX=1 was set before Polygraphy was imported (polygraphy/config.py
+USE_TENSORRT_RTX), `tensorrt` otherwise. The package follows the same switch, so the network it patches and the
+module it patches it with always come from one library.
+
+Each TensorRT-facing module writes
+
+    if TYPE_CHECKING:
+        import tensorrt as trt      # the type checker sees the real API of each TensorRT version
+    else:
+        from polygraphy_deconv.trt_network.library import trt
+
+and `trt.X` at run time reads X from the module in use now (a test may install a stand-in module in its place).
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+# The product names of the two module names lazy_import_trt() gives.
+_PRODUCTS = {"tensorrt": "TensorRT", "tensorrt_rtx": "TensorRT-RTX"}
+_names: dict[bool, str] = {}
+
+
+def module_name() -> str:
+    """The module lazy_import_trt() imports: "tensorrt_rtx" under POLYGRAPHY_USE_TENSORRT_RTX=1, else "tensorrt"."""
+    from polygraphy import config
+
+    rtx = bool(config.USE_TENSORRT_RTX)
+    name = _names.get(rtx)
+    if name is None:
+        from polygraphy.mod.trt_importer import tensorrt_module_and_version_string
+
+        # "tensorrt>=8.5" / "tensorrt_rtx>=1.0": the name before the version requirement
+        name = _names[rtx] = re.split(r"[<>=!~ ]", tensorrt_module_and_version_string(), maxsplit=1)[0]
+    return name
+
+
+def tensorrt() -> ModuleType:
+    """The TensorRT module in use. Imported the first time through lazy_import_trt(), so a missing or too old
+    library fails with Polygraphy's own message (a PolygraphyException)."""
+    name = module_name()
+    module = sys.modules.get(name)
+    if module is None:
+        from polygraphy.mod.trt_importer import lazy_import_trt
+
+        lazy_import_trt().__version__  # noqa: B018 (the attribute access is the import, with Polygraphy's checks)
+        module = sys.modules.get(name) or importlib.import_module(name)
+    return module
+
+
+def installed() -> bool:
+    """Whether the library Polygraphy would import is installed (without importing it)."""
+    from polygraphy.mod.trt_importer import lazy_import_trt
+
+    return bool(lazy_import_trt().is_installed())
+
+
+@dataclass(frozen=True, slots=True)
+class Library:
+    """Which library ran, for the log, the report and the JSON: "TensorRT-RTX 1.7.1.116", "TensorRT 10.16.1"."""
+
+    product: str  # "TensorRT" | "TensorRT-RTX"
+    version: str
+
+    def __str__(self) -> str:
+        return f"{self.product} {self.version}"
+
+
+def library() -> Library:
+    """The library in use (imports it)."""
+    module = tensorrt()
+    product = _PRODUCTS.get(module_name(), module_name())
+    return Library(product, str(getattr(module, "__version__", "unknown version")))
+
+
+class _Proxy:
+    """`trt` at run time: every attribute read from the module in use at that moment."""
+
+    __slots__ = ()
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(tensorrt(), attribute)
+
+    def __repr__(self) -> str:
+        return f"<TensorRT module in use: {module_name()}>"
+
+
+trt: Any = _Proxy()
