@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from polygraphy.tools.args import util as args_util
@@ -12,6 +14,8 @@ from polygraphy.tools.script import inline, make_invocable
 # The script id Polygraphy gives the ONNX parse loader (tools/args/backend/trt/loader.py, the same from 0.49.26
 # to 0.53.x: `script.add_loader(loader_str, "parse_network_from_onnx")`).
 PARSE_LOADER_ID = "parse_network_from_onnx"
+# ... and the engine build loader (TrtLoadEngineBytesArgs: `script.add_loader(loader_str, "build_engine")`).
+BUILD_LOADER_ID = "build_engine"
 
 
 class DeconvFixArgs(BaseArgs):
@@ -23,6 +27,7 @@ class DeconvFixArgs(BaseArgs):
         - ModelArgs
         - RunnerSelectArgs
         - TrtLoadNetworkArgs
+        - TrtLoadEngineBytesArgs
     """
 
     def add_parser_args_impl(self) -> None:
@@ -58,7 +63,7 @@ class DeconvFixArgs(BaseArgs):
             enabled (bool): Whether the loader is added after the network parse.
         """
         from polygraphy.logger import G_LOGGER
-        from polygraphy.tools.args import ModelArgs, RunnerSelectArgs, TrtLoadNetworkArgs
+        from polygraphy.tools.args import ModelArgs, RunnerSelectArgs, TrtLoadEngineBytesArgs, TrtLoadNetworkArgs
 
         self.fix = bool(args_util.get(args, "deconv_fix"))
         self.check = bool(args_util.get(args, "deconv_check"))
@@ -91,23 +96,20 @@ class DeconvFixArgs(BaseArgs):
             # (PostprocessNetwork, ModifyNetworkOutputs for --trt-outputs, precisions, datatypes, formats),
             # which then sees the patched network. Both --gen-script and load_network() come through here.
             added: list[str] = []
-            add_loader = script.add_loader
 
-            def add_loader_after_parse(loader_str: Any, loader_id: str, *more: Any, **options: Any) -> str:
-                name = add_loader(loader_str, loader_id, *more, **options)
-                if loader_id == PARSE_LOADER_ID and not added:
-                    added.append(name)
-                    return self.add_to_script(script, name)
-                return name
+            def add_after_parse(script: Any, name: str) -> str:
+                if added:
+                    return name
+                added.append(name)
+                return self.add_to_script(script, name)
 
             model_args = self.arg_groups[ModelArgs]
             saved_path = model_args.path
             model_args.path = self._add_rewrite_loader(script)
-            script.add_loader = add_loader_after_parse
             try:
-                network_loader = original(script, *args, **kwargs)
+                with _following(script, PARSE_LOADER_ID, add_after_parse):
+                    network_loader = original(script, *args, **kwargs)
             finally:
-                del script.add_loader  # the instance attribute: the class's method again
                 model_args.path = saved_path
             if not added:
                 G_LOGGER.critical(
@@ -117,6 +119,8 @@ class DeconvFixArgs(BaseArgs):
             return network_loader
 
         network_args.add_to_script_impl = add_to_script_impl
+        if TrtLoadEngineBytesArgs in self.arg_groups:
+            _insert_after(self.arg_groups[TrtLoadEngineBytesArgs], BUILD_LOADER_ID, _add_engine_note)
 
     def _add_rewrite_loader(self, script: Any) -> Any:
         """RewriteForParser in the script; what NetworkFromOnnxPath and PatchDeconvolutions read the model from."""
@@ -154,6 +158,44 @@ class DeconvFixArgs(BaseArgs):
             ),
             "patch_deconvolutions",
         )
+
+
+def _add_engine_note(script: Any, build_loader: str) -> str:
+    """NoteEngineWithoutDevice after the engine build: where no CUDA device is, it says the engine was built."""
+    script.add_import(imports=["NoteEngineWithoutDevice"], frm="polygraphy_deconv.plugin.loader")
+    return script.add_loader(make_invocable("NoteEngineWithoutDevice", build_loader), "note_engine_without_device")
+
+
+def _insert_after(group: Any, loader_id: str, add: Callable[[Any, str], str]) -> None:
+    """Wrap `group.add_to_script_impl` so that `add(script, name)` follows its loader `loader_id` in the script."""
+    original = group.add_to_script_impl
+
+    def add_to_script_impl(script: Any, *args: Any, **kwargs: Any) -> Any:
+        with _following(script, loader_id, add):
+            return original(script, *args, **kwargs)
+
+    group.add_to_script_impl = add_to_script_impl
+
+
+@contextlib.contextmanager
+def _following(script: Any, loader_id: str, add: Callable[[Any, str], str]) -> Iterator[None]:
+    """While it lasts, `add(script, name)` follows every loader `loader_id` that is added to the script (and its
+    name is what add_loader returns). Nests: the engine build's group writes the network loaders inside it."""
+    add_loader = script.add_loader
+    previous = script.__dict__.get("add_loader")
+
+    def add_loader_and_follow(loader_str: Any, name: str, *more: Any, **options: Any) -> Any:
+        added = add_loader(loader_str, name, *more, **options)
+        return add(script, added) if name == loader_id else added
+
+    script.add_loader = add_loader_and_follow
+    try:
+        yield
+    finally:
+        if previous is None:
+            del script.add_loader  # the instance attribute: the class's method again
+        else:
+            script.add_loader = previous
 
 
 def _input_shapes(metadata: Any) -> dict[str, list[Any]] | None:

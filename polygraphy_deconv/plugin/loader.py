@@ -183,20 +183,74 @@ class PatchDeconvolutions(BaseLoader):
         return received
 
 
-def tell_where_tensorrt_comes_from() -> None:
-    """Polygraphy would suggest POLYGRAPHY_AUTOINSTALL_DEPS=1, which installs the package index's `tensorrt`
-    download stub: say where TensorRT really comes from instead."""
-    import importlib.util
-    import sys
+@mod.export(funcify=True)
+class NoteEngineWithoutDevice(BaseLoader):
+    """
+    Functor that passes a serialized engine on unchanged and, on a machine without a CUDA device, says once that
+    the engine was built from the patched network and cannot run there (TensorRT-RTX builds engines on the CPU;
+    the deserialization that follows then fails).
+    """
 
-    try:
-        present = "tensorrt" in sys.modules or importlib.util.find_spec("tensorrt") is not None
-    except (ImportError, ValueError):
-        present = False
-    if not present:
-        G_LOGGER.critical(
-            "--deconv-fix/--deconv-check/--deconv-report need TensorRT's Python package, which is not installed here. "
-            "Note: TensorRT comes with NVIDIA's TensorRT containers (nvcr.io/nvidia/tensorrt) or from NVIDIA's package "
-            "index (pip install tensorrt --extra-index-url https://pypi.nvidia.com); without TensorRT, "
-            "`polygraphy-deconv check MODEL` runs everything else."
-        )
+    def __init__(self, serialized_engine: Any) -> None:
+        """
+        Args:
+            serialized_engine (Union[trt.IHostMemory, Callable() -> trt.IHostMemory]):
+                    A serialized engine, or a loader that returns one (e.g. EngineBytesFromNetwork).
+        """
+        self._serialized_engine = serialized_engine
+
+    @util.check_called_by("__call__")
+    def call_impl(self) -> Any:
+        """
+        Returns:
+            trt.IHostMemory: The serialized engine it received.
+        """
+        from polygraphy_deconv.trt_network.library import library, missing_cuda_device
+
+        engine, _ = util.invoke_if_callable(self._serialized_engine)
+        why = missing_cuda_device()
+        if engine is not None and why:
+            size = getattr(engine, "nbytes", None)
+            G_LOGGER.warning(
+                f"{ENGINE_BUILT_NOT_RUN} on {library()}{'' if size is None else f' ({size:,} bytes)'} from the patched "
+                f"network; it cannot run here: {why}. Polygraphy's deserialization error that follows is expected "
+                "on this machine."
+            )
+        return engine
+
+
+# The start of NoteEngineWithoutDevice's message (`polygraphy-deconv check` reads it from the run's output).
+ENGINE_BUILT_NOT_RUN = "Deconvolution fix: engine built"
+
+
+def tell_where_tensorrt_comes_from() -> None:
+    """Polygraphy would suggest POLYGRAPHY_AUTOINSTALL_DEPS=1, which installs whatever the package index has under
+    the module's name: say where TensorRT and TensorRT-RTX come from instead."""
+    from polygraphy_deconv.trt_network.library import installed, module_name
+
+    if installed():
+        return
+    G_LOGGER.critical(f"--deconv-fix/--deconv-check/--deconv-report: {missing_library_message(module_name())}")
+
+
+def missing_library_message(name: str) -> str:
+    """One line: the module Polygraphy asked for is not installed, and both ways to get a TensorRT library."""
+    import importlib.util
+
+    def present(module: str) -> bool:
+        try:
+            return importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            return False
+
+    if name == "tensorrt_rtx":
+        wanted = "TensorRT-RTX's Python package (tensorrt_rtx, as POLYGRAPHY_USE_TENSORRT_RTX=1 asks) is not installed here"
+    else:
+        wanted = "TensorRT's Python package (tensorrt) is not installed here"
+        if present("tensorrt_rtx"):
+            return f"{wanted}, but TensorRT-RTX's is. Note: set POLYGRAPHY_USE_TENSORRT_RTX=1 to use TensorRT-RTX."
+    return (
+        f"{wanted}. Note: TensorRT comes with NVIDIA's TensorRT containers (nvcr.io/nvidia/tensorrt) or "
+        "`pip install tensorrt`; TensorRT-RTX with `pip install tensorrt-rtx`, used with POLYGRAPHY_USE_TENSORRT_RTX=1 "
+        "set; without either, `polygraphy-deconv check MODEL` runs everything else."
+    )

@@ -94,3 +94,32 @@ class _Proxy:
 
 
 trt: Any = _Proxy()
+
+
+def missing_cuda_device() -> str:
+    """Why no engine can run on this machine ("" where a CUDA device is there): TensorRT-RTX builds engines
+    without a GPU, but deserializing one needs the CUDA driver and a device (on a CPU machine Polygraphy stops
+    with "CUDA driver version is insufficient for CUDA runtime version"). Asks the driver API directly
+    (cuInit, cuDeviceGetCount), which needs no CUDA toolkit."""
+    import ctypes
+    import ctypes.util
+
+    name = "nvcuda.dll" if sys.platform == "win32" else "libcuda.so.1"
+    try:
+        driver = ctypes.CDLL(name)
+    except OSError:
+        found = ctypes.util.find_library("cuda")
+        if found is None:
+            return "no CUDA driver"
+        try:
+            driver = ctypes.CDLL(found)
+        except OSError:
+            return "no CUDA driver"
+    status = driver.cuInit(0)
+    if status != 0:
+        return f"the CUDA driver finds no usable device (cuInit error {status})"
+    count = ctypes.c_int(0)
+    status = driver.cuDeviceGetCount(ctypes.byref(count))
+    if status != 0 or count.value == 0:
+        return "no CUDA device"
+    return ""
