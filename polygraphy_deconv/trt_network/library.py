@@ -58,9 +58,13 @@ def tensorrt() -> ModuleType:
 
 def installed() -> bool:
     """Whether the library Polygraphy would import is installed (without importing it)."""
-    from polygraphy.mod.trt_importer import lazy_import_trt
+    import importlib.util
 
-    return bool(lazy_import_trt().is_installed())
+    name = module_name()
+    try:
+        return sys.modules.get(name) is not None or importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,7 @@ from polygraphy_deconv.trt_network.comparison import (
     UnitComparison,
     compare_units,
 )
+from polygraphy_deconv.trt_network.library import library
 from polygraphy_deconv.trt_network.units import (
     BIAS_ADD,
     BIAS_TENSOR,
@@ -59,7 +60,6 @@ from polygraphy_deconv.trt_network.units import (
     read_unit,
     weights_array,
 )
-from polygraphy_deconv.trt_network.library import library
 from polygraphy_deconv.trt_network.versions import output_types_settable, set_output_type, shape_integer_type
 
 if TYPE_CHECKING:

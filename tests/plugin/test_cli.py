@@ -9,7 +9,7 @@ from typing import ClassVar
 
 import pytest
 
-from tests.plugin.polygraphy_cli import PolygraphyInstall, current_install, save_model
+from tests.plugin.polygraphy_cli import PolygraphyInstall, current_install, hiding, save_model
 
 HAS_TENSORRT = importlib.util.find_spec("tensorrt") is not None
 NO_TENSORRT = "TensorRT is not installed here (it comes from NVIDIA's containers; the index's wheels are stubs)"
@@ -40,7 +40,7 @@ class TestGenScript:
         text = generated_script(polygraphy_install, tmp_path, "--trt", "--onnxrt", "--deconv-fix")
         compile(text, "gen.py", "exec")
         lines = text.splitlines()
-        assert "from polygraphy_deconv.plugin.loader import PatchDeconvolutions, RewriteForParser" in lines
+        assert "from polygraphy_deconv.plugin.loader import NoteEngineWithoutDevice, PatchDeconvolutions, RewriteForParser" in lines
         rewrite = next(i for i, line in enumerate(lines) if "RewriteForParser(" in line)
         assert lines[rewrite] == f"rewrite_for_parser = RewriteForParser('{tmp_path / 'm.onnx'}')"
         parse = next(i for i, line in enumerate(lines) if "NetworkFromOnnxPath(" in line)
@@ -53,6 +53,11 @@ class TestGenScript:
         assert lines[patch].split(" = ")[1].startswith(f"PatchDeconvolutions({network_name}, rewrite_for_parser")
         assert f"({patch_name}" in lines[build]
         assert text.count("NetworkFromOnnxPath(") == 1
+        # the engine note right after the build, before Polygraphy deserializes the engine
+        note = next(i for i, line in enumerate(lines) if "NoteEngineWithoutDevice(" in line)
+        build_name = lines[build].split(" = ")[0]
+        assert note == build + 1 and lines[note].endswith(f"NoteEngineWithoutDevice({build_name})")
+        assert any(f"({lines[note].split(' = ')[0]}" in line for line in lines[note + 1:] if "EngineFromBytes(" in line)
 
     def test_check_report_and_shapes(self, polygraphy_install: PolygraphyInstall, tmp_path: Path) -> None:
         text = generated_script(
@@ -88,15 +93,28 @@ class TestRun:
 
     @pytest.mark.skipif(HAS_TENSORRT, reason="needs a machine without TensorRT")
     @pytest.mark.parametrize("flag", ["--deconv-fix", "--deconv-check", "--deconv-report"])
-    def test_negative_without_tensorrt_says_where_it_comes_from(self, flag: str, tmp_path: Path) -> None:
-        """Not Polygraphy's POLYGRAPHY_AUTOINSTALL_DEPS hint: that installs the package index's download stub."""
+    @pytest.mark.parametrize("case", ["neither", "only-rtx", "rtx-asked"])
+    def test_negative_without_tensorrt_says_where_it_comes_from(self, flag: str, case: str, tmp_path: Path) -> None:
+        """Not Polygraphy's POLYGRAPHY_AUTOINSTALL_DEPS hint: one line naming both libraries' ways, or the variable
+        where only TensorRT-RTX is installed."""
         model = save_model(tmp_path)
         extra = ["r.json"] if flag == "--deconv-report" else []
-        done = current_install().run("run", str(model), "--trt", "--onnxrt", flag, *extra, cwd=tmp_path)
+        env: dict[str, str | None] = {"POLYGRAPHY_USE_TENSORRT_RTX": None}
+        if case != "only-rtx":
+            env.update(hiding(tmp_path / "site", "tensorrt_rtx"))
+        if case == "rtx-asked":
+            env["POLYGRAPHY_USE_TENSORRT_RTX"] = "1"
+        done = current_install().run("run", str(model), "--trt", "--onnxrt", flag, *extra, cwd=tmp_path, env=env)
         output = done.stdout + done.stderr
         assert done.returncode == 1, output
-        assert "TensorRT comes with NVIDIA's TensorRT containers" in output
         assert "POLYGRAPHY_AUTOINSTALL_DEPS" not in output and "Traceback" not in output
+        (line,) = [line for line in output.splitlines() if line.startswith("[!]")]
+        if case == "only-rtx":
+            assert line.endswith("but TensorRT-RTX's is. Note: set POLYGRAPHY_USE_TENSORRT_RTX=1 to use TensorRT-RTX.")
+        else:
+            wanted = "TensorRT-RTX's Python package (tensorrt_rtx" if case == "rtx-asked" else "TensorRT's Python package"
+            assert wanted in line
+            assert "NVIDIA's TensorRT containers" in line and "`pip install tensorrt-rtx`" in line
 
     def test_negative_check_and_fix_together(self, tmp_path: Path) -> None:
         model = save_model(tmp_path)

@@ -86,7 +86,9 @@ class TestRunSaveEngine:
         found = loaders(text)
         (save,) = [name for name, (constructor, _) in found.items() if constructor == "SaveBytes"]
         # The engine bytes saved are those built from the patched network, patched right after the parse.
-        assert chain(found, save) == ["NetworkFromOnnxPath", "PatchDeconvolutions", "EngineBytesFromNetwork", "SaveBytes"]
+        assert chain(found, save) == [
+            "NetworkFromOnnxPath", "PatchDeconvolutions", "EngineBytesFromNetwork", "NoteEngineWithoutDevice", "SaveBytes",
+        ]
         assert f"path='{tmp_path / 'out.engine'}'" in text or "path='out.engine'" in text
         # The runner compared with onnxruntime is TensorRT's, on the engine that was saved.
         (deserialize,) = [name for name, (constructor, first) in found.items() if first == save]
@@ -99,7 +101,8 @@ class TestRunSaveEngine:
         found = loaders(text)
         (save,) = [name for name, (constructor, _) in found.items() if constructor == "SaveBytes"]
         assert chain(found, save) == [
-            "NetworkFromOnnxPath", "PatchDeconvolutions", "ModifyNetworkOutputs", "EngineBytesFromNetwork", "SaveBytes",
+            "NetworkFromOnnxPath", "PatchDeconvolutions", "ModifyNetworkOutputs", "EngineBytesFromNetwork",
+            "NoteEngineWithoutDevice", "SaveBytes",
         ]
 
 
