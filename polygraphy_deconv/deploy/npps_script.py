@@ -75,9 +75,7 @@ INPUT_SHAPES = {shapes!r}
 
 
 def {FUNCTION}(network):
-    # The patch's new weights are numpy arrays that TensorRT's Weights point into; they must outlive the
-    # engine build. patch_parsed_network keeps them in polygraphy_deconv.deploy.postprocess, not in this
-    # module: Polygraphy drops this script from sys.modules right after importing it, so a list here would
-    # be freed with the function once the call returns.
+    # The patch's new weights are numpy arrays that TensorRT's Weights point into: the package keeps them with
+    # the network (not in this module, which Polygraphy drops from sys.modules right after importing it).
     patch_parsed_network(network, MODEL, INPUT_SHAPES)
 '''

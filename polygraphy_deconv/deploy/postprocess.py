@@ -13,15 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-# fix_network's new Weights point into numpy arrays (NetworkFix.keep_alive): the engine build reads them
-# after the postprocess step returned. TensorRT 10.8's bindings keep an add_constant's Weights and their
-# array alive (pyGraph.cpp@release/10.8:945-947), older bindings are not known to, so they are kept here for
-# the life of the process. Not in the generated script's globals: Polygraphy imports the script anew for
-# each call and deletes it from sys.modules right after the import (polygraphy/mod/importer.py
-# import_from_script, 0.49.26:363, 0.53.6:331), so those globals go with the function object once the
-# call returns (at the next garbage collection, as the function and its globals form a cycle).
-_KEPT_ALIVE: list[Any] = []
-
 
 def patch_parsed_network(
     network: Any,
@@ -41,7 +32,6 @@ def patch_parsed_network(
     try:
         analysis = analyse_model(onnx_path, input_shapes)
         fix = fix_network(network, analysis.nodes)
-        _KEPT_ALIVE.extend(fix.keep_alive)
         show_network_report(fix, analysis.path, check_only=False)
         if report_path is not None:
             write_network_report(fix, analysis, report_path)

@@ -138,7 +138,7 @@ class PatchDeconvolutions(BaseLoader):
         """
         Returns:
             Tuple[trt.Builder, trt.INetworkDefinition, Optional[parser], ...]:
-                    The patched network tuple (plus the arrays its new weights point into, when there are any).
+                    The network tuple it received, the network patched in place.
         """
         from polygraphy_deconv.errors import DeconvError
         from polygraphy_deconv.onnx_model.reading import analyse_model
@@ -178,8 +178,7 @@ class PatchDeconvolutions(BaseLoader):
                 f"{len(fix.needs_patch)} deconvolution(s) compute another window than their ONNX node: {names}. "
                 "Note: run with --deconv-fix to patch them."
             )
-        # The arrays of the new weights need no keeping here: add_constant keeps its Weights alive and a Weights
-        # keeps its array (pyGraph.cpp@release/10.8:945-947; pyFoundationalTypes.cpp@release/10.8:220).
+        # The arrays the new weights point into live as long as the network (fix_network keeps them with it).
         return received
 
 

@@ -23,6 +23,7 @@ matches is not touched, so patching a patched network changes nothing.
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -101,8 +102,8 @@ class UnitResult:
 
 @dataclass
 class NetworkFix:
-    """The results for every unit, and the arrays that TensorRT's Weights point into (keep them alive
-    until the engine is built)."""
+    """The results for every unit, and the arrays that TensorRT's Weights point into (kept alive with the network
+    by fix_network)."""
 
     results: tuple[UnitResult, ...]
     keep_alive: list[Any] = field(default_factory=list)
@@ -356,4 +357,23 @@ def fix_network(
             )
     done = tuple(r for r in results if r is not None)
     assert len(done) == len(results)
+    _keep_with(network, keep_alive)
     return NetworkFix(done, keep_alive, str(library()))
+
+
+# The arrays each patched network's new Weights point into, for as long as the network lives. TensorRT's Weights
+# do not own their memory, and the bindings keep an array alive only for some calls: add_constant's
+# (pyGraph.cpp@release/10.8:945-947), not a layer's `bias` setter, whose zeros were read back as garbage on
+# TensorRT-RTX 1.7.1 once the caller dropped them. Polygraphy's later loaders hand on (builder, network, parser)
+# only, so the arrays cannot travel in the loader's tuple; keyed weakly by the network, they go with it.
+_ARRAYS: weakref.WeakKeyDictionary[Any, list[Any]] = weakref.WeakKeyDictionary()
+_ARRAYS_OF_UNREFERENCEABLE_NETWORKS: list[Any] = []  # a network object without weak references: the process's life
+
+
+def _keep_with(network: Any, arrays: list[Any]) -> None:
+    if not arrays:
+        return
+    try:
+        _ARRAYS.setdefault(network, []).extend(arrays)
+    except TypeError:
+        _ARRAYS_OF_UNREFERENCEABLE_NETWORKS.extend(arrays)

@@ -15,13 +15,14 @@ import pytest
 from polygraphy.exception import PolygraphyException
 
 from polygraphy_deconv.core.attributes import ConvTransposeAttributes
-from polygraphy_deconv.deploy import postprocess
 from polygraphy_deconv.deploy.postprocess import run_postprocess_script
+from polygraphy_deconv.trt_network import patching
 from tests.cli.conftest import Run
 from tests.models import conv_transpose_model
 from tests.plugin.polygraphy_cli import save_model
 from tests.standin import network as standin
 from tests.standin import producers
+from tests.standin.network import install as standin_install
 from tests.standin.network import tensorrt_module
 from tests.trt_network.test_patching import model_weights
 
@@ -133,7 +134,7 @@ class TestNpps:
 
 @pytest.fixture
 def standin_tensorrt(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "tensorrt", tensorrt_module())
+    standin_install(monkeypatch, tensorrt_module())
 
 
 def parser_network(attributes: dict[str, Any], producer: Any = producers.onnx_parser) -> standin.INetworkDefinition:
@@ -188,11 +189,14 @@ class TestGeneratedScriptOnANetwork:
         weight, bias = model_weights([1, 2, 5, 6], [2, 2, 3, 3], "initializer", 0, attributes)
         attrs = ConvTransposeAttributes.from_onnx("deconv", attributes, weight.shape)
         network = producers.torch2trt(attrs, [1, 2, 5, 6], weight, bias)
-        before = len(postprocess._KEPT_ALIVE)
+        networks_before = len(patching._ARRAYS)
         run_postprocess_script(str(tmp_path / "patch_model.py"), network)
         gc.collect()
-        kept = postprocess._KEPT_ALIVE[before:]
+        kept = patching._ARRAYS.get(network, [])
         assert bias is not None and any(isinstance(a, np.ndarray) and np.array_equal(a.reshape(-1), bias) for a in kept)
+        del network, kept
+        gc.collect()
+        assert len(patching._ARRAYS) == networks_before  # they go with the network
 
     def test_negative_unpatchable_fails_with_one_message(self, run_cli: Run, tmp_path: Path) -> None:
         script = self.script(run_cli, tmp_path, SHIFTED)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 
 import pytest
 
 from tests.fuzz.tally import summary_lines
+from tests.standin.network import install as standin_install
 from tests.standin.network import tensorrt_module
 
 
@@ -15,7 +15,7 @@ from tests.standin.network import tensorrt_module
 def standin_tensorrt() -> Iterator[None]:
     # Module scope: hypothesis runs every example of a test inside one call of the test function.
     with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(sys.modules, "tensorrt", tensorrt_module())
+        standin_install(patch, tensorrt_module())
         yield
 
 

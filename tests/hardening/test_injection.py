@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from polygraphy_deconv.trt_network.patching import fix_network
 from tests.cli.conftest import Run
 from tests.models import conv_transpose_model
 from tests.standin import producers
+from tests.standin.network import install as standin_install
 from tests.standin.network import tensorrt_module
 from tests.trt_network.nodes import conv_transpose_node
 from tests.trt_network.test_patching import model_weights
@@ -54,7 +54,7 @@ def save(tmp_path: Path, name: str, file: str = "m.onnx") -> Path:
 
 @pytest.fixture
 def standin_tensorrt(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setitem(sys.modules, "tensorrt", tensorrt_module())
+    standin_install(monkeypatch, tensorrt_module())
     yield
 
 

@@ -8,7 +8,6 @@ the loader itself reads none."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from polygraphy.exception import PolygraphyException
 from polygraphy_deconv.plugin.loader import PatchDeconvolutions
 from tests.hardening.test_bad_input import COMMANDS, INPUT_CASES, InputCase
 from tests.plugin.test_loader import SHIFTED, parsed
+from tests.standin.network import install as standin_install
 from tests.standin.network import tensorrt_module
 
 MODEL_CASES = [pytest.param(case, id=case.id) for case in INPUT_CASES if case.refused_by == COMMANDS]
@@ -24,7 +24,7 @@ MODEL_CASES = [pytest.param(case, id=case.id) for case in INPUT_CASES if case.re
 
 @pytest.fixture(autouse=True)
 def standin_tensorrt(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "tensorrt", tensorrt_module())
+    standin_install(monkeypatch, tensorrt_module())
 
 
 class TestPluginBadModel:

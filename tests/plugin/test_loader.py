@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from polygraphy_deconv.plugin.loader import PatchDeconvolutions
 from tests.plugin.polygraphy_cli import save_model
 from tests.standin import network as standin
 from tests.standin import producers
+from tests.standin.network import install as standin_install
 from tests.standin.network import tensorrt_module
 from tests.trt_network.test_patching import model_weights
 
@@ -27,7 +27,7 @@ SHIFTED = {"strides": [2, 2], "output_shape": [10, 12]}
 
 @pytest.fixture(autouse=True)
 def standin_tensorrt(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "tensorrt", tensorrt_module())
+    standin_install(monkeypatch, tensorrt_module())
 
 
 def parsed(attributes: dict[str, Any]) -> standin.INetworkDefinition:

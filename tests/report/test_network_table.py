@@ -4,7 +4,6 @@ window after the patch (on the stand-in of TensorRT's network API)."""
 from __future__ import annotations
 
 import dataclasses
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 from polygraphy_deconv.report.network_table import OK_ROWS_SHOWN, render_table, unit_row
 from polygraphy_deconv.trt_network.patching import NetworkFix, UnitResult, fix_network
 from tests.standin import producers
+from tests.standin.network import install as standin_install
 from tests.standin.network import tensorrt_module
 from tests.trt_network.nodes import conv_transpose_node
 from tests.trt_network.test_patching import build, combinations, model_weights
@@ -23,7 +23,7 @@ EXTENSION = {"strides": [2, 2], "output_padding": [1, 1]}
 
 @pytest.fixture(autouse=True)
 def standin_tensorrt(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setitem(sys.modules, "tensorrt", tensorrt_module())
+    standin_install(monkeypatch, tensorrt_module())
     yield
 
 

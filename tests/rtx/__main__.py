@@ -12,7 +12,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import os
 import sys
+
+# Polygraphy's TensorRT-RTX mode, read once when polygraphy is imported (tests/rtx/harness.py).
+os.environ["POLYGRAPHY_USE_TENSORRT_RTX"] = "1"
 
 from tests.rtx.harness import ModelOutcome, available, run_model
 

@@ -156,7 +156,7 @@ class NetworkEvaluator:
             return np.concatenate([value(i) for i in range(len(inputs))], axis=layer.axis)
         if kind == trt.LayerType.GATHER:
             layer.__class__ = trt.IGatherLayer
-            if layer.mode != 0:
+            if layer.mode != trt.GatherMode.DEFAULT:
                 raise NotEvaluable(f"layer '{layer.name}': gather mode {layer.mode}")
             return np.take(value(0), value(1), axis=layer.axis)
         if kind == trt.LayerType.UNSQUEEZE:

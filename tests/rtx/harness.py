@@ -1,42 +1,44 @@
-"""The network side on TensorRT-RTX: parse a model with the real parser, run the package's loader step on the
-real network, read it back, build it ahead of time, and compare each deconvolution unit's values (computed in
-numpy from the layers read back) with onnxruntime's. No engine runs here (no GPU).
+"""The network side on TensorRT-RTX, NVIDIA's official `tensorrt_rtx` package: parse a model with the real parser,
+run the package's loaders on the real network through Polygraphy's own (NetworkFromOnnxPath, ModifyNetworkOutputs,
+EngineBytesFromNetwork), read it back, build it ahead of time, and compare each deconvolution unit's values
+(computed in numpy from the layers read back) with onnxruntime's. No engine runs here (no GPU).
+
+Polygraphy must run in its TensorRT-RTX mode (POLYGRAPHY_USE_TENSORRT_RTX=1 before it is imported, as the test
+session's conftest.py and `python -m tests.rtx` arrange), so that its loaders and the package take `tensorrt_rtx`
+through lazy_import_trt().
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
-import sys
 import tempfile
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from tests.rtx import facade, native
 from tests.rtx.evaluate import NetworkEvaluator, NotEvaluable
 
 # TensorRT-RTX's own limit, not a parser rule: it refuses every deconvolution with stride > 1 and dilation > 1.
 RTX_STRIDED_DILATED = "Strided & Dilated Deconv are currently not supported"
+REFUSED_FOR_RTX_LIMIT = "refused: TensorRT-RTX limit (stride > 1 with dilation > 1)"
 
 
-@contextlib.contextmanager
-def rtx_tensorrt() -> Iterator[Any]:
-    """The facade installed as `tensorrt` for the package's code (restored afterwards)."""
-    module = facade.module()
-    saved = sys.modules.get("tensorrt")
-    sys.modules["tensorrt"] = module
-    try:
-        yield module
-    finally:
-        if saved is None:
-            sys.modules.pop("tensorrt", None)
-        else:
-            sys.modules["tensorrt"] = saved
+def tensorrt_rtx() -> Any:
+    """The official TensorRT-RTX module, checked to be the one Polygraphy's loaders and the package use."""
+    import tensorrt_rtx
+
+    from polygraphy_deconv.trt_network.library import tensorrt
+
+    if tensorrt() is not tensorrt_rtx:
+        raise RuntimeError("Polygraphy is not in its TensorRT-RTX mode: set POLYGRAPHY_USE_TENSORRT_RTX=1 before "
+                           "polygraphy is imported")
+    return tensorrt_rtx
 
 
 @dataclass
@@ -72,48 +74,51 @@ class ModelOutcome:
         return not self.problems and all(u.passed for u in self.units)
 
 
-@dataclass
-class Parsed:
-    builder: Any
-    network: Any
-    parser: Any
-    logger: Any
-    ok: bool
-
-    def errors(self) -> list[str]:
-        return self.logger.errors()
-
-
-def parse(model: bytes, path: str | None = None) -> Parsed:
-    logger = facade.Logger()
-    builder = facade.Builder(logger)
+def parse_errors(path: str) -> list[str]:
+    """The real parser on the model as it is, with nothing of the package: its errors ([] where it parses)."""
+    trt = tensorrt_rtx()
+    logger = trt.Logger(trt.Logger.ERROR)
+    builder = trt.Builder(logger)
     network = builder.create_network(0)
-    parser = facade.OnnxParser(network, logger)
-    ok = parser.parse(model, path)
-    return Parsed(builder, network, parser, logger, ok)
+    parser = trt.OnnxParser(network, logger)
+    if parser.parse_from_file(path):
+        return []
+    return [parser.get_error(i).desc() for i in range(parser.num_errors)] or ["the parser failed without an error"]
 
 
-def build(parsed: Parsed, input_shapes: Mapping[str, Sequence[int]] | None) -> str:
-    """Build ahead of time; "built (N bytes)", "refused: TensorRT-RTX limit ...", or "failed: <errors>"."""
-    trt = facade
-    network = parsed.network
-    config = parsed.builder.create_builder_config()
-    dynamic = [network.get_input(i) for i in range(network.num_inputs) if -1 in tuple(network.get_input(i).shape)]
-    if dynamic:
-        profile = parsed.builder.create_optimization_profile()
-        for tensor in dynamic:
-            shape = (input_shapes or {}).get(tensor.name)
-            if shape is None:
-                shape = [1 if d == -1 else d for d in tensor.shape]
-            profile.set_shape(tensor.name, shape, shape, shape)
-        config.add_optimization_profile(profile)
-    before = len(parsed.logger.messages)
-    memory = parsed.builder.build_serialized_network(network, config)
-    errors = [text for severity, text in parsed.logger.messages[before:] if severity <= trt.Logger.ERROR]
-    if memory is not None and memory.nbytes > 0:
-        return f"built ({memory.nbytes} bytes)"
+def parse_with_plugin(path: str, input_shapes: Mapping[str, Sequence[int]] | None, rewrite: Any) -> tuple[Any, ...]:
+    """What `polygraphy run --trt --deconv-fix` parses: Polygraphy's NetworkFromOnnxPath on RewriteForParser's path."""
+    from polygraphy.backend.trt import NetworkFromOnnxPath
+
+    return tuple(NetworkFromOnnxPath(rewrite)())
+
+
+def build(network: tuple[Any, ...], input_shapes: Mapping[str, Sequence[int]] | None) -> str:
+    """Build ahead of time with Polygraphy's EngineBytesFromNetwork: "built (N bytes)", the RTX limit, or
+    "failed: <errors>"."""
+    from polygraphy.backend.trt import CreateConfig, EngineBytesFromNetwork, Profile
+    from polygraphy.exception import PolygraphyException
+
+    definition = network[1]
+    inputs = [definition.get_input(i) for i in range(definition.num_inputs)]
+    profiles = None
+    if any(-1 in tuple(tensor.shape) for tensor in inputs):
+        profile = Profile()
+        for tensor in inputs:
+            shape = (input_shapes or {}).get(tensor.name) or [1 if d == -1 else d for d in tensor.shape]
+            profile.add(tensor.name, shape, shape, shape)
+        profiles = [profile]
+    log = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):  # Polygraphy's logger prints
+            engine = EngineBytesFromNetwork(network, config=CreateConfig(profiles=profiles))()
+    except PolygraphyException:
+        engine = None
+    if engine is not None and engine.nbytes > 0:
+        return f"built ({engine.nbytes} bytes)"
+    errors = [line for line in log.getvalue().splitlines() if line.startswith(("[E]", "[!]"))]
     if any(RTX_STRIDED_DILATED in e for e in errors):
-        return "refused: TensorRT-RTX limit (stride > 1 with dilation > 1)"
+        return REFUSED_FOR_RTX_LIMIT
     return "failed: " + ("; ".join(errors[-3:]) or "no engine and no error message")
 
 
@@ -171,69 +176,61 @@ def run_model(
     predicted_errors = tuple(n.name for n in unbound.nodes if n.finding.verdict.value == "parse-error")
     may_fail = tuple(n.name for n in needs_rewrite_before_parse(analysis, unbound))
     outcome = ModelOutcome(model=model_path, parse="", predicted_parse_errors=predicted_errors)
-    with open(model_path, "rb") as handle:
-        parsed = parse(handle.read(), model_path)
-    if parsed.ok:
+    trt = tensorrt_rtx()
+    errors = parse_errors(model_path)
+    if not errors:
         outcome.parse = "parsed"
         if predicted_errors:
             outcome.problems.append(f"predicted parse-error for {', '.join(predicted_errors)}, but the model parsed")
     else:
-        message = next((e for e in reversed(parsed.errors()) if "ERROR" in e or "Error" in e), "; ".join(parsed.errors()[-2:]))
-        outcome.parse = "parse error: " + " ".join(message.split())
+        outcome.parse = "parse error: " + " ".join(errors[-1].split())
         if not may_fail:
-            outcome.problems.append(f"the parser failed but no node was predicted parse-error: {message}")
+            outcome.problems.append(f"the parser failed but no node was predicted parse-error: {errors[-1]}")
             return outcome
-    with rtx_tensorrt():
-        from polygraphy.exception import PolygraphyException
 
-        from polygraphy_deconv.plugin.loader import RewriteForParser
+    from polygraphy.exception import PolygraphyException
 
-        # What the plugin hands to the parser (--deconv-fix): the model, or its pre-parse rewrite.
-        rewrite = RewriteForParser(model_path, input_shapes)
-        try:
-            parse_path = rewrite()
-        except PolygraphyException as error:
-            outcome.problems.append(f"the pre-parse rewrite failed: {error}")
-            return outcome
+    from polygraphy_deconv.plugin.loader import PatchDeconvolutions, RewriteForParser
+    from polygraphy_deconv.trt_network.comparison import STATUS_OK, compare_units
+    from polygraphy_deconv.trt_network.units import find_units
+
+    # What the plugin hands to the parser (--deconv-fix): the model, or its pre-parse rewrite.
+    rewrite = RewriteForParser(model_path, input_shapes)
+    try:
+        parse_path = rewrite()
+        network = parse_with_plugin(parse_path, input_shapes, rewrite)
+    except PolygraphyException as error:
         if rewrite.rewritten:
-            with open(parse_path, "rb") as handle:
-                parsed = parse(handle.read(), parse_path)
-            if not parsed.ok:
-                outcome.problems.append("the model still fails to parse after the pre-parse rewrite: " + "; ".join(parsed.errors()[-2:]))
-                return outcome
-            outcome.parse = f"parsed after the pre-parse rewrite of {', '.join(rewrite.rewritten)} (as it is: {outcome.parse})"
-        elif not parsed.ok:
+            outcome.problems.append(f"the model still fails to parse after the pre-parse rewrite: {error}")
+        elif errors:
             outcome.problems.append("the model fails to parse and the plugin rewrote nothing before the parse")
-            return outcome
+        else:
+            outcome.problems.append(f"the pre-parse rewrite or Polygraphy's parse failed: {error}")
+        return outcome
+    if rewrite.rewritten:
+        outcome.parse = f"parsed after the pre-parse rewrite of {', '.join(rewrite.rewritten)} (as it is: {outcome.parse})"
 
-    layers_before = parsed.network.num_layers
-    with rtx_tensorrt() as trt, tempfile.TemporaryDirectory() as folder:
-        from polygraphy.exception import PolygraphyException
-
-        from polygraphy_deconv.plugin.loader import PatchDeconvolutions
-        from polygraphy_deconv.trt_network.comparison import STATUS_OK, compare_units
-        from polygraphy_deconv.trt_network.units import find_units
-
+    layers_before = network[1].num_layers
+    with tempfile.TemporaryDirectory() as folder:
         report = os.path.join(folder, "report.json")
-        loader = PatchDeconvolutions((parsed.builder, parsed.network, parsed.parser), rewrite, report_path=report,
-                                     input_shapes=input_shapes)
+        loader = PatchDeconvolutions(network, rewrite, report_path=report, input_shapes=input_shapes)
         try:
             result = loader()
         except PolygraphyException as error:  # G_LOGGER.critical: an unpatchable unit, bad input
             outcome.problems.append(f"the loader failed: {error}")
             return outcome
-        network = result[1]
-        outcome.layers_added = network.num_layers - layers_before
+        definition = result[1]
+        outcome.layers_added = definition.num_layers - layers_before
         # Read back as the loader left it: Polygraphy's post-processing (--trt-outputs) comes after it.
         # The nodes the network was parsed from: after a pre-parse rewrite, its rewritten nodes are ordinary ones.
-        parsed_nodes = analyse_model(rewrite(), input_shapes).nodes if rewrite.rewritten else analysis.nodes
+        parsed_nodes = analyse_model(parse_path, input_shapes).nodes if rewrite.rewritten else analysis.nodes
         ends = frozenset(node.output for node in parsed_nodes)
-        comparisons = compare_units(find_units(network, ends=ends), parsed_nodes)
+        comparisons = compare_units(find_units(definition, ends=ends), parsed_nodes)
         if mark_all:
             from polygraphy import constants
             from polygraphy.backend.trt import ModifyNetworkOutputs
 
-            ModifyNetworkOutputs(result, outputs=constants.MARK_ALL)()
+            result = tuple(ModifyNetworkOutputs(result, outputs=constants.MARK_ALL)())
         with open(report, encoding="utf-8") as handle:
             document = json.load(handle)
         # one record per node, in the model's order (node names may repeat)
@@ -258,7 +255,7 @@ def run_model(
             unit_outcome.layers = unit.layers
             unit_outcome.window_ok = comparison.status == STATUS_OK
             expected = values.get(node.output)
-            layers = [network.get_layer(i) for i in range(network.num_layers)]
+            layers = [definition.get_layer(i) for i in range(definition.num_layers)]
             tail = next((layer.get_output(0) for layer in layers if layer.num_outputs and layer.get_output(0).name == node.output), None)
             if tail is None:
                 unit_outcome.problem = f"no tensor of the network is named '{node.output}'"
@@ -281,7 +278,7 @@ def run_model(
                 # The node's output tensor: the unit's, or after a pre-parse rewrite the rewrite's Pad/bias Add
                 # (their layers are named after the node), computed from the unit's input too.
                 stop = set(unit.layers) | {layer.name for layer in layers if layer.name.startswith(f"{node.name}/")}
-                computed = NetworkEvaluator(trt, network, values, stop=stop).value(tail)
+                computed = NetworkEvaluator(trt, definition, values, stop=stop).value(tail)
             except (NotEvaluable, ValueError) as error:
                 unit_outcome.problem = f"cannot evaluate the unit: {error}"
                 continue
@@ -296,16 +293,16 @@ def run_model(
                 unit_outcome.problem = f"values differ from onnxruntime: max abs diff {diff:.3g} > {tolerance:.3g}"
 
         if build_engine:
-            outcome.build = build(parsed, input_shapes)
+            outcome.build = build(result, input_shapes)
             if outcome.build.startswith("failed"):
                 outcome.problems.append(f"build {outcome.build}")
     return outcome
 
 
 def available() -> str | None:
-    """None where TensorRT-RTX can be reached, else why not."""
+    """None where NVIDIA's tensorrt_rtx package imports, else why not."""
     try:
-        native.libraries()
-    except native.Unavailable as error:
-        return str(error)
+        import tensorrt_rtx  # noqa: F401
+    except Exception as error:  # noqa: BLE001 (a broken install raises more than ImportError)
+        return f"{type(error).__name__}: {error}"
     return None

@@ -43,18 +43,17 @@ def test_report_names_the_nodes_rewritten_before_the_parse(tmp_path: Path) -> No
     """The plugin's JSON report says which node was rewritten before the parse and which patched after it."""
     import json
 
+    from polygraphy.backend.trt import NetworkFromOnnxPath
+
     from polygraphy_deconv.plugin.loader import PatchDeconvolutions, RewriteForParser
-    from tests.rtx.harness import parse, rtx_tensorrt
 
     model = str(SAMPLES / "mixed.onnx")
     report = tmp_path / "report.json"
-    with rtx_tensorrt():
-        rewrite = RewriteForParser(model)
-        with open(rewrite(), "rb") as handle:
-            parsed = parse(handle.read(), rewrite())
-        PatchDeconvolutions((parsed.builder, parsed.network, parsed.parser), rewrite, report_path=str(report))()
+    rewrite = RewriteForParser(model)
+    PatchDeconvolutions(NetworkFromOnnxPath(rewrite), rewrite, report_path=str(report))()
     document = json.loads(report.read_text())
     assert document["model"] == model and document["summary"]["rewritten_before_parse"] == ["up_output_shape_past_end"]
+    assert document["summary"]["library"] == "TensorRT-RTX 1.7.1.116"
     by_name = {record["node"]: record["network"] for record in document["findings"]}
     assert by_name["up_output_shape_past_end"]["rewritten_before_parse"] is True
     assert by_name["up_output_shape_odd"] == {**by_name["up_output_shape_odd"], "action": "patched",

@@ -21,7 +21,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from tests.models import conv_transpose_model, random_feeds, run_onnxruntime
 from tests.onnx_cases import ONNX_CASE_PARAMS, OnnxCase
-from tests.rtx.harness import ModelOutcome, run_model
+from tests.rtx.harness import ModelOutcome, run_model, tensorrt_rtx
 from tests.strategies import Draw, conv_transposes
 
 SAMPLES = sorted((Path(__file__).resolve().parents[2] / "samples" / "models").glob("*.onnx"))
@@ -166,30 +166,27 @@ class TestRealLayers:
         cover only the listed axes. A producer's extension written that way reads as the same window."""
         from polygraphy_deconv.trt_network.comparison import STATUS_OK, compare_units
         from polygraphy_deconv.trt_network.units import find_units
-        from tests.rtx.harness import rtx_tensorrt
         from tests.trt_network.nodes import conv_transpose_node, random_weights
 
-        with rtx_tensorrt() as trt:
-            logger = trt.Logger()
-            network = trt.Builder(logger).create_network(0)
-            x = network.add_input("x", trt.DataType.FLOAT, (1, 2, 5, 6))
-            weight, _ = random_weights([2, 2, 3, 3], 1)
-            deconv = network.add_deconvolution_nd(x, 2, (3, 3), weight)
-            deconv.name = "deconv"
-            deconv.stride_nd = (2, 2)
-            extension = network.add_slice(deconv.get_output(0), (0, 0), (12, 14), (1, 1))
-            extension.mode = trt.SampleMode.FILL
-            extension.axes = (2, 3)
-            extension.get_output(0).name = "y"
-            network.mark_output(extension.get_output(0))
-            assert not logger.errors(), logger.errors()
-            assert tuple(extension.get_output(0).shape) == (1, 2, 12, 14)
-            node = conv_transpose_node({"strides": [2, 2], "pads": [0, 0, 0, 0], "output_padding": [1, 1]},
-                                       [1, 2, 5, 6], [2, 2, 3, 3], bias="none")
-            (unit,) = find_units(network, ends={"y"})
-            assert unit.slice == ((0, 1), (0, 1)) and unit.unreadable is None
-            (comparison,) = compare_units([unit], [node])
-            assert comparison.status == STATUS_OK, comparison.reason
+        trt = tensorrt_rtx()
+        network = trt.Builder(trt.Logger(trt.Logger.ERROR)).create_network(0)
+        x = network.add_input("x", trt.DataType.FLOAT, (1, 2, 5, 6))
+        weight, _ = random_weights([2, 2, 3, 3], 1)
+        deconv = network.add_deconvolution_nd(x, 2, (3, 3), weight)
+        deconv.name = "deconv"
+        deconv.stride_nd = (2, 2)
+        extension = network.add_slice(deconv.get_output(0), (0, 0), (12, 14), (1, 1))
+        extension.mode = trt.SampleMode.FILL
+        extension.axes = (2, 3)
+        extension.get_output(0).name = "y"
+        network.mark_output(extension.get_output(0))
+        assert tuple(extension.get_output(0).shape) == (1, 2, 12, 14)
+        node = conv_transpose_node({"strides": [2, 2], "pads": [0, 0, 0, 0], "output_padding": [1, 1]},
+                                   [1, 2, 5, 6], [2, 2, 3, 3], bias="none")
+        (unit,) = find_units(network, ends={"y"})
+        assert unit.slice == ((0, 1), (0, 1)) and unit.unreadable is None
+        (comparison,) = compare_units([unit], [node])
+        assert comparison.status == STATUS_OK, comparison.reason
 
     def test_weights_without_a_numpy_type(self) -> None:
         """A BF16 (or FP8, INT4, FP4) weights getter returns a `trt.Weights`, not an array
@@ -197,17 +194,17 @@ class TestRealLayers:
         import ctypes
 
         from polygraphy_deconv.trt_network.units import weights_array, weights_size
-        from tests.rtx import facade
-        from tests.rtx.native import CWeights
 
-        raw = (ctypes.c_uint16 * 3)()
-        bf16 = facade._weights_to_numpy(CWeights(int(facade.DataType.BF16), ctypes.addressof(raw), 3), raw)
-        assert isinstance(bf16, facade.Weights)
-        assert weights_size(bf16) == 3 and weights_array(bf16) is None
-        empty = facade._weights_to_numpy(CWeights(int(facade.DataType.BF16), None, 0), None)
-        assert weights_size(empty) == 0
-        floats = facade._weights_to_numpy(CWeights(int(facade.DataType.FLOAT), None, 0), None)
-        assert weights_size(floats) == 0 and weights_array(floats).dtype == np.float32
+        trt = tensorrt_rtx()
+        network = trt.Builder(trt.Logger(trt.Logger.ERROR)).create_network(0)
+        x = network.add_input("x", trt.DataType.BF16, (1, 2, 5, 6))
+        raw = (ctypes.c_uint16 * 36)()
+        deconv = network.add_deconvolution_nd(x, 2, (3, 3), trt.Weights(trt.DataType.BF16, ctypes.addressof(raw), 36))
+        kernel = deconv.kernel
+        assert isinstance(kernel, trt.Weights) and weights_size(kernel) == 36 and weights_array(kernel) is None
+        assert weights_size(deconv.bias) == 0
+        floats = network.add_deconvolution_nd(x, 2, (3, 3), np.zeros((2, 2, 3, 3), np.float32))
+        assert weights_size(floats.kernel) == 36 and weights_array(floats.kernel).dtype == np.float32
 
 
 class TestDeploymentPaths:
@@ -216,32 +213,30 @@ class TestDeploymentPaths:
 
     @pytest.mark.parametrize("sample", ["shifted_output_shape_2d", "tensor_bias_extension_1d", "decoder_block"])
     def test_npps_script_patches_the_real_network_like_the_plugin(self, sample: str, tmp_path: Path) -> None:
+        from polygraphy.backend.trt import NetworkFromOnnxPath
+
         from polygraphy_deconv.cli.main import main as cli
         from polygraphy_deconv.deploy.postprocess import run_postprocess_script
         from polygraphy_deconv.onnx_model.reading import analyse_model
         from polygraphy_deconv.plugin.loader import PatchDeconvolutions
         from polygraphy_deconv.trt_network.comparison import STATUS_OK, compare_units
         from polygraphy_deconv.trt_network.units import find_units
-        from tests.rtx.harness import parse, rtx_tensorrt
 
         model = str(SAMPLES[0].parent / f"{sample}.onnx")
         script = tmp_path / "patch_model.py"
         assert cli(["npps", model, "-o", str(script)]) == 0
         nodes = analyse_model(model).nodes
         ends = frozenset(n.output for n in nodes)
-        with open(model, "rb") as handle:
-            data = handle.read()
-        with rtx_tensorrt():
-            by_script, by_plugin = parse(data, model), parse(data, model)
-            run_postprocess_script(str(script), by_script.network)
-            PatchDeconvolutions((by_plugin.builder, by_plugin.network, by_plugin.parser), model)()
+        by_script, by_plugin = NetworkFromOnnxPath(model)(), NetworkFromOnnxPath(model)()
+        run_postprocess_script(str(script), by_script[1])
+        PatchDeconvolutions(by_plugin, model)()
 
-            def layers(network: Any) -> list[tuple[str, str]]:
-                return [(network.get_layer(i).name, network.get_layer(i).type.name) for i in range(network.num_layers)]
+        def layers(network: Any) -> list[tuple[str, str]]:
+            return [(network.get_layer(i).name, network.get_layer(i).type.name) for i in range(network.num_layers)]
 
-            assert layers(by_script.network) == layers(by_plugin.network)
-            comparisons = compare_units(find_units(by_script.network, ends=ends), nodes)
-            assert [c.status for c in comparisons] == [STATUS_OK] * len(nodes)
+        assert layers(by_script[1]) == layers(by_plugin[1])
+        comparisons = compare_units(find_units(by_script[1], ends=ends), nodes)
+        assert [c.status for c in comparisons] == [STATUS_OK] * len(nodes)
 
     def test_fixed_model_for_trtexec_parses_and_builds(self, tmp_path: Path) -> None:
         from polygraphy_deconv.cli.main import main as cli

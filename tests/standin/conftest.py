@@ -11,18 +11,18 @@ Tests elsewhere can use them by importing them into their conftest.py:
 
 from __future__ import annotations
 
-import sys
 import types
 from collections.abc import Callable, Iterator
 
 import pytest
 
 from tests.standin.network import DEFAULT_VERSION, EMULATED_VERSIONS, tensorrt_module
+from tests.standin.network import install as standin_install
 
 
 @pytest.fixture(autouse=True)
 def standin_tensorrt(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setitem(sys.modules, "tensorrt", tensorrt_module())
+    standin_install(monkeypatch, tensorrt_module())
     yield
 
 
@@ -30,7 +30,7 @@ def standin_tensorrt(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def standin_trt(monkeypatch: pytest.MonkeyPatch) -> Callable[..., types.ModuleType]:
     def install(version: str = DEFAULT_VERSION) -> types.ModuleType:
         module = tensorrt_module(version)
-        monkeypatch.setitem(sys.modules, "tensorrt", module)
+        standin_install(monkeypatch, module)
         return module
 
     return install

@@ -77,6 +77,7 @@ import enum
 import importlib.machinery
 import math
 import re
+import sys
 import types
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -1194,4 +1195,16 @@ def tensorrt_module(version: str = DEFAULT_VERSION) -> types.ModuleType:
     module.int32 = DataType.INT32  # type: ignore[attr-defined]
     if api.int64:
         module.int64 = DataType.INT64  # type: ignore[attr-defined]
+    return module
+
+
+def install(monkeypatch: Any, module: types.ModuleType | None = None) -> types.ModuleType:
+    """Install a stand-in module (default: the default version) as the TensorRT the package uses, for one test:
+    sys.modules["tensorrt"], with Polygraphy's TensorRT-RTX switch off for the test (the package takes TensorRT
+    through lazy_import_trt(), tests/conftest.py)."""
+    from polygraphy import config
+
+    module = module or tensorrt_module()
+    monkeypatch.setitem(sys.modules, "tensorrt", module)
+    monkeypatch.setattr(config, "USE_TENSORRT_RTX", False)
     return module

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 
 import pytest
 
+from tests.standin.network import install as standin_install
 from tests.standin.network import tensorrt_module
 
 
 @pytest.fixture(autouse=True)
 def standin_tensorrt(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setitem(sys.modules, "tensorrt", tensorrt_module())
+    standin_install(monkeypatch, tensorrt_module())
     yield

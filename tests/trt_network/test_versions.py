@@ -4,8 +4,6 @@ show: each test here fails on the version whose rule it names when the package i
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 import pytest
 
@@ -13,6 +11,7 @@ from polygraphy_deconv.trt_network.patching import ACTION_PATCHED, fix_network
 from polygraphy_deconv.trt_network.versions import output_types_settable, reshape_layer_types, slice_has_axes
 from tests.standin import network as standin
 from tests.standin import producers
+from tests.standin.network import install as standin_install
 from tests.trt_network.nodes import conv_transpose_node, random_weights
 
 VERSIONS = pytest.mark.parametrize("version", standin.EMULATED_VERSIONS)
@@ -21,7 +20,7 @@ VERSIONS = pytest.mark.parametrize("version", standin.EMULATED_VERSIONS)
 @pytest.fixture
 def trt(version: str, monkeypatch: pytest.MonkeyPatch) -> object:
     module = standin.tensorrt_module(version)
-    monkeypatch.setitem(sys.modules, "tensorrt", module)
+    standin_install(monkeypatch, module)
     return module
 
 
