@@ -3,13 +3,16 @@
 1. inspect: what TensorRT's ONNX parser builds for every ConvTranspose (no TensorRT needed);
 2. fix + verify: rewrite the model into a temporary folder and compare it with the original on
    onnxruntime through Polygraphy's comparator (no TensorRT needed);
-3. TensorRT: where `tensorrt` imports, `polygraphy run MODEL --trt --onnxrt --deconv-fix`: the parsed
-   network patched in place, built, and compared with onnxruntime by Polygraphy itself. Where it does
-   not import, the step is reported as skipped, never as passed.
+3. TensorRT: where TensorRT or TensorRT-RTX imports, `polygraphy run MODEL --trt --onnxrt --deconv-fix`: the parsed
+   network patched in place, built, and compared with onnxruntime by Polygraphy itself. TensorRT-RTX is used where
+   POLYGRAPHY_USE_TENSORRT_RTX=1 is set or where it is the only one installed. Where the engine was built but no
+   GPU can run it, the step says so (neither passed nor skipped); where neither library imports, it is skipped,
+   never passed.
 
-PASSED means every step that ran passed. Findings alone do not fail the check (they are what the fix and
+PASSED means every step that ran passed; BUILT, NOT RUN that every step that ran passed and TensorRT's engine
+was built from the patched network but not run (no supported GPU), so nothing was compared on TensorRT. Findings alone do not fail the check (they are what the fix and
 the plugin repair); `--strict` fails it when any node needs a patch, for CI gates that want a model that
-needs none. Every run ends with its one `check: PASSED`/`check: FAILED` line: bad input fails the step it
+needs none. Every run ends with its one `check: PASSED`/`check: BUILT, NOT RUN`/`check: FAILED` line: bad input fails the step it
 stopped (its one error line on stderr), and a verification that needs sizes fails with the --input-shapes
 to pass (dynamic dims get the smallest sizes ONNX shape inference finds consistent where there are such).
 """
@@ -17,6 +20,7 @@ to pass (dynamic dims get the smallest sizes ONNX shape inference finds consiste
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 from typing import Any
 
 from polygraphy_deconv.cli.options import add_input_shapes_option, add_seed_option, add_verify_memory_option
@@ -25,12 +29,14 @@ from polygraphy_deconv.cli.options import add_input_shapes_option, add_seed_opti
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "check",
-        help="Inspect, fix and verify on onnxruntime, and (where TensorRT is installed) patch, build and compare "
-        "with polygraphy run; one PASSED/FAILED line.",
+        help="Inspect, fix and verify on onnxruntime, and (where TensorRT or TensorRT-RTX is installed) patch, build "
+        "and compare with polygraphy run; one PASSED/FAILED line.",
         description="The main job: inspect MODEL, fix it into a temporary folder and verify the fix on onnxruntime, "
-        "then, where TensorRT is importable, run `polygraphy run MODEL --trt --onnxrt --deconv-fix`. "
-        "Every run ends with one check: PASSED/FAILED line. "
-        "Exit 0 when every step that ran passed (a model without ConvTranspose passes: nothing to rewrite), "
+        "then, where TensorRT or TensorRT-RTX is importable, run `polygraphy run MODEL --trt --onnxrt --deconv-fix` "
+        "(TensorRT-RTX where POLYGRAPHY_USE_TENSORRT_RTX=1 is set or where it is the only one installed). "
+        "Every run ends with one check: line: PASSED, BUILT, NOT RUN (every step that ran passed; the TensorRT "
+        "engine was built from the patched network but no supported GPU could run it) or FAILED. "
+        "Exit 0 for PASSED and BUILT, NOT RUN (a model without ConvTranspose passes: nothing to rewrite), "
         "1 otherwise or on bad input (one line on stderr), 2 for usage errors. Dynamic dims not bound by "
         "--input-shapes are verified at the smallest sizes ONNX shape inference finds consistent; where there "
         "are none, the verification fails and names the --input-shapes to pass. The model itself is never "
@@ -45,19 +51,44 @@ def register(subparsers: Any) -> None:
         "--strict", action="store_true", help="also fail when any ConvTranspose needs a patch (a model-hygiene gate)"
     )
     parser.add_argument(
-        "--no-tensorrt", action="store_true", help="skip the TensorRT step even where TensorRT is installed"
+        "--no-tensorrt", action="store_true", help="skip the TensorRT step even where TensorRT or TensorRT-RTX is installed"
     )
     add_input_shapes_option(parser)
     parser.set_defaults(run=run)
 
 
-def tensorrt_available() -> tuple[bool, str]:
-    """Whether `import tensorrt` works here, and if not, why (in a few words)."""
-    try:
-        import tensorrt  # noqa: F401
-    except Exception as error:  # noqa: BLE001 (the package index's stub raises at import, not only ImportError)
-        return False, f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else 'not importable'}"
-    return True, ""
+@dataclass(frozen=True)
+class TensorRTStep:
+    """The library the TensorRT step runs on: TensorRT-RTX where POLYGRAPHY_USE_TENSORRT_RTX=1 is set or where
+    tensorrt_rtx is the only one installed, else TensorRT. `library` is "" where none is importable (`why` says why)."""
+
+    library: str = ""  # "TensorRT 10.16.1" | "TensorRT-RTX 1.7.1.116"
+    environment: tuple[tuple[str, str], ...] = ()  # what the `polygraphy run` process needs in its environment
+    why: str = ""
+
+
+def tensorrt_step() -> TensorRTStep:
+    import os
+
+    def version(module: str) -> tuple[str, str]:
+        """(its __version__, "") where it imports, else ("", why)."""
+        try:
+            imported = __import__(module)
+        except Exception as error:  # noqa: BLE001 (a broken or stub package raises more than ImportError)
+            first = str(error).splitlines()[0] if str(error) else "not importable"
+            return "", f"{type(error).__name__}: {first}"
+        return str(getattr(imported, "__version__", "unknown version")), ""
+
+    if os.environ.get("POLYGRAPHY_USE_TENSORRT_RTX", "0") != "0":  # Polygraphy's own reading (polygraphy/config.py)
+        rtx, why = version("tensorrt_rtx")
+        return TensorRTStep(f"TensorRT-RTX {rtx}") if rtx else TensorRTStep(why=f"POLYGRAPHY_USE_TENSORRT_RTX=1: {why}")
+    trt, why = version("tensorrt")
+    if trt:
+        return TensorRTStep(f"TensorRT {trt}")
+    rtx, _ = version("tensorrt_rtx")
+    if rtx:
+        return TensorRTStep(f"TensorRT-RTX {rtx}", (("POLYGRAPHY_USE_TENSORRT_RTX", "1"),))
+    return TensorRTStep(why=why)
 
 
 def polygraphy_command(model: str, report: str, seed: int | None, input_shapes: list[str] | None) -> list[str]:
@@ -101,15 +132,35 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"  {step}: {outcome}", markup=False, soft_wrap=True)
     failed = [step for step, outcome in results if outcome.startswith("failed")]
     if failed:
-        console.print(f"check: FAILED ({', '.join(failed)})", style="bold red")
+        console.print(f"check: FAILED ({', '.join(failed)})", style="bold red", soft_wrap=True)
         return 1
     skipped = [step for step, outcome in results if outcome.startswith("skipped")]
     suffix = f" (skipped: {', '.join(skipped)})" if skipped else ""
-    console.print(f"check: PASSED{suffix}", style="bold green")
+    not_run = [outcome for _, outcome in results if outcome.startswith(NOT_RUN)]
+    if not_run:
+        # Every step that ran passed, but TensorRT's engine was not run: not the same as PASSED (exit 0 all the same).
+        console.print(f"check: BUILT, NOT RUN ({not_run[0]}){suffix}", style="bold yellow", soft_wrap=True)
+        return 0
+    console.print(f"check: PASSED{suffix}", style="bold green", soft_wrap=True)
     return 0
 
 
 RUNNING = "running"  # the outcome of the step under way: a DeconvError fails that step
+# The TensorRT step's outcome where the engine was built from the patched network but no GPU could run it: neither
+# passed (nothing was compared on TensorRT) nor skipped (the parse, the patch and the build ran).
+NOT_RUN = "engine built"
+
+
+def tensorrt_outcome(returncode: int, output: list[str], step: TensorRTStep) -> str:
+    """The step's outcome from `polygraphy run`'s exit code and output: passed, failed, or built and not run (the
+    plugin's NoteEngineWithoutDevice says so where no CUDA device is)."""
+    from polygraphy_deconv.plugin.loader import ENGINE_BUILT_NOT_RUN
+
+    if returncode == 0:
+        return f"passed on {step.library}"
+    if any(ENGINE_BUILT_NOT_RUN in line for line in output):
+        return f"{NOT_RUN} on {step.library}; not run: no supported GPU"
+    return f"failed: exit {returncode}"
 FIX_STEP, VERIFY_STEP = "inspect + fix", "fix + verify (onnxruntime)"
 
 
@@ -223,26 +274,31 @@ def run_steps(args: argparse.Namespace, console: Any, results: list[tuple[str, s
                 results.append((VERIFY_STEP, "passed" if verification.passed else "failed"))
 
         console.rule("TensorRT: polygraphy run --trt --onnxrt --deconv-fix", style="dim")
-        available, why = tensorrt_available()
-        if args.no_tensorrt:
+        step = None if args.no_tensorrt else tensorrt_step()
+        if step is None:
             results.append(("TensorRT", "skipped: --no-tensorrt"))
-        elif not available:
-            print_wrapped(console, [
-                f"TensorRT is not importable here ({why}); this step runs where TensorRT is installed, e.g. "
-                + "NVIDIA's TensorRT container (see Dockerfile)"
-            ])
-            results.append(("TensorRT", "skipped: TensorRT not installed"))
+        elif not step.library:
+            from polygraphy_deconv.plugin.loader import missing_library_message
+
+            print_wrapped(console, [f"{missing_library_message('tensorrt')} ({step.why})"])
+            results.append(("TensorRT", "skipped: neither TensorRT nor TensorRT-RTX is installed"))
         else:
             command = polygraphy_command(
                 os.path.abspath(args.model), os.path.join(workdir, "network-report.json"), args.seed, args.input_shapes
             )
-            console.print("  " + shown(" ".join(command)), markup=False)
-            with status("polygraphy run (parse, patch, build, compare)"):
-                process = subprocess.run(command, check=False, capture_output=True, text=True)
-            tail = (process.stdout + process.stderr).strip().splitlines()[-25:]
+            environment = dict(os.environ, **dict(step.environment))
+            shown_command = " ".join([*(f"{k}={v}" for k, v in step.environment), *command])
+            console.print("  " + shown(shown_command), markup=False)
+            with status(f"polygraphy run on {step.library} (parse, patch, build, compare)"):
+                process = subprocess.run(command, check=False, capture_output=True, text=True, env=environment)
+            output = (process.stdout + process.stderr).strip().splitlines()
+            outcome = tensorrt_outcome(process.returncode, output, step)
+            # Built and not run: the plugin's own lines (its summary and the engine note), not the deserialization
+            # errors that follow on a machine without a GPU.
+            tail = [line for line in output if "Deconvolution" in line] if outcome.startswith(NOT_RUN) else output[-25:]
             for line in tail:
                 console.print(f"  | {shown(line)}", markup=False)
-            results.append(("TensorRT (polygraphy run)", "passed" if process.returncode == 0 else f"failed: exit {process.returncode}"))
+            results.append(("TensorRT (polygraphy run)", outcome))
 
     finally:
         if workdir:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import onnx
@@ -12,6 +13,7 @@ import pytest
 from polygraphy_deconv.cli import check
 from polygraphy_deconv.cli.main import main
 from polygraphy_deconv.onnx_model import verify
+from polygraphy_deconv.trt_network.library import missing_cuda_device
 from tests.cli.conftest import Run
 from tests.models import conv_transpose_model
 from tests.onnx_model.dynamic_models import mismatched_sizes, unet
@@ -28,10 +30,17 @@ class TestCheck:
         assert "5 ConvTranspose: 1 ok, 1 shifted, 1 wrong-shape, 1 parse-error, 1 tensor-bias" in out
         assert "rewrote up_output_shape_odd (shifted)" in out
         assert "fix + verify (onnxruntime): passed" in out
-        # Without TensorRT the TensorRT step is reported as skipped, never as passed.
-        if not check.tensorrt_available()[0]:
-            assert "TensorRT: skipped: TensorRT not installed" in out
+        # Without TensorRT the TensorRT step is reported as skipped, never as passed; on TensorRT-RTX without a GPU
+        # the engine is built and the step says it did not run.
+        step = check.tensorrt_step()
+        if not step.library:
+            assert "TensorRT: skipped: neither TensorRT nor TensorRT-RTX is installed" in out
             assert out.rstrip().endswith("check: PASSED (skipped: TensorRT)")
+        elif step.library.startswith("TensorRT-RTX") and missing_cuda_device():
+            built = f"engine built on {step.library}; not run: no supported GPU"
+            assert f"TensorRT (polygraphy run): {built}" in out
+            assert out.rstrip().splitlines()[-1] == f"check: BUILT, NOT RUN ({built})"
+            assert "Deconvolution fixed on TensorRT-RTX" in out and "Deconvolution fix: engine built" in out
         document = json.loads((tmp_path / "findings.json").read_text())
         assert document["schema"] == "polygraphy-deconv/findings" and document["source"] == "inspect"
         assert document["summary"]["verdicts"]["tensor-bias"] == 1
@@ -136,3 +145,46 @@ class TestPolygraphyCommand:
         ]
         assert os.path.basename(command[0]) == "polygraphy"
 
+
+
+class TestTensorRTStep:
+    """Which library the TensorRT step runs on (issue 15 section 5)."""
+
+    @pytest.mark.parametrize(
+        ("variable", "missing", "expected"),
+        [
+            ("1", (), "TensorRT-RTX"),  # asked for
+            (None, ("tensorrt",), "TensorRT-RTX"),  # the only one installed: the step sets the variable
+            ("1", ("tensorrt_rtx",), ""),  # asked for and missing: skipped, with why
+            (None, ("tensorrt", "tensorrt_rtx"), ""),
+        ],
+    )
+    def test_choice(self, monkeypatch: pytest.MonkeyPatch, variable: str | None, missing: tuple[str, ...],
+                    expected: str) -> None:
+        import importlib.util
+
+        if importlib.util.find_spec("tensorrt_rtx") is None:
+            pytest.skip("needs NVIDIA's tensorrt-rtx package (the test extra installs it on Linux x86_64)")
+        if variable is None:
+            monkeypatch.delenv("POLYGRAPHY_USE_TENSORRT_RTX", raising=False)
+        else:
+            monkeypatch.setenv("POLYGRAPHY_USE_TENSORRT_RTX", variable)
+        for module in missing:
+            monkeypatch.setitem(sys.modules, module, None)
+        step = check.tensorrt_step()
+        assert step.library.split(" ")[0] == expected if expected else step.library == ""
+        if expected and variable is None:
+            assert step.environment == (("POLYGRAPHY_USE_TENSORRT_RTX", "1"),)
+        if not expected:
+            assert "ModuleNotFoundError" in step.why
+
+    def test_outcomes(self) -> None:
+        from polygraphy_deconv.plugin.loader import ENGINE_BUILT_NOT_RUN
+
+        step = check.TensorRTStep("TensorRT-RTX 1.7.1.116")
+        assert check.tensorrt_outcome(0, [], step) == "passed on TensorRT-RTX 1.7.1.116"
+        note = f"[W] {ENGINE_BUILT_NOT_RUN} on TensorRT-RTX 1.7.1.116 (1,000 bytes) from the patched network; ..."
+        assert check.tensorrt_outcome(1, ["[I] ...", note, "[!] Could not deserialize engine."], step) == (
+            "engine built on TensorRT-RTX 1.7.1.116; not run: no supported GPU"
+        )
+        assert check.tensorrt_outcome(1, ["[!] Could not parse"], step) == "failed: exit 1"
