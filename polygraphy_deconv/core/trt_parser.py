@@ -38,8 +38,10 @@ getKernelParams and generatePadding), stable from TensorRT 8.5 to 10.x:
    which release builds compile out: the node parses as SAME_* and the pads are ignored.
 
 Rules that differ by TensorRT version take a `rules` argument, one of PARSER_RULES: "8.6" (TensorRT 8.5
-and 8.6), "10" (10.x), "11" (11.x: the newest importer source, which keeps every rule of 10 here).
-NEWEST_RULES is the default.
+and 8.6), "10" (10.x), "11" (11.x: the newest importer source, which keeps every rule of 10 here), "rtx"
+(TensorRT-RTX 1.x, NVIDIA's RTX sibling of TensorRT, whose parser comes from the same importer: as its real
+parser shows them in tests/rtx, the rules of 11, rule 5 included, and the empty deconvolution of
+_unless_empty parses and builds). NEWEST_RULES is the default.
 """
 
 from __future__ import annotations
@@ -52,22 +54,27 @@ from polygraphy_deconv.core.attributes import ConvTransposeAttributes
 from polygraphy_deconv.core.deconvolution import DeconvolutionGeometry, deconvolution_window
 from polygraphy_deconv.core.window import AxisWindow, Window, full_length
 
-ParserRules = Literal["8.6", "10", "11"]
-PARSER_RULES: tuple[ParserRules, ...] = ("8.6", "10", "11")
+ParserRules = Literal["8.6", "10", "11", "rtx"]
+PARSER_RULES: tuple[ParserRules, ...] = ("8.6", "10", "11", "rtx")
 NEWEST_RULES: ParserRules = "11"
 
 
 def parser_rules(version: str) -> ParserRules:
-    """The rules for a TensorRT version given as "8.6", "10", "11" (or "8.5", "10.8", "11.4", ...).
+    """The rules for a TensorRT version given as "8.6", "10", "11" (or "8.5", "10.8", "11.4", ...), or "rtx"
+    (TensorRT-RTX 1.x; also "rtx-1.7" and the like).
 
     Raises ValueError naming the versions whose rules are known."""
-    major, _, minor = version.strip().partition(".")
+    text = version.strip().lower()
+    if text == "rtx" or text.startswith(("rtx-1", "rtx1")):
+        return "rtx"
+    major, _, minor = text.partition(".")
     if major == "8" and minor.split(".")[0] in ("5", "6"):
         return "8.6"
     if major in ("10", "11"):
         return cast(ParserRules, major)
     raise ValueError(
-        f"no parser rules for TensorRT {version!r}: give 8.6 (TensorRT 8.5 and 8.6), 10 (10.x) or 11 (11.x)"
+        f"no parser rules for TensorRT {version!r}: give 8.6 (TensorRT 8.5 and 8.6), 10 (10.x), 11 (11.x) "
+        "or rtx (TensorRT-RTX 1.x)"
     )
 
 

@@ -9,7 +9,7 @@ Schema `polygraphy-deconv/findings`, version 1 (docs/json-schema.md documents ev
       "tool": "polygraphy-deconv 0.1.0",
       "source": "inspect" | "network",
       "model": "/abs/path/model.onnx",
-      "tensorrt_rules": "8.6" | "10" | "11"   (whose ONNX parser rules the "tensorrt" predictions follow)
+      "tensorrt_rules": "8.6" | "10" | "11" | "rtx"   (whose ONNX parser rules the "tensorrt" predictions follow)
       "findings": [ <node finding>, ... ],
       "summary": {"nodes": N, "verdicts": {"ok": n, ...},
                   "actions": {...}, "unmatched_layers": [...], "rewritten_before_parse": [...],

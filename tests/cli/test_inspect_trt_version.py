@@ -1,4 +1,4 @@
-"""`polygraphy-deconv inspect --trt-version 8.6|10|11`: predictions that differ by TensorRT version
+"""`polygraphy-deconv inspect --trt-version 8.6|10|11|rtx`: predictions that differ by TensorRT version
 (core/trt_parser.py rule 5), and the JSON naming the rules used."""
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def test_table_shows_the_version_verdict(run_cli: Run, tmp_path: Path) -> None:
     assert "1 parse-error" in new.stdout
 
 
-@pytest.mark.parametrize(("version", "rules"), [("8.5", "8.6"), ("8.6.1", "8.6"), ("10.8", "10"), ("11.4.0", "11")])
+@pytest.mark.parametrize(("version", "rules"), [("8.5", "8.6"), ("8.6.1", "8.6"), ("10.8", "10"), ("11.4.0", "11"), ("rtx", "rtx")])
 def test_full_version_picks_its_rules(run_cli: Run, tmp_path: Path, version: str, rules: str) -> None:
     model = same_with_zero_pads(tmp_path / "same.onnx")
     document = inspect_json(run_cli, model, tmp_path / "findings.json", "--trt-version", version)

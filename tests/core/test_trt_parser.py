@@ -296,7 +296,7 @@ class TestParserRulesByVersion:
         return analyse_node(attrs, [5, 6]) if rules is None else analyse_node(attrs, [5, 6], rules=rules)
 
     @pytest.mark.parametrize("auto_pad", ["SAME_UPPER", "SAME_LOWER"])
-    @pytest.mark.parametrize("rules", ["10", "11"])
+    @pytest.mark.parametrize("rules", ["10", "11", "rtx"])
     def test_same_with_pads_fails_from_10_on(self, auto_pad: str, rules: ParserRules) -> None:
         f = self.same_with_pads(auto_pad, rules)
         assert f.verdict is Verdict.PARSE_ERROR
@@ -321,10 +321,10 @@ class TestParserRulesByVersion:
         assert f.verdict is analyse_node(attrs, [5, 6], rules="8.6").verdict is Verdict.SHIFTED
 
     def test_default_is_the_newest_rules(self) -> None:
-        assert NEWEST_RULES == PARSER_RULES[-1] == "11"
+        assert NEWEST_RULES == "11" and PARSER_RULES == ("8.6", "10", "11", "rtx")
         assert self.same_with_pads("SAME_UPPER").verdict is Verdict.PARSE_ERROR
 
-    @pytest.mark.parametrize("rules", ["8.6", "10", "11"])
+    @pytest.mark.parametrize("rules", ["8.6", "10", "11", "rtx"])
     def test_valid_and_notset_with_pads_do_not_depend_on_the_version(self, rules: ParserRules) -> None:
         valid = self.same_with_pads("VALID", rules)
         assert valid.parser.parse_error is None and valid.verdict is Verdict.OK
@@ -336,12 +336,13 @@ class TestParserRulesByVersion:
 
     @pytest.mark.parametrize(
         ("version", "rules"),
-        [("8.5", "8.6"), ("8.6", "8.6"), ("8.6.1", "8.6"), ("10", "10"), ("10.3.0", "10"), ("11.4", "11"), ("11", "11")],
+        [("8.5", "8.6"), ("8.6", "8.6"), ("8.6.1", "8.6"), ("10", "10"), ("10.3.0", "10"), ("11.4", "11"), ("11", "11"),
+         ("rtx", "rtx"), ("RTX", "rtx"), ("rtx-1.7", "rtx")],
     )
     def test_parser_rules_of_a_version(self, version: str, rules: str) -> None:
         assert parser_rules(version) == rules
 
-    @pytest.mark.parametrize("version", ["7.2", "8.4", "9.0", "12", "", "ten"])
+    @pytest.mark.parametrize("version", ["7.2", "8.4", "9.0", "12", "", "ten", "rtx-2"])
     def test_parser_rules_unknown_version(self, version: str) -> None:
         with pytest.raises(ValueError, match="give 8.6"):
             parser_rules(version)

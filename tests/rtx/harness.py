@@ -170,9 +170,9 @@ def run_model(
     from polygraphy_deconv.onnx_model.preparse import needs_rewrite_before_parse
     from polygraphy_deconv.onnx_model.reading import analyse_model
 
-    analysis = analyse_model(model_path, input_shapes)
+    analysis = analyse_model(model_path, input_shapes, rules="rtx")  # inspect --trt-version rtx
     # What the parser sees: the model's own sizes, not --input-shapes
-    unbound = analyse_model(model_path) if input_shapes else analysis
+    unbound = analyse_model(model_path, rules="rtx") if input_shapes else analysis
     predicted_errors = tuple(n.name for n in unbound.nodes if n.finding.verdict.value == "parse-error")
     may_fail = tuple(n.name for n in needs_rewrite_before_parse(analysis, unbound))
     outcome = ModelOutcome(model=model_path, parse="", predicted_parse_errors=predicted_errors)

@@ -266,3 +266,23 @@ class TestEmptyDeconvolution:
         check(outcome)
         assert "(as it is: parse error" in outcome.parse and [u.verdict for u in outcome.units] == ["parse-error"]
         assert outcome.parse.startswith("parsed after the pre-parse rewrite"), explain(outcome)
+
+
+class TestRtxParserRules:
+    """`inspect --trt-version rtx` against TensorRT-RTX's real parser (every run_model compares the rtx rules'
+    parse-error predictions with the real parse; these name the rules that differ between TensorRT versions)."""
+
+    def test_same_next_to_pads_is_a_parse_error(self, tmp_path: Path) -> None:
+        """Rule 5 (core/trt_parser.py): as TensorRT 10 and 11, not as 8.6."""
+        from polygraphy_deconv.onnx_model.reading import analyse_model
+        from tests.rtx.harness import parse_errors
+
+        path = save(conv_transpose_model([1, 2, 5, 6], [2, 3, 3, 3], strides=[2, 2], auto_pad="SAME_UPPER",
+                                         pads=[0, 0, 0, 0]), tmp_path)
+        (error,) = parse_errors(path)
+        assert "Pads attribute should not be specified" in error
+        assert [n.finding.verdict.value for n in analyse_model(path, rules="rtx").nodes] == ["parse-error"]
+        assert [n.finding.verdict.value for n in analyse_model(path, rules="8.6").nodes] != ["parse-error"]
+        outcome = run_model(path)
+        check(outcome)
+        assert outcome.parse.startswith("parsed after the pre-parse rewrite"), explain(outcome)
