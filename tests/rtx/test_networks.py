@@ -17,11 +17,11 @@ import numpy as np
 import onnx
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
-from onnx import TensorProto, helper, numpy_helper
 
 from tests.models import conv_transpose_model, random_feeds, run_onnxruntime
 from tests.onnx_cases import ONNX_CASE_PARAMS, OnnxCase
-from tests.rtx.harness import ModelOutcome, run_model, tensorrt_rtx
+from tests.rtx.field_models import FIELD_MODELS, FieldModel
+from tests.rtx.harness import REFUSED_FOR_RTX_LIMIT, ModelOutcome, run_model, tensorrt_rtx
 from tests.strategies import Draw, conv_transposes
 
 SAMPLES = sorted((Path(__file__).resolve().parents[2] / "samples" / "models").glob("*.onnx"))
@@ -96,68 +96,17 @@ class TestRandom:
             assert outcome.layers_added == 0 and {u.action for u in outcome.units} == {"ok"}, explain(outcome)
 
 
-def _chain_model(nodes: list[onnx.NodeProto], inputs: list[onnx.ValueInfoProto], initializers: list[onnx.TensorProto],
-                 outputs: list[str], elem: int = TensorProto.FLOAT) -> onnx.ModelProto:
-    graph = helper.make_graph(nodes, "g", inputs, [helper.make_tensor_value_info(o, elem, None) for o in outputs], initializers)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    return model
-
-
 class TestModelsFromTheField:
-    def test_unet_pad_after_conv_transpose(self, tmp_path: Path) -> None:
-        """An exported U-Net pads the upsampled tensor to the skip connection's size: the Pad's fill-slice
-        (named after the Pad node) is the model's own, not the parser's extension."""
-        rng = np.random.default_rng(0)
-        w = numpy_helper.from_array(rng.standard_normal((4, 2, 2, 2)).astype(np.float32), "W")
-        b = numpy_helper.from_array(rng.standard_normal(2).astype(np.float32), "B")
-        pads = numpy_helper.from_array(np.array([0, 0, 0, 0, 0, 0, 1, 1], np.int64), "pads")
-        nodes = [
-            helper.make_node("ConvTranspose", ["x", "W", "B"], ["up"], name="up", strides=[2, 2]),
-            helper.make_node("Pad", ["up", "pads"], ["padded"], name="pad", mode="constant"),
-            helper.make_node("Relu", ["padded"], ["y"], name="relu"),
-        ]
-        x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 5, 5])
-        model = _chain_model(nodes, [x], [w, b, pads], ["y"])
-        outcome = run_model(save(model, tmp_path))
+    @pytest.mark.parametrize("field", FIELD_MODELS, ids=[m.name for m in FIELD_MODELS])
+    def test_field_model(self, field: FieldModel, tmp_path: Path) -> None:
+        outcome = run_model(save(field.build(), tmp_path), input_shapes=field.input_shapes)
         check(outcome)
-        assert outcome.layers_added == 0 and [u.action for u in outcome.units] == ["ok"], explain(outcome)
-
-    def test_unnamed_and_duplicate_nodes(self, tmp_path: Path) -> None:
-        """The parser names an unnamed node's layer after its output and suffixes a repeated name: each unit is
-        matched to its node by its output tensor, never by a repeated name."""
-        rng = np.random.default_rng(1)
-        w = numpy_helper.from_array(rng.standard_normal((2, 2, 3, 3)).astype(np.float32), "W")
-        nodes = [
-            helper.make_node("ConvTranspose", ["x", "W"], ["a"], strides=[2, 2], output_shape=[10, 12]),
-            helper.make_node("ConvTranspose", ["x", "W"], ["b"], name="dup", strides=[2, 2], pads=[1, 1, 0, 0],
-                             output_padding=[1, 1]),
-            helper.make_node("ConvTranspose", ["x", "W"], ["c"], name="dup", strides=[2, 2], output_shape=[10, 12]),
-        ]
-        x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 5, 6])
-        outcome = run_model(save(_chain_model(nodes, [x], [w], ["a", "b", "c"]), tmp_path))
-        check(outcome)
-        assert [u.action for u in outcome.units] == ["patched", "ok", "patched"], explain(outcome)
-
-    def test_float16_model(self, tmp_path: Path) -> None:
-        model = conv_transpose_model([1, 2, 5, 6], [2, 2, 3, 3], strides=[2, 2], output_shape=[10, 12])
-        for initializer in model.graph.initializer:
-            initializer.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(initializer).astype(np.float16), initializer.name))
-        model.graph.input[0].type.tensor_type.elem_type = TensorProto.FLOAT16
-        model.graph.output[0].type.tensor_type.elem_type = TensorProto.FLOAT16
-        outcome = run_model(save(model, tmp_path))
-        check(outcome)
-        assert [u.action for u in outcome.units] == ["patched"], explain(outcome)
-
-    def test_dynamic_batch(self, tmp_path: Path) -> None:
-        model = conv_transpose_model(["N", 2, 5, 6], [2, 2, 3, 3], strides=[2, 2], pads=[0, 0, 0, 0], output_padding=[1, 1])
-        outcome = run_model(save(model, tmp_path), input_shapes={"x": [2, 2, 5, 6]})
-        check(outcome)
-
-    def test_output_shape_on_dynamic_sizes_is_rewritten_before_the_parse(self, tmp_path: Path) -> None:
-        model = conv_transpose_model([1, 2, "H", "W"], [2, 2, 4, 4], strides=[2, 2], output_shape=[13, 15])
-        outcome = run_model(save(model, tmp_path), input_shapes={"x": [1, 2, 5, 6]})
-        check(outcome)
+        if field.actions is not None:
+            assert tuple(u.action for u in outcome.units) == field.actions, explain(outcome)
+        if field.name == "unet_pad_after_conv_transpose":
+            assert outcome.layers_added == 0, explain(outcome)
+        if field.name == "strided_dilated":
+            assert outcome.build == REFUSED_FOR_RTX_LIMIT, explain(outcome)
 
 
 class TestRealLayers:
