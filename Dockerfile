@@ -11,6 +11,10 @@
 #   docker build --target deploy -t polygraphy-deconv:deploy .                    a model to a verified engine file
 #   docker run --gpus all --rm -v "$PWD":/work polygraphy-deconv:deploy all /work/m.onnx /work/engines
 #
+#   docker build --target rtx -t polygraphy-deconv:rtx .          TensorRT-RTX from the package index, no NVIDIA registry
+#   docker run --rm polygraphy-deconv:rtx                         check on the bundled sample: the engine is built (no GPU
+#                                                                 needed); with an RTX GPU (--gpus all) it is compared too
+#
 
 # TRT_TAG is the container release (YY.MM); the TensorRT it ships is listed in NVIDIA's TensorRT container
 # release notes. The container's TensorRT is kept exactly as shipped: this package does not depend on it
@@ -60,6 +64,30 @@ ENV PATH="${PATH}:/opt/tensorrt/bin:/usr/src/tensorrt/bin"
 # NVIDIA's entrypoint (banner, environment checks) still runs first, then deploy.sh with the arguments.
 ENTRYPOINT ["/opt/nvidia/nvidia_entrypoint.sh", "/opt/polygraphy-deconv/samples/deploy.sh"]
 CMD ["all", "/opt/polygraphy-deconv/samples/models/shifted_output_shape_2d.onnx", "/tmp/engines"]
+
+# rtx: TensorRT-RTX, NVIDIA's RTX-GPU sibling of TensorRT, from the package index (`pip install tensorrt-rtx`: the
+# bindings and the libraries, no CUDA toolkit needed) on a plain Python image; nothing from NVIDIA's registry.
+# Polygraphy uses it under POLYGRAPHY_USE_TENSORRT_RTX=1. Without a GPU, `polygraphy-deconv check` inspects, fixes
+# and verifies on onnxruntime, then parses, patches and builds the engine on TensorRT-RTX and ends with
+# "check: BUILT, NOT RUN"; on an RTX GPU (Turing and later; not Hopper) the engine is compared with onnxruntime too.
+FROM python:3.11-slim AS rtx
+# The TensorRT-RTX release the project's tests run on; another 1.x: --build-arg TRT_RTX_VERSION=...
+ARG TRT_RTX_VERSION=1.7.1.116
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+ENV POLYGRAPHY_USE_TENSORRT_RTX=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+WORKDIR /opt/polygraphy-deconv
+COPY pyproject.toml README.md LICENSE ./
+COPY polygraphy_deconv ./polygraphy_deconv
+COPY samples ./samples
+# The constraint pins TensorRT-RTX to TRT_RTX_VERSION; the last line fails the build if Polygraphy does not load
+# the plugin.
+RUN echo "tensorrt-rtx==${TRT_RTX_VERSION}" > /tmp/tensorrt-rtx.txt \
+    && python3 -m pip install --no-cache-dir --constraint /tmp/tensorrt-rtx.txt ".[tensorrt-rtx]" \
+    && rm /tmp/tensorrt-rtx.txt \
+    && polygraphy run --help | grep -e "--deconv-fix" > /dev/null
+CMD ["polygraphy-deconv", "check", "/opt/polygraphy-deconv/samples/models/mixed.onnx"]
 
 # The default target (`docker build -t polygraphy-deconv .`): the image above, with its NVIDIA entrypoint and the
 # plugin on the bundled sample as its command.

@@ -176,3 +176,34 @@ def test_generated_script_runs(name: str, cases: dict[str, Case], tmp_path: Path
         assert done.returncode == 1 and RTX_STRIDED_DILATED in output, output
     else:
         assert done.returncode == 0 and "PASSED" in output, output
+
+
+class TestModes:
+    """--deconv-check and --deconv-report alone behave on TensorRT-RTX as on TensorRT (mark all: test_polygraphy_run)."""
+
+    def test_check_fails_where_a_patch_is_needed(self, cases: dict[str, Case], tmp_path: Path) -> None:
+        done = run("polygraphy", "run", cases["shifted_output_shape_2d"].path, "--trt", "--onnxrt", "--deconv-check",
+                   cwd=tmp_path)
+        output = done.stdout + done.stderr
+        assert done.returncode == 1 and "Traceback" not in output, output
+        assert "[I] Deconvolution checked on TensorRT-RTX" in output and ": 1 needs-patch" in output
+        (error,) = [line for line in output.splitlines() if line.startswith("[!]")]
+        assert "1 deconvolution(s) compute another window than their ONNX node" in error
+        assert "Note: run with --deconv-fix" in error and "Finished engine building" not in output
+
+    def test_check_passes_a_correct_network_on_to_the_build(self, cases: dict[str, Case], tmp_path: Path) -> None:
+        done = run("polygraphy", "run", cases["ok_pads_output_padding_1d"].path, "--trt", "--onnxrt", "--deconv-check",
+                   cwd=tmp_path)
+        engine_built(done, "ok_pads_output_padding_1d")
+        assert "Deconvolution checked on TensorRT-RTX 1.7.1.116: 1 deconvolution unit(s): 1 ok" in done.stdout
+
+    def test_report_alone_changes_nothing(self, cases: dict[str, Case], tmp_path: Path) -> None:
+        done = run("polygraphy", "run", cases["tensor_bias_extension_2d"].path, "--trt", "--onnxrt", "--deconv-report",
+                   "r.json", cwd=tmp_path)
+        if NO_DEVICE:
+            engine_built(done, "tensor_bias_extension_2d")  # the network as parsed, unpatched
+        else:  # the unpatched engine's extension holds 0 where onnxruntime has the bias
+            assert done.returncode == 1 and "FAILED" in done.stdout
+        report = json.loads((tmp_path / "r.json").read_text())
+        assert [r["network"]["action"] for r in report["findings"]] == ["needs-patch"]
+        assert report["summary"]["library"] == "TensorRT-RTX 1.7.1.116"
