@@ -1,15 +1,17 @@
 """The network-patch benchmark: a long TensorRT network built the way the ONNX parser builds a chain of
 `output_shape` ConvTransposes with an odd total (shifted by one: every unit needs a patch), with a residual add
-and a scale after each; on TensorRT-RTX's real network (tests/rtx, the headline) and on the stand-in
-(tests/standin, TensorRT's documented shape rules in Python).
+and a scale after each; on TensorRT-RTX's real network (NVIDIA's official tensorrt_rtx package, the headline) and
+on the stand-in (tests/standin, TensorRT's documented shape rules in Python).
 
 Four layers per unit: deconvolution, elementwise SUM (residual), constant, elementwise PROD.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -20,13 +22,19 @@ from polygraphy_deconv.onnx_model.reading import ConvTransposeNode
 CHANNELS, SIZE = 4, 6
 
 
-def build_chain(units: int, trt: Any = None) -> tuple[Any, list[ConvTransposeNode]]:
-    """A network of `units` units on `trt` (the stand-in module by default), and the ONNX nodes they come from."""
+def build_chain(units: int, trt: Any = None) -> tuple[Any, list[ConvTransposeNode], list[Any]]:
+    """A network of `units` units on `trt` (the stand-in module by default), the ONNX nodes they come from, and what
+    must stay alive as long as the network (the builder, the arrays behind the Weights)."""
     if trt is None:
         from tests.standin import network as trt
     rng = np.random.default_rng(0)
-    keep = []  # the arrays behind the Weights, alive as long as the network
-    network = trt.Builder(trt.Logger()).create_network(0) if hasattr(trt, "OnnxParser") else trt.INetworkDefinition()
+    keep: list[Any] = []
+    if hasattr(trt, "OnnxParser"):
+        builder = trt.Builder(trt.Logger(trt.Logger.ERROR))
+        keep.append(builder)
+        network = builder.create_network(0)
+    else:
+        network = trt.INetworkDefinition()
     tensor = network.add_input("x", trt.DataType.FLOAT, [1, CHANNELS, SIZE, SIZE])
     nodes = []
     # k2 s1, output_shape = I: total = 1, the parser begins at 0, onnxruntime at 1.
@@ -52,21 +60,51 @@ def build_chain(units: int, trt: Any = None) -> tuple[Any, list[ConvTransposeNod
         ).get_output(0)
     tensor.name = "y"
     network.mark_output(tensor)
-    network._benchmark_arrays = keep
-    return network, nodes
+    keep.append(scale)
+    return network, nodes, keep
+
+
+@contextlib.contextmanager
+def polygraphy_mode(rtx: bool) -> Iterator[None]:
+    """The package takes TensorRT where Polygraphy does (lazy_import_trt): its TensorRT-RTX switch, for a while."""
+    from polygraphy import config
+
+    saved = config.USE_TENSORRT_RTX
+    config.USE_TENSORRT_RTX = rtx
+    try:
+        yield
+    finally:
+        config.USE_TENSORRT_RTX = saved
+
+
+@contextlib.contextmanager
+def standin_installed(module: Any) -> Iterator[None]:
+    """The stand-in as the `tensorrt` the package uses, for a while."""
+    saved = sys.modules.get("tensorrt")
+    sys.modules["tensorrt"] = module
+    try:
+        with polygraphy_mode(rtx=False):
+            yield
+    finally:
+        if saved is None:
+            del sys.modules["tensorrt"]
+        else:
+            sys.modules["tensorrt"] = saved
 
 
 def rtx_patch_seconds(units: int) -> float | None:
-    """Seconds `fix_network` takes on a chain of `units` units in TensorRT-RTX's real network (None where
-    TensorRT-RTX cannot be loaded). Shapes come from TensorRT's C++; every call crosses ctypes."""
-    from tests.rtx.harness import available, rtx_tensorrt
+    """Seconds `fix_network` takes on a chain of `units` units in TensorRT-RTX's real network, through NVIDIA's
+    official bindings (None where tensorrt_rtx is not installed)."""
+    import importlib.util
 
-    if available() is not None:
+    if importlib.util.find_spec("tensorrt_rtx") is None:
         return None
-    with rtx_tensorrt() as trt:
+    import tensorrt_rtx
+
+    with polygraphy_mode(rtx=True):
         from polygraphy_deconv.trt_network.patching import ACTION_PATCHED, fix_network
 
-        network, nodes = build_chain(units, trt)
+        network, nodes, _keep = build_chain(units, tensorrt_rtx)
         assert network.num_layers == 4 * units
         start = time.perf_counter()
         fix = fix_network(network, nodes)
@@ -79,23 +117,16 @@ def patch_seconds(units: int) -> float:
     """Seconds `fix_network` takes on a fresh chain of `units` units (4 layers each); asserts it patched all."""
     from tests.standin.network import tensorrt_module
 
-    saved = sys.modules.get("tensorrt")
-    sys.modules["tensorrt"] = tensorrt_module()
-    try:
+    with standin_installed(tensorrt_module()):
         from polygraphy_deconv.trt_network.patching import ACTION_PATCHED, fix_network
 
-        network, nodes = build_chain(units)
+        network, nodes, _keep = build_chain(units)
         assert network.num_layers == 4 * units  # type: ignore[attr-defined]
         start = time.perf_counter()
         fix = fix_network(network, nodes)  # type: ignore[arg-type]
         seconds = time.perf_counter() - start
         assert [r.action for r in fix.results] == [ACTION_PATCHED] * units
         return seconds
-    finally:
-        if saved is None:
-            del sys.modules["tensorrt"]
-        else:
-            sys.modules["tensorrt"] = saved
 
 
 def standin_shape_seconds(units: int) -> float:
@@ -106,12 +137,10 @@ def standin_shape_seconds(units: int) -> float:
     """
     from tests.standin.network import tensorrt_module
 
-    saved = sys.modules.get("tensorrt")
-    sys.modules["tensorrt"] = tensorrt_module()
-    try:
+    with standin_installed(tensorrt_module()):
         from polygraphy_deconv.trt_network.patching import fix_network
 
-        network, nodes = build_chain(units)
+        network, nodes, _keep = build_chain(units)
         fix_network(network, nodes)  # type: ignore[arg-type]
         network._revision += 1  # type: ignore[attr-defined]  # forget every cached shape
         start = time.perf_counter()
@@ -120,8 +149,75 @@ def standin_shape_seconds(units: int) -> float:
             for out in range(layer.num_outputs):
                 layer.get_output(out).shape  # noqa: B018
         return time.perf_counter() - start
-    finally:
-        if saved is None:
-            del sys.modules["tensorrt"]
-        else:
-            sys.modules["tensorrt"] = saved
+
+
+def chain_model_file(units: int, folder: str) -> str:
+    """The same chain as an ONNX model (ConvTranspose with output_shape, Add, Mul per unit), written to `folder`:
+    what `polygraphy run --trt --deconv-fix` parses and patches."""
+    import os
+
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    nodes, initializers = [], [numpy_helper.from_array(np.full((1, CHANNELS, 1, 1), 0.5, np.float32), "scale")]
+    tensor = "x"
+    for index in range(units):
+        name = f"up{index}"
+        initializers += [
+            numpy_helper.from_array(rng.standard_normal((CHANNELS, CHANNELS, 2, 2)).astype(np.float32), f"{name}.W"),
+            numpy_helper.from_array(rng.standard_normal(CHANNELS).astype(np.float32), f"{name}.B"),
+        ]
+        nodes += [
+            helper.make_node("ConvTranspose", [tensor, f"{name}.W", f"{name}.B"], [f"{name}.out"], name=name,
+                             strides=[1, 1], output_shape=[SIZE, SIZE]),
+            helper.make_node("Add", [f"{name}.out", tensor], [f"{name}.sum"], name=f"{name}.add"),
+            helper.make_node("Mul", [f"{name}.sum", "scale"], [f"{name}.scaled"], name=f"{name}.mul"),
+        ]
+        tensor = f"{name}.scaled"
+    nodes[-1].output[0] = "y"
+    shape = [1, CHANNELS, SIZE, SIZE]
+    graph = helper.make_graph(nodes, "chain", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)], initializers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path = os.path.join(folder, f"chain_{units}.onnx")
+    onnx.save(model, path)
+    return path
+
+
+def rtx_plugin_step_seconds(units: int, repeats: int) -> tuple[float, float] | None:
+    """(seconds of Polygraphy's NetworkFromOnnxPath on the chain model, seconds of the plugin's whole step after the
+    parse: PatchDeconvolutions reading and analysing the model, patching every unit and writing its report), each the
+    best of `repeats`, on TensorRT-RTX through NVIDIA's official bindings; None where tensorrt_rtx is not installed."""
+    import importlib.util
+    import io
+    import tempfile
+
+    if importlib.util.find_spec("tensorrt_rtx") is None:
+        return None
+    with polygraphy_mode(rtx=True), tempfile.TemporaryDirectory() as folder:
+        from polygraphy.backend.trt import NetworkFromOnnxPath
+        from polygraphy.logger import G_LOGGER
+
+        from polygraphy_deconv.plugin.loader import PatchDeconvolutions
+
+        path = chain_model_file(units, folder)
+        parse, step = [], []
+        severity = G_LOGGER.module_severity
+        G_LOGGER.module_severity = G_LOGGER.WARNING  # the report's blocks are printed at INFO: time them, not show
+        try:
+            for _ in range(repeats):
+                start = time.perf_counter()
+                network = NetworkFromOnnxPath(path)()
+                parse.append(time.perf_counter() - start)
+                with contextlib.redirect_stdout(io.StringIO()):
+                    G_LOGGER.module_severity = G_LOGGER.INFO
+                    start = time.perf_counter()
+                    PatchDeconvolutions(network, path, report_path=f"{folder}/report.json")()
+                    step.append(time.perf_counter() - start)
+                    G_LOGGER.module_severity = G_LOGGER.WARNING
+                del network
+        finally:
+            G_LOGGER.module_severity = severity
+        return min(parse), min(step)
