@@ -102,14 +102,14 @@ def rtx_patch_seconds(units: int) -> float | None:
     import tensorrt_rtx
 
     with polygraphy_mode(rtx=True):
-        from polygraphy_deconv.trt_network.patching import ACTION_PATCHED, fix_network
+        from polygraphy_deconv.trt_network.patching import Action, fix_network
 
         network, nodes, _keep = build_chain(units, tensorrt_rtx)
         assert network.num_layers == 4 * units
         start = time.perf_counter()
         fix = fix_network(network, nodes)
         seconds = time.perf_counter() - start
-        assert [r.action for r in fix.results] == [ACTION_PATCHED] * units
+        assert [r.action for r in fix.results] == [Action.PATCHED] * units
         return seconds
 
 
@@ -118,14 +118,14 @@ def patch_seconds(units: int) -> float:
     from tests.standin.network import tensorrt_module
 
     with standin_installed(tensorrt_module()):
-        from polygraphy_deconv.trt_network.patching import ACTION_PATCHED, fix_network
+        from polygraphy_deconv.trt_network.patching import Action, fix_network
 
         network, nodes, _keep = build_chain(units)
         assert network.num_layers == 4 * units  # type: ignore[attr-defined]
         start = time.perf_counter()
         fix = fix_network(network, nodes)  # type: ignore[arg-type]
         seconds = time.perf_counter() - start
-        assert [r.action for r in fix.results] == [ACTION_PATCHED] * units
+        assert [r.action for r in fix.results] == [Action.PATCHED] * units
         return seconds
 
 

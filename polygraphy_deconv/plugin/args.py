@@ -84,7 +84,8 @@ class DeconvFixArgs(BaseArgs):
             G_LOGGER.warning(f"{flags} need an ONNX model; with model type '{model.model_type}' they do nothing.")
             return
         self.enabled = True
-        self.report_only = not (self.fix or self.check)  # --deconv-report alone never patches
+        # --deconv-report alone never patches
+        self.mode = "fix" if self.fix else "check" if self.check else "report"
         self.model_source: Any = None  # the RewriteForParser loader's name in the script (--deconv-fix)
         self.onnx_path = model.path
         self.input_shapes = _input_shapes(model.input_shapes)
@@ -151,8 +152,7 @@ class DeconvFixArgs(BaseArgs):
                 "PatchDeconvolutions",
                 network_loader,
                 self.model_source or self.onnx_path,
-                check_only=(self.check or self.report_only) or None,
-                fail_on_patch=False if self.report_only else None,
+                mode=None if self.mode == "fix" else self.mode,
                 report_path=self.report_path,
                 input_shapes=self.input_shapes,
             ),

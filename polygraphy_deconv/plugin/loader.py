@@ -10,7 +10,6 @@ parsed at all) a rewritten copy in a temporary folder, beside links to the model
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -49,6 +48,7 @@ class RewriteForParser(BaseLoader):
         self._rewrite = util.default(rewrite, True)
         self._folder: tempfile.TemporaryDirectory[str] | None = None
         self._path: str | None = None
+        self._analysis: Any = None  # ModelAnalysis of the model handed to the parser, where this loader made one
         self.rewritten: tuple[str, ...] = ()
 
     @util.check_called_by("__call__")
@@ -67,7 +67,7 @@ class RewriteForParser(BaseLoader):
 
         from polygraphy_deconv.errors import DeconvError
         from polygraphy_deconv.onnx_model.preparse import rewrite_for_parser
-        from polygraphy_deconv.onnx_model.reading import external_references
+        from polygraphy_deconv.onnx_model.reading import analyse_proto, external_references
         from polygraphy_deconv.text import shown
 
         try:
@@ -75,6 +75,7 @@ class RewriteForParser(BaseLoader):
         except DeconvError as error:
             G_LOGGER.critical(str(error))
         if not rewrite.nodes:
+            self._analysis = rewrite.analysis
             self._path = self.onnx_path
             return self._path
         self._folder = tempfile.TemporaryDirectory(prefix="polygraphy-deconv-parse-")
@@ -87,11 +88,26 @@ class RewriteForParser(BaseLoader):
                 os.symlink(os.path.join(source, reference), link)
         path = os.path.join(self._folder.name, os.path.basename(self.onnx_path))
         onnx.save(rewrite.model, path)
+        # What was parsed, analysed in memory (its rewritten nodes are ordinary ones); named as the user's model.
+        self._analysis = analyse_proto(rewrite.model, self._input_shapes, path=os.path.abspath(self.onnx_path))
         self.rewritten = rewrite.nodes
         names = ", ".join(f"'{shown(name)}'" for name in rewrite.nodes)
         G_LOGGER.info(f"Deconvolution fix: rewritten before the parse (TensorRT cannot parse them as they are): {names}")
         self._path = path
         return path
+
+    def parsed_analysis(self) -> Any:
+        """The analysis of the model handed to the parser (after the call): the one this loader made, else (the
+        model as it is, unread so far) the model's."""
+        from polygraphy_deconv.errors import DeconvError
+        from polygraphy_deconv.onnx_model.reading import analyse_model
+
+        if self._analysis is None:
+            try:
+                return analyse_model(self.onnx_path, self._input_shapes)
+            except DeconvError as error:
+                G_LOGGER.critical(str(error))
+        return self._analysis
 
 
 @mod.export(funcify=True)
@@ -104,10 +120,9 @@ class PatchDeconvolutions(BaseLoader):
     def __init__(
         self,
         network: Any,
-        onnx_path: str,
-        check_only: bool | None = None,
+        onnx_path: Any,
+        mode: str | None = None,
         report_path: str | None = None,
-        fail_on_patch: bool | None = None,
         input_shapes: Mapping[str, Sequence[int | str | None]] | None = None,
     ) -> None:
         """
@@ -116,21 +131,18 @@ class PatchDeconvolutions(BaseLoader):
                     A network tuple, or a loader that returns one (e.g. NetworkFromOnnxPath).
             onnx_path (Union[str, RewriteForParser]):
                     The ONNX model the network was parsed from, or the RewriteForParser loader that gave it.
-            check_only (bool):
-                    Only report; fail if any deconvolution would need a patch.
-                    Defaults to False.
+            mode (str):
+                    "fix": patch every deconvolution that needs it (--deconv-fix); "check": change nothing and fail
+                    if any would need a patch (--deconv-check); "report": change nothing, only report
+                    (--deconv-report alone). Defaults to "fix".
             report_path (str): Where to write the findings as JSON. Defaults to None (no file).
-            fail_on_patch (bool):
-                    With check_only: fail if any deconvolution would need a patch. Defaults to True
-                    (False: only report, as `--deconv-report` alone does).
             input_shapes (Dict[str, List[Union[int, str, None]]]):
                     Input shapes to bind in the ONNX analysis (as --input-shapes). Defaults to None.
         """
         self._network = network
         self._onnx_path = onnx_path
-        self._check_only = util.default(check_only, False)
+        self._mode = util.default(mode, "fix")
         self._report_path = report_path
-        self._fail_on_patch = util.default(fail_on_patch, True)
         self._input_shapes = input_shapes
 
     @util.check_called_by("__call__")
@@ -140,45 +152,25 @@ class PatchDeconvolutions(BaseLoader):
             Tuple[trt.Builder, trt.INetworkDefinition, Optional[parser], ...]:
                     The network tuple it received, the network patched in place.
         """
-        from polygraphy_deconv.errors import DeconvError
-        from polygraphy_deconv.onnx_model.reading import analyse_model
-        from polygraphy_deconv.report.network_table import show_network_report, write_network_report
-        from polygraphy_deconv.text import shown
-        from polygraphy_deconv.trt_network.patching import ACTION_UNPATCHABLE, fix_network
+        import os
 
+        from polygraphy_deconv.plugin.network_step import patch_parsed_network
+        from polygraphy_deconv.trt_network.patching import Mode
+
+        try:
+            mode = Mode(self._mode)
+        except ValueError:
+            G_LOGGER.critical(f"PatchDeconvolutions: mode {self._mode!r} is none of {', '.join(m.value for m in Mode)}")
         ret, _ = util.invoke_if_callable(self._network)
         received = tuple(ret) if isinstance(ret, (tuple, list)) else (ret,)
         _, network, _ = util.unpack_args(received, num=3)
         source = self._onnx_path
-        onnx_path = source() if isinstance(source, RewriteForParser) else source
-        try:
-            # The model that was parsed: after a pre-parse rewrite its rewritten nodes are ordinary ones.
-            analysis = analyse_model(onnx_path, self._input_shapes)
-            if isinstance(source, RewriteForParser) and source.rewritten:
-                analysis = dataclasses.replace(analysis, path=os.path.abspath(source.onnx_path))
-            fix = fix_network(network, analysis.nodes, check_only=self._check_only)
-            rewritten = source.rewritten if isinstance(source, RewriteForParser) else ()
-            show_network_report(fix, analysis.path, check_only=self._check_only, rewritten=rewritten)
-            if self._report_path is not None:
-                write_network_report(fix, analysis, self._report_path, rewritten)
-        except DeconvError as error:
-            G_LOGGER.critical(str(error))
-
-        unpatchable = [r for r in fix.results if r.action == ACTION_UNPATCHABLE]
-        if unpatchable and not self._check_only:
-            first = unpatchable[0]
-            G_LOGGER.critical(
-                f"TensorRT layer '{shown(first.unit.deconvolution)}': cannot patch the deconvolution safely: "
-                f"{shown(first.detail)}. "
-                "Note: rewrite the model with `polygraphy-deconv fix` and run that model instead."
-            )
-        if self._check_only and self._fail_on_patch and fix.needs_patch:
-            names = ", ".join(f"'{shown(r.unit.deconvolution)}'" for r in fix.needs_patch)
-            G_LOGGER.critical(
-                f"{len(fix.needs_patch)} deconvolution(s) compute another window than their ONNX node: {names}. "
-                "Note: run with --deconv-fix to patch them."
-            )
-        # The arrays the new weights point into live as long as the network (fix_network keeps them with it).
+        if isinstance(source, RewriteForParser):
+            source()  # the path parsed (the same on every call): RewriteForParser has run
+            patch_parsed_network(network, os.path.abspath(source.onnx_path), self._input_shapes, self._report_path,
+                                 mode=mode, analysis=source.parsed_analysis(), rewritten=source.rewritten)
+        else:
+            patch_parsed_network(network, source, self._input_shapes, self._report_path, mode=mode)
         return received
 
 

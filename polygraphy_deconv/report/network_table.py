@@ -40,18 +40,19 @@ from polygraphy_deconv.report.schema import (
 )
 from polygraphy_deconv.report.windows import bar_legend, difference_words, picture_groups, window_words
 from polygraphy_deconv.text import shown
+from polygraphy_deconv.trt_network.patching import Action, Mode
 
 if TYPE_CHECKING:
     from polygraphy_deconv.onnx_model.reading import ModelAnalysis
     from polygraphy_deconv.trt_network.patching import NetworkFix, UnitResult
 
 ACTION_STYLES = {
-    "ok": "green",
-    "patched": "yellow",
-    "needs-patch": "bold red",
-    "unpatchable": "bold red",
-    "unmatched": "magenta",
-    "undecided": "cyan",
+    Action.OK: "green",
+    Action.PATCHED: "yellow",
+    Action.NEEDS_PATCH: "bold red",
+    Action.UNPATCHABLE: "bold red",
+    Action.UNMATCHED: "magenta",
+    Action.UNDECIDED: "cyan",
 }
 OK_ROWS_SHOWN = 50  # ok units listed (beyond, they are counted)
 NOT_OK_GROUPS_SHOWN = 20  # configurations of units that are not ok listed
@@ -69,12 +70,11 @@ def _window(window: Window | None) -> str:
     return "-" if window is None else describe_window(window)
 
 
-def summary_line(fix: NetworkFix, check_only: bool = False, rewritten: Sequence[str] = ()) -> str:
+def summary_line(fix: NetworkFix, mode: Mode | None = None, rewritten: Sequence[str] = ()) -> str:
     """One line; `rewritten`: the ConvTranspose nodes rewritten before the parse (the plugin's RewriteForParser)."""
     counts = Counter(result.action for result in fix.results)
-    order = ["ok", "patched", "needs-patch", "unpatchable", "undecided", "unmatched"]
-    parts = [f"{counts[action]} {action}" for action in order if counts[action]]
-    verb = "checked" if check_only else "fixed"
+    parts = [f"{counts[action]} {action.value}" for action in Action if counts[action]]
+    verb = "fixed" if mode is None or mode.patches else "checked"
     library = f" on {shown(fix.library)}" if fix.library else ""
     line = f"Deconvolution {verb}{library}: {len(fix.results)} deconvolution unit(s)" + (f": {', '.join(parts)}" if parts else "")
     if rewritten:
@@ -118,7 +118,7 @@ def _result_key(result: UnitResult) -> Hashable:
         None if finding is None else (finding.reference, finding.attributes.rank),
         len(result.unit.layers),
         None if node is None else node.bias,
-        result.detail if result.action in ("unpatchable", "unmatched", "undecided") else None,
+        result.detail if result.action in (Action.UNPATCHABLE, Action.UNMATCHED, Action.UNDECIDED) else None,
     )
 
 
@@ -148,7 +148,7 @@ def _unit_lines(group: Sequence[UnitResult], widths: tuple[int, int, int], width
             [
                 (short, name_width, False, ""),
                 (_dims(result.unit.input_dims), input_width, True, ""),
-                (result.action, action_width, False, ACTION_STYLES.get(result.action, "")),
+                (result.action.value, action_width, False, ACTION_STYLES.get(result.action, "")),
             ]
         )
     ]
@@ -166,7 +166,7 @@ def _unit_lines(group: Sequence[UnitResult], widths: tuple[int, int, int], width
     lines += field("layers", [f"{layer}," for layer in layers[:-1]] + layers[-1:], width, LABEL_WIDTH)
     reference = comparison.reference
     actual = result.unit.window()
-    if result.action == "ok":
+    if result.action == Action.OK:
         lines += field("window", [describe_window(actual), *words("as ONNX")], width, LABEL_WIDTH)
         return lines
     if reference is not None:
@@ -185,9 +185,9 @@ def _unit_lines(group: Sequence[UnitResult], widths: tuple[int, int, int], width
         lines += field("patched", [*words(said), f"({describe_window(after)})"], width, LABEL_WIDTH)
     if result.patch is not None:
         lines += field("patch", patch_atoms(result.patch.describe()), width, LABEL_WIDTH)
-    if result.action == "needs-patch":
+    if result.action == Action.NEEDS_PATCH:
         lines += field("detail", words("needs a patch; --deconv-fix patches it"), width, LABEL_WIDTH)
-    elif result.action in ("unpatchable", "unmatched", "undecided"):
+    elif result.action in (Action.UNPATCHABLE, Action.UNMATCHED, Action.UNDECIDED):
         lines += field("detail", words(shown(result.detail)), width, LABEL_WIDTH)
     if reference is not None:
         windows = [reference, actual] + ([after] if after is not None else [])
@@ -204,10 +204,10 @@ def report_lines(fix: NetworkFix, model: str, width: int) -> list[Line]:
     for result in fix.results:
         groups.setdefault(_result_key(result), []).append(result)
     ordered = list(groups.values())
-    ok_units = sum(len(g) for g in ordered if g[0].action == "ok")
+    ok_units = sum(len(g) for g in ordered if g[0].action == Action.OK)
     hide_ok = ok_units > OK_ROWS_SHOWN
-    listed = [g for g in ordered if not (hide_ok and g[0].action == "ok")]
-    not_ok = [g for g in listed if g[0].action != "ok"]
+    listed = [g for g in ordered if not (hide_ok and g[0].action == Action.OK)]
+    not_ok = [g for g in listed if g[0].action != Action.OK]
     hidden = not_ok[NOT_OK_GROUPS_SHOWN:]
     if hidden:
         dropped = {id(g) for g in hidden}
@@ -219,7 +219,7 @@ def report_lines(fix: NetworkFix, model: str, width: int) -> list[Line]:
     if listed:
         names = [_who(g[0]) for g in listed]
         input_width = max(5, *(cell_width(_dims(g[0].unit.input_dims)) for g in listed))
-        action_width = max(6, *(len(g[0].action) for g in listed))
+        action_width = max(6, *(len(g[0].action.value) for g in listed))
         longest = max(9, *(cell_width(n) for n in names))
         name_width = min(longest, max(width - input_width - action_width - 4, 12))
         widths = (name_width, input_width, action_width)
@@ -275,7 +275,7 @@ def unit_row(result: UnitResult) -> tuple[str, str, str, str, str, str, str]:
         _dims(result.unit.input_dims),
         expected_text,
         actual_text,
-        result.action,
+        result.action.value,
         detail,
     )
 
@@ -312,7 +312,7 @@ def render_table(fix: NetworkFix, model: str, terminal: bool | None = None, widt
     return capture.get()
 
 
-def show_network_report(fix: NetworkFix, model: str, check_only: bool = False, rewritten: Sequence[str] = ()) -> None:
+def show_network_report(fix: NetworkFix, model: str, mode: Mode | None = None, rewritten: Sequence[str] = ()) -> None:
     """The blocks (when INFO messages show) and the summary line (through G_LOGGER)."""
     from polygraphy.logger import G_LOGGER
 
@@ -320,10 +320,10 @@ def show_network_report(fix: NetworkFix, model: str, check_only: bool = False, r
         sys.stdout.write(render_table(fix, model))
         sys.stdout.flush()
     log_finish = getattr(G_LOGGER, "finish", G_LOGGER.info)
-    log_finish(summary_line(fix, check_only, rewritten))
+    log_finish(summary_line(fix, mode, rewritten))
     for result in fix.results:
-        if result.action in ("unpatchable", "needs-patch", "unmatched", "undecided"):
-            G_LOGGER.verbose(f"{shown(result.unit.deconvolution)}: {result.action}: {shown(result.detail)}")
+        if result.action in (Action.UNPATCHABLE, Action.NEEDS_PATCH, Action.UNMATCHED, Action.UNDECIDED):
+            G_LOGGER.verbose(f"{shown(result.unit.deconvolution)}: {result.action.value}: {shown(result.detail)}")
 
 
 def network_document(fix: NetworkFix, analysis: ModelAnalysis, rewritten: Sequence[str] = ()) -> dict[str, Any]:
@@ -344,7 +344,7 @@ def network_document(fix: NetworkFix, analysis: ModelAnalysis, rewritten: Sequen
             record["network"] = {
                 "layers": [],
                 "actual": None,
-                "action": "unmatched",
+                "action": Action.UNMATCHED.value,
                 "detail": "no deconvolution layer of the network maps to this node",
             }
         else:
@@ -353,7 +353,7 @@ def network_document(fix: NetworkFix, analysis: ModelAnalysis, rewritten: Sequen
                 "layers": list((found.after or found.unit).layers),
                 "actual": window_record(found.unit.window()),
                 "patched": window_record(after),
-                "action": found.action,
+                "action": found.action.value,
                 "detail": found.detail,
             }
         record["network"]["rewritten_before_parse"] = node.name in rewritten

@@ -9,19 +9,26 @@ With dynamic input sizes a window is still decided by (begin, trim), which do no
 
 from __future__ import annotations
 
+import enum
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from polygraphy_deconv.core.finding import Verdict, judge
+from polygraphy_deconv.core.trt_parser import ParserBuild
 from polygraphy_deconv.core.window import Window, describe_window
 from polygraphy_deconv.onnx_model.reading import ConvTransposeNode
 from polygraphy_deconv.trt_network.units import DeconvolutionUnit, layer_window_for
 
-STATUS_OK = "ok"
-STATUS_DIFFERS = "differs"  # the unit computes another window, or loses the bias in its extension
-STATUS_UNDECIDABLE = "undecidable"  # the reference depends on a dynamic input size
-STATUS_UNREADABLE = "unreadable"  # part of the unit cannot be read (or does not fit the node)
-STATUS_UNMATCHED = "unmatched"
+
+class Status(str, enum.Enum):
+    """How a unit compares with its node."""
+
+    OK = "ok"
+    DIFFERS = "differs"  # the core's judge finds the unit's build wrong for the node (UnitComparison.verdict)
+    UNDECIDABLE = "undecidable"  # the reference depends on a dynamic input size
+    UNREADABLE = "unreadable"  # part of the unit cannot be read (or does not fit the node)
+    UNMATCHED = "unmatched"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +36,10 @@ class UnitComparison:
     unit: DeconvolutionUnit
     node: ConvTransposeNode | None
     matched_by: str  # "layer name" | "output name" | ""
-    status: str
+    status: Status
     reason: str
     undecided_axes: tuple[int, ...] = ()
+    verdict: Verdict | None = None  # the core's judgement of the unit as built (where it was judged)
 
     @property
     def reference(self) -> Window | None:
@@ -39,7 +47,7 @@ class UnitComparison:
 
     @property
     def needs_patch(self) -> bool:
-        return self.status == STATUS_DIFFERS
+        return self.status == Status.DIFFERS
 
     def wanted_layer_window(self) -> Window:
         """The window every spatial axis of the layer must have (only for a unit that differs)."""
@@ -47,17 +55,26 @@ class UnitComparison:
         return layer_window_for(self.unit, self.reference)
 
 
+def unit_build(unit: DeconvolutionUnit) -> ParserBuild:
+    """The unit as the core's judge takes a build: its window, whether it extends past the full result, and
+    whether that extension holds the bias."""
+    return ParserBuild(unit.window(), extension=unit.has_extension, extension_has_bias=not unit.extension_loses_bias)
+
+
 def compare_unit(unit: DeconvolutionUnit, node: ConvTransposeNode, matched_by: str) -> UnitComparison:
+    """The unit next to its node: can it be read as the node's, and what does the core's judge (the one `inspect`
+    uses on the parser's predicted build) say of it."""
     finding = node.finding
 
-    def result(status: str, reason: str, undecided: tuple[int, ...] = ()) -> UnitComparison:
-        return UnitComparison(unit, node, matched_by, status, reason, undecided)
+    def result(status: Status, reason: str, undecided: tuple[int, ...] = (), verdict: Verdict | None = None
+               ) -> UnitComparison:
+        return UnitComparison(unit, node, matched_by, status, reason, undecided, verdict)
 
     if unit.unreadable is not None:
-        return result(STATUS_UNREADABLE, unit.unreadable)
+        return result(Status.UNREADABLE, unit.unreadable)
     if finding.attributes.rank != unit.spatial_rank:
         return result(
-            STATUS_UNREADABLE,
+            Status.UNREADABLE,
             f"the node has {finding.attributes.rank} spatial axes, the TensorRT unit {unit.spatial_rank}",
         )
     attributes = finding.attributes
@@ -69,7 +86,7 @@ def compare_unit(unit: DeconvolutionUnit, node: ConvTransposeNode, matched_by: s
         # No padding or slice makes up for another kernel, stride or dilation (torch2trt never sets dilation_nd:
         # torch2trt@4e820ae:torch2trt/converters/native_converters.py:478-488).
         return result(
-            STATUS_UNREADABLE,
+            Status.UNREADABLE,
             f"the layer's kernel {list(own[0])}, strides {list(own[1])}, dilations {list(own[2])}, groups {own[3]} are "
             f"not the node's kernel {list(wanted[0])}, strides {list(wanted[1])}, dilations {list(wanted[2])}, "
             f"groups {wanted[3]}",
@@ -79,26 +96,30 @@ def compare_unit(unit: DeconvolutionUnit, node: ConvTransposeNode, matched_by: s
         undecided = tuple(axis for axis, size in enumerate(finding.input_sizes) if size is None)
         axes = ", ".join(map(str, undecided)) or "?"
         return result(
-            STATUS_UNDECIDABLE,
+            Status.UNDECIDABLE,
             f"the reference window depends on the input size of axis {axes} (output_shape with a dynamic "
             "input); bind it with --input-shapes",
             undecided,
         )
     actual = unit.window()
+    if not unit.added_axis_is_identity():
+        return result(Status.DIFFERS, "the axis added for 1D does not pass its one element through",
+                      verdict=Verdict.WRONG_SHAPE)
+    # A bias the node does not have cannot be lost: judge the extension's bias only where the node has one.
+    build = unit_build(unit)
+    if node.bias == "none" and not build.extension_has_bias:
+        build = ParserBuild(build.window, extension=build.extension)
+    verdict, reason = judge(reference, build)
+    if verdict is Verdict.OK:
+        return result(Status.OK, f"window {describe_window(actual)}", verdict=verdict)
     differences = [
         f"axis {axis}: begin {a.begin} trim {a.trim}, ONNX begin {r.begin} trim {r.trim}"
         for axis, (a, r) in enumerate(zip(actual, reference))
         if (a.begin, a.trim) != (r.begin, r.trim)
     ]
-    if not unit.added_axis_is_identity():
-        differences.append("the axis added for 1D does not pass its one element through")
-    if differences:
-        return result(STATUS_DIFFERS, "; ".join(differences))
-    if unit.extension_loses_bias and node.bias != "none":
-        return result(
-            STATUS_DIFFERS, "the bias stays on the deconvolution, so the extension holds 0 instead of the bias"
-        )
-    return result(STATUS_OK, f"window {describe_window(actual)}")
+    if verdict is Verdict.TENSOR_BIAS:
+        reason = "the bias stays on the deconvolution, so the extension holds 0 instead of the bias"
+    return result(Status.DIFFERS, "; ".join(differences) or reason, verdict=verdict)
 
 
 def compare_units(units: Sequence[DeconvolutionUnit], nodes: Sequence[ConvTransposeNode]) -> tuple[UnitComparison, ...]:
@@ -126,5 +147,5 @@ def compare_units(units: Sequence[DeconvolutionUnit], nodes: Sequence[ConvTransp
                 if counts[unit.deconvolution] > 1
                 else "no ConvTranspose node has the unit's output tensor name or the layer's name"
             )
-            comparisons.append(UnitComparison(unit, None, "", STATUS_UNMATCHED, reason))
+            comparisons.append(UnitComparison(unit, None, "", Status.UNMATCHED, reason))
     return tuple(comparisons)

@@ -22,6 +22,7 @@ matches is not touched, so patching a patched network changes nothing.
 
 from __future__ import annotations
 
+import enum
 import functools
 import weakref
 from collections.abc import Sequence
@@ -38,20 +39,11 @@ from polygraphy_deconv.core.deconvolution import (
 from polygraphy_deconv.core.window import Window, window_length
 from polygraphy_deconv.errors import DeconvError
 from polygraphy_deconv.onnx_model.reading import ConvTransposeNode
-from polygraphy_deconv.trt_network.comparison import (
-    STATUS_DIFFERS,
-    STATUS_OK,
-    STATUS_UNDECIDABLE,
-    STATUS_UNMATCHED,
-    UnitComparison,
-    compare_units,
-)
+from polygraphy_deconv.trt_network.comparison import Status, UnitComparison, compare_units
 from polygraphy_deconv.trt_network.library import library
 from polygraphy_deconv.trt_network.units import (
-    BIAS_ADD,
-    BIAS_TENSOR,
-    BIAS_WEIGHTS,
     DeconvolutionUnit,
+    LayerBias,
     NetworkIndex,
     as_deconvolution,
     as_shuffle,
@@ -68,12 +60,32 @@ if TYPE_CHECKING:
 else:
     from polygraphy_deconv.trt_network.library import trt
 
-ACTION_OK = "ok"
-ACTION_PATCHED = "patched"
-ACTION_NEEDS_PATCH = "needs-patch"  # --deconv-check: found, not changed
-ACTION_UNPATCHABLE = "unpatchable"
-ACTION_UNMATCHED = "unmatched"
-ACTION_UNDECIDED = "undecided"
+class Action(str, enum.Enum):
+    """What was done with a unit."""
+
+    OK = "ok"
+    PATCHED = "patched"
+    NEEDS_PATCH = "needs-patch"  # found, not changed (Mode.CHECK, Mode.REPORT)
+    UNPATCHABLE = "unpatchable"
+    UNMATCHED = "unmatched"
+    UNDECIDED = "undecided"
+
+
+class Mode(str, enum.Enum):
+    """What the network step does: the plugin's --deconv-fix, --deconv-check and --deconv-report alone."""
+
+    FIX = "fix"  # patch every unit that differs; fail on one that cannot be patched
+    CHECK = "check"  # change nothing; fail where a unit would need a patch
+    REPORT = "report"  # change nothing; only report
+
+    @property
+    def patches(self) -> bool:
+        return self is Mode.FIX
+
+
+# A unit's comparison status -> the action, where the status alone decides it.
+_ACTIONS = {Status.OK: Action.OK, Status.UNMATCHED: Action.UNMATCHED, Status.UNDECIDABLE: Action.UNDECIDED,
+            Status.UNREADABLE: Action.UNPATCHABLE}
 
 
 class UnpatchableUnit(DeconvError):
@@ -90,7 +102,7 @@ class UnitResult:
     """What was found and done for one unit."""
 
     comparison: UnitComparison
-    action: str  # ACTION_*
+    action: Action
     detail: str
     patch: DeconvolutionPatch | None = None
     after: DeconvolutionUnit | None = None  # the unit as read back after patching
@@ -111,7 +123,7 @@ class NetworkFix:
 
     @property
     def needs_patch(self) -> tuple[UnitResult, ...]:
-        return tuple(r for r in self.results if r.action in (ACTION_NEEDS_PATCH, ACTION_UNPATCHABLE))
+        return tuple(r for r in self.results if r.action in (Action.NEEDS_PATCH, Action.UNPATCHABLE))
 
 
 def _dims(values: Sequence[int]) -> trt.Dims:
@@ -175,8 +187,29 @@ def patch_unit(
     index (its layers' positions, the consumers of its own tensors, the network output names) stays true.
     Reusing one index keeps patching a whole network linear in its layers. Every existing layer the patch
     changes is marked on the index (`touch`), so `index.refresh()` afterwards shows the network as it is.
+
+    The steps: plan, locate the unit's layers, pad the deconvolution, take its bias off where an extension must
+    hold the bias, add the extension (a fill-slice) and the bias add, and connect the new tail in place of the
+    old one (through the unit's squeeze for a 1D unit).
     """
-    import numpy as np
+    patch = _plan(unit, wanted)
+    layers = _UnitLayers.locate(index or NetworkIndex(network), unit)
+    deconv = layers.deconvolution
+    deconv.padding_mode = trt.PaddingMode.EXPLICIT_ROUND_DOWN
+    deconv.pre_padding = _dims(patch.pre_padding)
+    deconv.post_padding = _dims(patch.post_padding)
+    bias = _bias_operand(network, layers, patch, keep_alive)
+    tail = _extend(network, layers, patch, keep_alive)
+    if bias is not None:
+        add = network.add_elementwise(tail, bias, trt.ElementWiseOperation.SUM)
+        add.name = f"{layers.prefix}/bias_add"
+        tail = add.get_output(0)
+    _connect(network, layers, tail)
+    return patch
+
+
+def _plan(unit: DeconvolutionUnit, wanted: Window) -> DeconvolutionPatch:
+    """The core's plan for the unit, or UnpatchableUnit with why it cannot be applied."""
     if unit.unreadable is not None:
         raise UnpatchableUnit(unit.deconvolution, unit.unreadable)
     if unit.one_dimensional and unit.geometry.dilated_kernel[1] != 1:
@@ -184,40 +217,60 @@ def patch_unit(
     patch, problem = _checked_plan(unit.geometry, tuple(wanted))
     if problem:
         raise UnpatchableUnit(unit.deconvolution, problem)
+    return patch
 
-    index = index or NetworkIndex(network)
-    found = {name: index.position_of(name) for name in unit.layers}
-    if found[unit.deconvolution] != unit.index or None in found.values():
-        raise UnpatchableUnit(unit.deconvolution, "the layer changed since the network was read")
-    positions = {name: position for name, position in found.items() if position is not None}
-    unit_positions = set(positions.values())
-    deconv = as_deconvolution(index.layers[unit.index])
-    deconv_out = deconv.get_output(0)
-    tail_layers = [positions[n] for n in unit.layers if positions[n] > unit.index]
-    squeeze = index.layers[tail_layers[-1]] if unit.one_dimensional else None
-    old_final = squeeze.get_output(0) if squeeze is not None else None
-    inner_tail = tail_layers[:-1] if unit.one_dimensional else tail_layers
-    old_inner = index.layers[inner_tail[-1]].get_output(0) if inner_tail else deconv_out
-    if inner_tail:
-        outside = [p for p, _ in index.value_consumers(deconv_out) if p not in unit_positions]
-        if outside or deconv_out.name in index.outputs:
-            raise UnpatchableUnit(unit.deconvolution, "its output is also read outside the unit")
 
-    deconv.padding_mode = trt.PaddingMode.EXPLICIT_ROUND_DOWN
-    deconv.pre_padding = _dims(patch.pre_padding)
-    deconv.post_padding = _dims(patch.post_padding)
+@dataclass(frozen=True)
+class _UnitLayers:
+    """A unit's layers in the network, by role, as a patch finds them."""
 
-    rank = len(unit.geometry.strides) + 2
+    index: NetworkIndex
+    unit: DeconvolutionUnit
+    positions: dict[str, int]  # every layer of the unit by name
+    deconvolution: trt.IDeconvolutionLayer
+    inner_tail: trt.ITensor  # the output of the bias add, else of the fill-slice, else of the deconvolution
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.unit.deconvolution}/deconv_fix"
+
+    def layer(self, name: str) -> trt.ILayer:
+        return self.index.layers[self.positions[name]]
+
+    @classmethod
+    def locate(cls, index: NetworkIndex, unit: DeconvolutionUnit) -> _UnitLayers:
+        found = {name: index.position_of(name) for name in unit.layers}
+        if found[unit.deconvolution] != unit.index or None in found.values():
+            raise UnpatchableUnit(unit.deconvolution, "the layer changed since the network was read")
+        positions = {name: position for name, position in found.items() if position is not None}
+        deconv = as_deconvolution(index.layers[unit.index])
+        last_inner = unit.bias_add or unit.fill_slice
+        inner_tail = deconv.get_output(0) if last_inner is None else index.layers[positions[last_inner]].get_output(0)
+        if last_inner is not None:
+            deconv_out = deconv.get_output(0)
+            inside = set(positions.values())
+            outside = [p for p, _ in index.value_consumers(deconv_out) if p not in inside]
+            if outside or deconv_out.name in index.outputs:
+                raise UnpatchableUnit(unit.deconvolution, "its output is also read outside the unit")
+        return cls(index, unit, positions, deconv, inner_tail)
+
+
+def _bias_operand(network: trt.INetworkDefinition, layers: _UnitLayers, patch: DeconvolutionPatch,
+                  keep_alive: list[Any]) -> trt.ITensor | None:
+    """The per-channel bias [1, M, 1, ...] to add after the extension: the unit's own bias add's operand, or, where
+    an extension must hold the bias, the deconvolution's bias taken off it (weights: zeroed; a tensor: x - x)."""
+    import numpy as np
+
+    unit, deconv = layers.unit, layers.deconvolution
+    if unit.bias_add is not None:
+        add = layers.layer(unit.bias_add)
+        fed = layers.layer(unit.fill_slice).get_output(0) if unit.fill_slice else deconv.get_output(0)
+        return next(t for t in (optional_input(add, 0), optional_input(add, 1)) if t is not None and t.name != fed.name)
+    if not patch.needs_extension or unit.bias in (LayerBias.NONE, LayerBias.ADD):
+        return None
     channels = int(deconv.num_output_maps)
-    bias_shape = [1, channels] + [1] * (rank - 2)
-    bias_operand: trt.ITensor | None = None
-    prefix = f"{unit.deconvolution}/deconv_fix"
-    if unit.bias == BIAS_ADD:
-        add = index.layers[inner_tail[-1]]
-        operands = [optional_input(add, 0), optional_input(add, 1)]
-        tail_name = index.layers[inner_tail[-2]].get_output(0).name if len(inner_tail) > 1 else deconv_out.name
-        bias_operand = next(t for t in operands if t is not None and t.name != tail_name)
-    elif patch.needs_extension and unit.bias == BIAS_WEIGHTS:
+    bias_shape = [1, channels] + [1] * len(unit.geometry.strides)
+    if unit.bias == LayerBias.WEIGHTS:
         values = weights_array(deconv.bias)
         if values is None:
             raise UnpatchableUnit(
@@ -227,96 +280,100 @@ def patch_unit(
         zeros = np.zeros_like(values)  # the bias's own type (an empty bias is refused by TensorRT-RTX)
         keep_alive.extend((bias, zeros))
         constant = network.add_constant(_dims(bias_shape), trt.Weights(bias))
-        constant.name = f"{prefix}/bias"
+        constant.name = f"{layers.prefix}/bias"
         deconv.bias = trt.Weights(zeros)
-        bias_operand = constant.get_output(0)
-    elif patch.needs_extension and unit.bias == BIAS_TENSOR:
-        bias_tensor = optional_input(deconv, 2)
-        assert bias_tensor is not None
-        reshape = network.add_shuffle(bias_tensor)
-        reshape.reshape_dims = _dims(bias_shape)
-        reshape.name = f"{prefix}/bias_reshape"
-        zeros = network.add_elementwise(bias_tensor, bias_tensor, trt.ElementWiseOperation.SUB)
-        zeros.name = f"{prefix}/bias_off"
-        deconv.set_input(2, zeros.get_output(0))
-        index.touch(unit.index)
-        bias_operand = reshape.get_output(0)
+        return constant.get_output(0)
+    bias_tensor = optional_input(deconv, 2)
+    assert bias_tensor is not None
+    reshape = network.add_shuffle(bias_tensor)
+    reshape.reshape_dims = _dims(bias_shape)
+    reshape.name = f"{layers.prefix}/bias_reshape"
+    zeros_layer = network.add_elementwise(bias_tensor, bias_tensor, trt.ElementWiseOperation.SUB)
+    zeros_layer.name = f"{layers.prefix}/bias_off"
+    deconv.set_input(2, zeros_layer.get_output(0))
+    layers.index.touch(unit.index)
+    return reshape.get_output(0)
 
-    tail = deconv_out
-    if patch.needs_extension:
-        before = [0, 0, *patch.extension_before]
-        after = [0, 0, *patch.extension_after]
-        start = [-b for b in before]
-        # The deconvolution's new output dims, from the unit as read and the core (no shape query: on a
-        # deep network that would walk every layer above this one after each patch).
-        lengths = window_length(deconvolution_window(replace(
-            unit.geometry, pre_padding=patch.pre_padding, post_padding=patch.post_padding, padding_mode="EXPLICIT_ROUND_DOWN"
-        )))
-        batch = unit.input_dims[0] if unit.input_dims else None
-        out_dims = (batch, channels, *lengths)
-        if None not in out_dims:
-            shape = [int(d or 0) + b + a for d, b, a in zip(out_dims, before, after)]
-            fill = network.add_slice(tail, _dims(start), _dims(shape), _dims([1] * rank))
-        else:
-            shape_layer = network.add_shape(tail)
-            shape_layer.name = f"{prefix}/shape"
-            growth = np.array([b + a for b, a in zip(before, after)], dtype=shape_integer_type(shape_layer.get_output(0)))
-            keep_alive.append(growth)
-            growth_layer = network.add_constant(_dims([rank]), trt.Weights(growth))
-            growth_layer.name = f"{prefix}/growth"
-            size = network.add_elementwise(
-                shape_layer.get_output(0), growth_layer.get_output(0), trt.ElementWiseOperation.SUM
-            )
-            size.name = f"{prefix}/size"
-            fill = network.add_slice(tail, _dims(start), _dims([1] * rank), _dims([1] * rank))
-            fill.set_input(2, size.get_output(0))
-        fill.mode = trt.SampleMode.FILL
-        fill.name = f"{prefix}/extension"
-        tail = fill.get_output(0)
-    if bias_operand is not None:
-        add_layer = network.add_elementwise(tail, bias_operand, trt.ElementWiseOperation.SUM)
-        add_layer.name = f"{prefix}/bias_add"
-        tail = add_layer.get_output(0)
 
-    if tail.name != old_inner.name:
-        # Old slices stay shape-consistent without consumers: FILL accepts any start and size.
-        for position in inner_tail:
-            old = index.layers[position]
-            if old.type == trt.LayerType.SLICE:
-                as_slice(old).mode = trt.SampleMode.FILL
-    if squeeze is None:
+def _extend(network: trt.INetworkDefinition, layers: _UnitLayers, patch: DeconvolutionPatch,
+            keep_alive: list[Any]) -> trt.ITensor:
+    """The deconvolution's output, through a new fill-slice where the window reaches past the full result: static
+    where the output dims are, else sized by shapeOf(output) + a constant, the way the ONNX parser builds it."""
+    import numpy as np
+
+    unit, tail = layers.unit, layers.deconvolution.get_output(0)
+    if not patch.needs_extension:
+        return tail
+    rank = len(unit.geometry.strides) + 2
+    before = [0, 0, *patch.extension_before]
+    after = [0, 0, *patch.extension_after]
+    start = [-b for b in before]
+    # The deconvolution's new output dims, from the unit as read and the core (no shape query: on a deep network
+    # that would walk every layer above this one after each patch).
+    lengths = window_length(deconvolution_window(replace(
+        unit.geometry, pre_padding=patch.pre_padding, post_padding=patch.post_padding, padding_mode="EXPLICIT_ROUND_DOWN"
+    )))
+    batch = unit.input_dims[0] if unit.input_dims else None
+    out_dims = (batch, int(layers.deconvolution.num_output_maps), *lengths)
+    if None not in out_dims:
+        shape = [int(d or 0) + b + a for d, b, a in zip(out_dims, before, after)]
+        fill = network.add_slice(tail, _dims(start), _dims(shape), _dims([1] * rank))
+    else:
+        shape_layer = network.add_shape(tail)
+        shape_layer.name = f"{layers.prefix}/shape"
+        growth = np.array([b + a for b, a in zip(before, after)], dtype=shape_integer_type(shape_layer.get_output(0)))
+        keep_alive.append(growth)
+        growth_layer = network.add_constant(_dims([rank]), trt.Weights(growth))
+        growth_layer.name = f"{layers.prefix}/growth"
+        size = network.add_elementwise(shape_layer.get_output(0), growth_layer.get_output(0),
+                                       trt.ElementWiseOperation.SUM)
+        size.name = f"{layers.prefix}/size"
+        fill = network.add_slice(tail, _dims(start), _dims([1] * rank), _dims([1] * rank))
+        fill.set_input(2, size.get_output(0))
+    fill.mode = trt.SampleMode.FILL
+    fill.name = f"{layers.prefix}/extension"
+    return fill.get_output(0)
+
+
+def _connect(network: trt.INetworkDefinition, layers: _UnitLayers, tail: trt.ITensor) -> None:
+    """The new tail in place of the unit's old inner tail: its consumers rewired, or (1D) the squeeze fed from it."""
+    unit, index, old_inner = layers.unit, layers.index, layers.inner_tail
+    inside = set(layers.positions.values())
+    if tail.name != old_inner.name and unit.fill_slice is not None:
+        # The old slice stays shape-consistent without consumers: FILL accepts any start and size.
+        as_slice(layers.layer(unit.fill_slice)).mode = trt.SampleMode.FILL
+    if unit.squeeze is None:
         if tail.name != old_inner.name:
-            _rewire(index, old_inner, tail, skip=unit_positions)
-        return patch
-
-    assert old_final is not None
+            _rewire(index, old_inner, tail, skip=inside)
+        return
+    squeeze = layers.layer(unit.squeeze)
     if squeeze.type == trt.LayerType.SHUFFLE and optional_input(squeeze, 1) is not None:
         # Its shape comes from a tensor computed from the old tail: leave it there, squeeze anew.
         if tail.name == old_inner.name:
-            return patch
+            return
         new_squeeze = network.add_shuffle(tail)
         new_squeeze.reshape_dims = _dims([0, 0, 0])
         new_squeeze.zero_is_placeholder = True
-        new_squeeze.name = f"{prefix}/squeeze"
-        _rewire(index, old_final, new_squeeze.get_output(0), skip=unit_positions)
-        return patch
+        new_squeeze.name = f"{layers.prefix}/squeeze"
+        _rewire(index, squeeze.get_output(0), new_squeeze.get_output(0), skip=inside)
+        return
     squeeze.set_input(0, tail)
-    index.touch(tail_layers[-1])
+    index.touch(layers.positions[unit.squeeze])
     if squeeze.type == trt.LayerType.SHUFFLE:
         shuffle = as_shuffle(squeeze)
         shuffle.zero_is_placeholder = True
         shuffle.reshape_dims = _dims([0, 0, 0])  # N, C, W copied from the 4D input: the trailing 1 drops
-    return patch
 
 
 def fix_network(
-    network: trt.INetworkDefinition, nodes: Sequence[ConvTransposeNode], check_only: bool | None = None
+    network: trt.INetworkDefinition, nodes: Sequence[ConvTransposeNode], mode: Mode | None = None
 ) -> NetworkFix:
-    """Find, compare and (unless `check_only`) patch every deconvolution unit of the network.
+    """Find, compare and (in Mode.FIX, the default) patch every deconvolution unit of the network.
 
-    A unit that differs but cannot be patched is reported as ACTION_UNPATCHABLE (the caller decides to
+    A unit that differs but cannot be patched is reported as Action.UNPATCHABLE (the caller decides to
     fail); nothing else is changed for it.
     """
+    mode = mode or Mode.FIX
     index = NetworkIndex(network)
     ends = frozenset(node.output for node in nodes)
     comparisons = compare_units(find_units(network, index, ends), nodes)
@@ -324,22 +381,16 @@ def fix_network(
     results: list[UnitResult | None] = []
     patched: list[tuple[int, UnitComparison, DeconvolutionPatch]] = []
     for comparison in comparisons:
-        unit = comparison.unit
-        if comparison.status == STATUS_OK:
-            results.append(UnitResult(comparison, ACTION_OK, comparison.reason))
-        elif comparison.status == STATUS_UNMATCHED:
-            results.append(UnitResult(comparison, ACTION_UNMATCHED, comparison.reason))
-        elif comparison.status == STATUS_UNDECIDABLE:
-            results.append(UnitResult(comparison, ACTION_UNDECIDED, comparison.reason))
-        elif comparison.status != STATUS_DIFFERS:
-            results.append(UnitResult(comparison, ACTION_UNPATCHABLE, comparison.reason))
-        elif check_only:
-            results.append(UnitResult(comparison, ACTION_NEEDS_PATCH, comparison.reason))
+        action = _ACTIONS.get(comparison.status)
+        if action is not None:
+            results.append(UnitResult(comparison, action, comparison.reason))
+        elif not mode.patches:
+            results.append(UnitResult(comparison, Action.NEEDS_PATCH, comparison.reason))
         else:
             try:
-                patch = patch_unit(network, unit, comparison.wanted_layer_window(), keep_alive, index)
+                patch = patch_unit(network, comparison.unit, comparison.wanted_layer_window(), keep_alive, index)
             except UnpatchableUnit as error:
-                results.append(UnitResult(comparison, ACTION_UNPATCHABLE, error.reason))
+                results.append(UnitResult(comparison, Action.UNPATCHABLE, error.reason))
                 continue
             patched.append((len(results), comparison, patch))
             results.append(None)  # filled in once the unit is read back
@@ -353,7 +404,7 @@ def fix_network(
             if description is None:
                 description = descriptions[patch] = patch.describe()
             results[position] = UnitResult(
-                comparison, ACTION_PATCHED, f"{comparison.reason} -> {description}", patch, after
+                comparison, Action.PATCHED, f"{comparison.reason} -> {description}", patch, after
             )
     done = tuple(r for r in results if r is not None)
     assert len(done) == len(results)

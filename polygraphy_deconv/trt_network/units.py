@@ -1,17 +1,17 @@
 """Deconvolution units of a TensorRT network: a deconvolution layer and what producers put around it.
 
-A unit is, in data-flow order:
+A unit is, in data-flow order, each layer by its role (DeconvolutionUnit):
 
-    [unsqueeze 3D -> 4D]  deconvolution  [slice]  [bias add]  [squeeze 4D -> 3D]
+    [unsqueeze 3D -> 4D]  deconvolution  [fill-slice]  [bias add]  [squeeze 4D -> 3D]
 
-- the unsqueeze/squeeze pair: TensorRT has only 2D and 3D deconvolutions, so a 1D ConvTranspose is
-  unsqueezed to 4D with a trailing axis of size 1 and squeezed back (an IShuffleLayer, or the
-  IUnsqueezeLayer/ISqueezeLayer of TensorRT 10's parser);
-- the slice (SampleMode.FILL only): the ONNX parser's extension for output_padding > pads_end (onnxOpImporters.cpp,
+- unsqueeze/squeeze: TensorRT has only 2D and 3D deconvolutions, so a 1D ConvTranspose is unsqueezed to 4D with a
+  trailing axis of size 1 and squeezed back (an IShuffleLayer, or the IUnsqueezeLayer/ISqueezeLayer of TensorRT
+  10.7's and TensorRT-RTX's parsers);
+- fill-slice (SampleMode.FILL only): the ONNX parser's extension for output_padding > pads_end (onnxOpImporters.cpp,
   importConvTranspose): a SampleMode.FILL slice whose start is a constant shape tensor (zeros) and whose
   size is shapeOf(deconvolution output) + totalPadding (an elementwise SUM); or a slice with static
   start/shape (what this package's patch and other producers build);
-- the bias add: an elementwise SUM with a constant of shape [1, M, 1, ...] (the parser's bias after the
+- bias add: an elementwise SUM with a constant of shape [1, M, 1, ...] (the parser's bias after the
   extension), or with a bias tensor reshaped to [1, M, 1, ...] (this package's patch for a tensor bias).
 
 The unit's window comes from the core: deconvolution_window(geometry), then AxisWindow.sliced per axis.
@@ -19,6 +19,7 @@ The unit's window comes from the core: deconvolution_window(geometry), then Axis
 
 from __future__ import annotations
 
+import enum
 import functools
 from collections.abc import Hashable, Sequence
 from collections.abc import Set as AbstractSet
@@ -34,10 +35,14 @@ if TYPE_CHECKING:
 else:
     from polygraphy_deconv.trt_network.library import trt
 
-BIAS_NONE = "none"
-BIAS_WEIGHTS = "weights"  # bias weights on the deconvolution layer
-BIAS_TENSOR = "tensor"  # a bias tensor on input 2 of the deconvolution layer
-BIAS_ADD = "add"  # an elementwise SUM after the deconvolution (and its slice)
+class LayerBias(str, enum.Enum):
+    """Where a unit's bias is applied."""
+
+    NONE = "none"
+    WEIGHTS = "weights"  # bias weights on the deconvolution layer
+    TENSOR = "tensor"  # a bias tensor on input 2 of the deconvolution layer
+    ADD = "add"  # an elementwise SUM after the deconvolution (and its fill-slice): the unit's bias-add role
+
 
 _MISSING_DIM = -1
 _Value = TypeVar("_Value", bound=Hashable)
@@ -45,25 +50,41 @@ _Value = TypeVar("_Value", bound=Hashable)
 
 @dataclass(frozen=True, slots=True)
 class DeconvolutionUnit:
-    """One deconvolution layer with the layers that belong to its window.
+    """One deconvolution layer with the layers that belong to its window, each by its role (a layer name, None
+    where the unit has no such layer):
+
+        unsqueeze -> deconvolution -> fill_slice -> bias_add -> squeeze
 
     `geometry` and `slice` are per spatial axis of the layer (for a 1D unit: the ONNX axis, then the
-    added axis of size 1). `slice` holds (start, overhang) per axis: the slice starts `start` elements
-    into the deconvolution output and ends `overhang` elements past its end.
+    added axis of size 1). `slice` holds (start, overhang) per axis of the fill-slice: it starts `start`
+    elements into the deconvolution output and ends `overhang` elements past its end.
     """
 
     deconvolution: str  # layer name
     index: int  # layer index of the deconvolution
-    layers: tuple[str, ...]  # every layer of the unit, in data-flow order
     geometry: DeconvolutionGeometry
     slice: tuple[tuple[int, int], ...] | None
-    bias: str  # BIAS_*
+    bias: LayerBias
     output: str  # name of the unit's final tensor
-    one_dimensional: bool
     input_dims: tuple[int | None, ...]  # the unit's input (3D for a 1D unit)
     output_dims: tuple[int | None, ...]  # the unit's final tensor
     unreadable: str | None = None  # why a layer after the deconvolution cannot be read as part of the unit
     groups: int = 1  # the deconvolution's num_groups
+    unsqueeze: str | None = None  # 1D: the 3D -> 4D reshape before the deconvolution
+    fill_slice: str | None = None  # a SampleMode.FILL slice of the deconvolution's output (an extension)
+    bias_add: str | None = None  # an elementwise SUM of a per-channel bias after it (LayerBias.ADD)
+    squeeze: str | None = None  # 1D: the 4D -> 3D reshape at the end
+
+    @property
+    def layers(self) -> tuple[str, ...]:
+        """Every layer of the unit, in data-flow order."""
+        roles = (self.unsqueeze, self.deconvolution, self.fill_slice, self.bias_add, self.squeeze)
+        return tuple(name for name in roles if name is not None)
+
+    @property
+    def one_dimensional(self) -> bool:
+        """A 1D node's unit: unsqueezed to 2D and squeezed back."""
+        return self.squeeze is not None
 
     @property
     def spatial_rank(self) -> int:
@@ -93,7 +114,7 @@ class DeconvolutionUnit:
     @property
     def extension_loses_bias(self) -> bool:
         """The bias is applied inside the deconvolution, before the extension: the extension holds 0."""
-        return self.has_extension and self.bias in (BIAS_WEIGHTS, BIAS_TENSOR)
+        return self.has_extension and self.bias in (LayerBias.WEIGHTS, LayerBias.TENSOR)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -441,19 +462,19 @@ def _is_zero_tensor(index: NetworkIndex, tensor: trt.ITensor) -> bool:
     return a is not None and b is not None and a.name == b.name
 
 
-def deconvolution_bias(index: NetworkIndex, layer: trt.IDeconvolutionLayer) -> str:
-    """Where the deconvolution's own bias is: BIAS_TENSOR, BIAS_WEIGHTS or BIAS_NONE."""
+def deconvolution_bias(index: NetworkIndex, layer: trt.IDeconvolutionLayer) -> LayerBias:
+    """Where the deconvolution's own bias is: TENSOR, WEIGHTS or NONE."""
     tensor = optional_input(layer, 2)
     if tensor is not None and not _is_zero_tensor(index, tensor):
-        return BIAS_TENSOR
+        return LayerBias.TENSOR
     bias = layer.bias
     if not weights_size(bias):
-        return BIAS_NONE
+        return LayerBias.NONE
     # All zeros is no bias: how this package's patch takes bias weights off a deconvolution (TensorRT-RTX
     # refuses empty bias weights, "condition: biasWeights.values != nullptr", where TensorRT 10 documents
     # count 0 as "no bias": include/NvInfer.h@release/10.8:2180-2186).
     values = weights_array(bias)
-    return BIAS_NONE if values is not None and not values.any() else BIAS_WEIGHTS
+    return LayerBias.NONE if values is not None and not values.any() else LayerBias.WEIGHTS
 
 
 def deconvolution_geometry(
@@ -511,7 +532,6 @@ def read_unit(index: NetworkIndex, position: int, ends: AbstractSet[str] = froze
     extension, onnxOpImporters.cpp@10.1-GA:3982-3999) belongs to another node.
     """
     layer = as_deconvolution(index.layers[position])
-    names = [layer.name]
     source = optional_input(layer, 0)
     source_dims = index.share(dims_of(source)) if source is not None else ()
     geometry = index.share(deconvolution_geometry(layer, source_dims))
@@ -527,6 +547,7 @@ def read_unit(index: NetworkIndex, position: int, ends: AbstractSet[str] = froze
     bias = deconvolution_bias(index, layer)
     slice_axes: tuple[tuple[int, int], ...] | None = None
     unreadable: str | None = None
+    fill_slice = bias_add = squeeze = None
 
     after = None if tail.name in ends else index.sole_consumer(tail)
     # Only a FILL slice is an extension (the parser's, or a patch's); any other slice is the model's own
@@ -537,38 +558,39 @@ def read_unit(index: NetworkIndex, position: int, ends: AbstractSet[str] = froze
             unreadable = f"layer '{after.name}': {reason}"
         else:
             slice_axes = tuple(axes)
-            names.append(after.name)
+            fill_slice = after.name
             tail = after.get_output(0)
             after = None if tail.name in ends else index.sole_consumer(tail)
-    if unreadable is None and bias == BIAS_NONE and after is not None:
+    if unreadable is None and bias == LayerBias.NONE and after is not None:
         channels = int(layer.num_output_maps)
         if _bias_operand(index, after, tail, channels) is not None:
-            bias = BIAS_ADD
-            names.append(after.name)
+            bias = LayerBias.ADD
+            bias_add = after.name
             tail = after.get_output(0)
             after = None if tail.name in ends else index.sole_consumer(tail)
 
-    one_dimensional = False
     if unreadable is None and unsqueeze is not None and after is not None and _reshapes(after, 4, 3):
-        one_dimensional = True
-        names.insert(0, unsqueeze.name)
-        names.append(after.name)
+        squeeze = after.name
         unit_input = optional_input(unsqueeze, 0)
         tail = after.get_output(0)
+    else:
+        unsqueeze = None
 
     return DeconvolutionUnit(
         deconvolution=layer.name,
         index=position,
-        layers=tuple(names),
         geometry=geometry,
         slice=slice_axes,
         bias=bias,
         output=tail.name,
-        one_dimensional=one_dimensional,
         groups=int(layer.num_groups),
         input_dims=source_dims if unit_input is source else () if unit_input is None else dims_of(unit_input),
         output_dims=index.share(dims_of(tail)),
         unreadable=unreadable,
+        unsqueeze=None if unsqueeze is None else unsqueeze.name,
+        fill_slice=fill_slice,
+        bias_add=bias_add,
+        squeeze=squeeze,
     )
 
 

@@ -201,7 +201,7 @@ class TestGeneratedScriptOnANetwork:
     def test_negative_unpatchable_fails_with_one_message(self, run_cli: Run, tmp_path: Path) -> None:
         script = self.script(run_cli, tmp_path, SHIFTED)
         network = producers.with_strided_fill_slice(parser_network(SHIFTED))
-        with pytest.raises(PolygraphyException, match="TensorRT layer 'deconv': cannot patch .* `polygraphy-deconv fix` and build the engine"):
+        with pytest.raises(PolygraphyException, match="TensorRT layer 'deconv': cannot patch .* `polygraphy-deconv fix` and build from that model"):
             run_postprocess_script(str(script), network)
 
     def test_negative_model_gone_since_writing(self, run_cli: Run, tmp_path: Path) -> None:

@@ -47,7 +47,7 @@ from polygraphy_deconv.core.finding import Verdict
 from polygraphy_deconv.core.window import full_length, onnxruntime_rejections, window_length
 from polygraphy_deconv.onnx_model.reading import ConvTransposeNode
 from polygraphy_deconv.onnx_model.rewrite import FixResult, fix_model
-from polygraphy_deconv.trt_network.patching import ACTION_OK, ACTION_PATCHED, fix_network
+from polygraphy_deconv.trt_network.patching import Action, fix_network
 from polygraphy_deconv.trt_network.units import find_units
 from tests.fuzz.tally import CONFIGURATIONS, FAILURES, count
 from tests.models import random_feeds
@@ -289,15 +289,15 @@ def check_network(drawn: Draw, node: ConvTransposeNode, feeds: dict[str, np.ndar
 
             fix = fix_network(network, [node])
             (result,) = fix.results
-            assert result.action in (ACTION_OK, ACTION_PATCHED), (result.action, result.detail)
+            assert result.action in (Action.OK, Action.PATCHED), (result.action, result.detail)
             if producer.startswith("parser"):
-                assert (result.action == ACTION_OK) == (finding.verdict is Verdict.OK), (result.action, finding.verdict)
+                assert (result.action == Action.OK) == (finding.verdict is Verdict.OK), (result.action, finding.verdict)
             assert_fixed(network, node)
             layers = network.num_layers
             again = fix_network(network, [node])
-            assert [r.action for r in again.results] == [ACTION_OK] and network.num_layers == layers
+            assert [r.action for r in again.results] == [Action.OK] and network.num_layers == layers
 
-            outcome = "ok" if result.action == ACTION_OK else "patched"
+            outcome = "ok" if result.action == Action.OK else "patched"
             if result.patch is not None and result.patch.needs_extension:
                 outcome += " with extension"
             if dynamic:

@@ -17,7 +17,7 @@ from rich.console import Console
 from polygraphy_deconv.core import ConvTransposeAttributes, analyse_node
 from polygraphy_deconv.report.inspect_table import make_console, print_inspect_report
 from polygraphy_deconv.report.network_table import render_table, show_network_report
-from polygraphy_deconv.trt_network.patching import fix_network
+from polygraphy_deconv.trt_network.patching import Mode, fix_network
 from tests.cli.conftest import Run
 from tests.models import conv_transpose_model
 from tests.standin import producers
@@ -138,7 +138,7 @@ class TestPluginReport:
         previous = G_LOGGER.module_severity
         G_LOGGER.module_severity = G_LOGGER.VERBOSE
         try:
-            show_network_report(fix_network(network, [node], check_only=True), "m.onnx", check_only=True)
+            show_network_report(fix_network(network, [node], Mode.CHECK), "m.onnx", Mode.CHECK)
         finally:
             G_LOGGER.module_severity = previous
         captured = capsys.readouterr()

@@ -69,7 +69,7 @@ class TestDeconvFixArgs:
         model = save_model(tmp_path)
         arg_groups = run_arg_groups([str(model), "--trt", "--deconv-report", str(tmp_path / "r.json")])
         _, text = network_script(arg_groups)
-        assert "check_only=True, fail_on_patch=False" in text
+        assert "mode='report'" in text
         assert f"RewriteForParser('{model}', rewrite=False)" in text  # the model as it is
 
     def test_docstring(self) -> None:

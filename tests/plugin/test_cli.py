@@ -66,7 +66,7 @@ class TestGenScript:
         )
         compile(text, "gen.py", "exec")
         (line,) = [line for line in text.splitlines() if "PatchDeconvolutions(" in line]
-        assert "check_only=True" in line
+        assert "mode='check'" in line
         (rewrite,) = [line for line in text.splitlines() if "RewriteForParser(" in line]
         assert "rewrite=False" in rewrite  # --deconv-check hands the parser the model as it is
         assert f"report_path='{tmp_path / 'r.json'}'" in line

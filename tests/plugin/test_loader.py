@@ -83,14 +83,14 @@ class TestPatchDeconvolutions:
         model = save_model(tmp_path, SHIFTED)
         network = parsed(SHIFTED)
         with pytest.raises(PolygraphyException, match=r"1 deconvolution\(s\).*'deconv'.*--deconv-fix"):
-            PatchDeconvolutions((None, network, None), str(model), check_only=True)()
+            PatchDeconvolutions((None, network, None), str(model), mode="check")()
         assert tuple(network.get_layer(0).pre_padding) == (0, 0)
 
     def test_check_passes_when_nothing_differs(self, tmp_path: Path) -> None:
         attributes = {"strides": [2, 2], "pads": [1, 1, 1, 1], "output_padding": [1, 1]}
         model = save_model(tmp_path, attributes)
         network = parsed(attributes)
-        assert PatchDeconvolutions((None, network, None), str(model), check_only=True)()[1] is network
+        assert PatchDeconvolutions((None, network, None), str(model), mode="check")()[1] is network
 
     def test_negative_report_folder_missing(self, tmp_path: Path) -> None:
         model = save_model(tmp_path, SHIFTED)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from polygraphy_deconv.report.network_table import OK_ROWS_SHOWN, render_table, unit_row
-from polygraphy_deconv.trt_network.patching import NetworkFix, UnitResult, fix_network
+from polygraphy_deconv.trt_network.patching import Mode, NetworkFix, UnitResult, fix_network
 from tests.standin import producers
 from tests.standin.network import install as standin_install
 from tests.standin.network import tensorrt_module
@@ -36,7 +36,7 @@ def fixed(
     network = producers.onnx_parser(
         node.finding.attributes, shape, weight, bias_values if bias == "initializer" else None, bias_kind=bias
     )
-    return fix_network(network, [node], check_only=check_only)
+    return fix_network(network, [node], Mode.CHECK if check_only else None)
 
 
 def lines_of(text: str, width: int) -> list[str]:

@@ -191,7 +191,7 @@ def run_model(
     from polygraphy.exception import PolygraphyException
 
     from polygraphy_deconv.plugin.loader import PatchDeconvolutions, RewriteForParser
-    from polygraphy_deconv.trt_network.comparison import STATUS_OK, compare_units
+    from polygraphy_deconv.trt_network.comparison import Status, compare_units
     from polygraphy_deconv.trt_network.units import find_units
 
     # What the plugin hands to the parser (--deconv-fix): the model, or its pre-parse rewrite.
@@ -253,7 +253,7 @@ def run_model(
                 continue
             unit = comparison.unit
             unit_outcome.layers = unit.layers
-            unit_outcome.window_ok = comparison.status == STATUS_OK
+            unit_outcome.window_ok = comparison.status == Status.OK
             expected = values.get(node.output)
             layers = [definition.get_layer(i) for i in range(definition.num_layers)]
             tail = next((layer.get_output(0) for layer in layers if layer.num_outputs and layer.get_output(0).name == node.output), None)
@@ -268,7 +268,7 @@ def run_model(
                 unit_outcome.expected_dims = tuple(expected.shape)
                 if len(dims) != expected.ndim or any(d is not None and d != e for d, e in zip(dims, expected.shape)):
                     unit_outcome.problem = f"network dims {dims} differ from onnxruntime's {expected.shape}"
-            if comparison.status != STATUS_OK:
+            if comparison.status != Status.OK:
                 unit_outcome.problem = unit_outcome.problem or f"read back: {comparison.status}: {comparison.reason}"
                 continue
             if expected is None:

@@ -113,7 +113,7 @@ class TestRealLayers:
     def test_fill_slice_with_axes_is_read(self) -> None:
         """ISliceLayer axes (from 10.3: NvInfer.h@release/10.8:3265-3275, 3430-3469): start, size and stride
         cover only the listed axes. A producer's extension written that way reads as the same window."""
-        from polygraphy_deconv.trt_network.comparison import STATUS_OK, compare_units
+        from polygraphy_deconv.trt_network.comparison import Status, compare_units
         from polygraphy_deconv.trt_network.units import find_units
         from tests.trt_network.nodes import conv_transpose_node, random_weights
 
@@ -135,7 +135,7 @@ class TestRealLayers:
         (unit,) = find_units(network, ends={"y"})
         assert unit.slice == ((0, 1), (0, 1)) and unit.unreadable is None
         (comparison,) = compare_units([unit], [node])
-        assert comparison.status == STATUS_OK, comparison.reason
+        assert comparison.status == Status.OK, comparison.reason
 
     def test_weights_without_a_numpy_type(self) -> None:
         """A BF16 (or FP8, INT4, FP4) weights getter returns a `trt.Weights`, not an array
@@ -168,7 +168,7 @@ class TestDeploymentPaths:
         from polygraphy_deconv.deploy.postprocess import run_postprocess_script
         from polygraphy_deconv.onnx_model.reading import analyse_model
         from polygraphy_deconv.plugin.loader import PatchDeconvolutions
-        from polygraphy_deconv.trt_network.comparison import STATUS_OK, compare_units
+        from polygraphy_deconv.trt_network.comparison import Status, compare_units
         from polygraphy_deconv.trt_network.units import find_units
 
         model = str(SAMPLES[0].parent / f"{sample}.onnx")
@@ -185,7 +185,7 @@ class TestDeploymentPaths:
 
         assert layers(by_script[1]) == layers(by_plugin[1])
         comparisons = compare_units(find_units(by_script[1], ends=ends), nodes)
-        assert [c.status for c in comparisons] == [STATUS_OK] * len(nodes)
+        assert [c.status for c in comparisons] == [Status.OK] * len(nodes)
 
     def test_fixed_model_for_trtexec_parses_and_builds(self, tmp_path: Path) -> None:
         from polygraphy_deconv.cli.main import main as cli

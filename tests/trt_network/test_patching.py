@@ -13,11 +13,8 @@ from hypothesis import strategies as st
 from polygraphy_deconv.core.window import AxisWindow
 from polygraphy_deconv.onnx_model.reading import ConvTransposeNode
 from polygraphy_deconv.trt_network.patching import (
-    ACTION_NEEDS_PATCH,
-    ACTION_OK,
-    ACTION_PATCHED,
-    ACTION_UNMATCHED,
-    ACTION_UNPATCHABLE,
+    Action,
+    Mode,
     UnpatchableUnit,
     fix_network,
     patch_unit,
@@ -145,7 +142,7 @@ class TestFixNetwork:
         network = build(producer, node, input_shape, weight, bias_values if bias == "initializer" else None)
         fix = fix_network(network, [node])
         (result,) = fix.results
-        assert result.action in (ACTION_OK, ACTION_PATCHED)
+        assert result.action in (Action.OK, Action.PATCHED)
         assert_fixed(network, node)
         assert_values(network, node, input_shape, weight_shape, attributes)
 
@@ -158,7 +155,7 @@ class TestFixNetwork:
         fix_network(network, [node])
         layers = network.num_layers
         again = fix_network(network, [node])
-        assert [r.action for r in again.results] == [ACTION_OK]
+        assert [r.action for r in again.results] == [Action.OK]
         assert network.num_layers == layers
 
     @pytest.mark.parametrize(
@@ -173,7 +170,7 @@ class TestFixNetwork:
         network = build(producer, node, input_shape, weight, bias_values if bias == "initializer" else None)
         (result,) = fix_network(network, [node]).results
         fresh = NetworkIndex(network)
-        if result.action == ACTION_PATCHED:
+        if result.action == Action.PATCHED:
             assert result.after == read_unit(fresh, result.unit.index)
         else:
             assert result.after is None
@@ -202,14 +199,14 @@ class TestFixNetwork:
         network = producers.onnx_parser(node.finding.attributes, dims, weight, bias,
                                         squeeze_layers=squeeze_layers, dynamic_size_from_shape=size_from_shape)
         fix = fix_network(network, [node])
-        assert [r.action for r in fix.results] == [ACTION_OK]
+        assert [r.action for r in fix.results] == [Action.OK]
         # A producer whose network needs the extension added, with dynamic dims.
         node_dynamic = conv_transpose_node({"strides": [2, 2], "pads": [0, 0, 0, 0], "output_padding": [1, 1]},
                                            [None, 3, None, 6], [3, 3, 3, 3])
         weight, bias = random_weights([3, 3, 3, 3], 1)
         network = producers.torch2trt(node_dynamic.finding.attributes, [-1, 3, -1, 6], weight, bias)
         fix = fix_network(network, [node_dynamic])
-        assert [r.action for r in fix.results] == [ACTION_PATCHED]
+        assert [r.action for r in fix.results] == [Action.PATCHED]
         network.check()
         (unit,) = find_units(network)
         assert [(a.begin, a.trim) for a in unit.window()] == [(0, -1), (0, -1)]
@@ -222,8 +219,8 @@ class TestFixNetwork:
         weight, bias = random_weights([2, 3, 3, 3], 1)
         network = producers.onnx_parser(node.finding.attributes, [1, 2, 5, 6], weight, bias)
         before = (network.num_layers, tuple(network.get_layer(0).pre_padding))
-        fix = fix_network(network, [node], check_only=True)
-        assert [r.action for r in fix.results] == [ACTION_NEEDS_PATCH]
+        fix = fix_network(network, [node], Mode.CHECK)
+        assert [r.action for r in fix.results] == [Action.NEEDS_PATCH]
         assert (network.num_layers, tuple(network.get_layer(0).pre_padding)) == before
 
     def test_outputs_keep_order_and_consumers_follow(self) -> None:
@@ -257,7 +254,7 @@ class TestFixNetwork:
         other = conv_transpose_node({"strides": [2, 2], "output_shape": [10, 12]}, [1, 2, 5, 6], [2, 3, 3, 3],
                                     name="elsewhere", output="z")
         fix = fix_network(network, [other])
-        assert [r.action for r in fix.results] == [ACTION_UNMATCHED]
+        assert [r.action for r in fix.results] == [Action.UNMATCHED]
         assert tuple(network.get_layer(0).pre_padding) == (0, 0)
 
     def test_matched_by_output_name(self) -> None:
@@ -267,7 +264,7 @@ class TestFixNetwork:
         network.get_layer(0).name = "renamed"
         fix = fix_network(network, [node])
         assert fix.results[0].comparison.matched_by == "output name"
-        assert fix.results[0].action == ACTION_PATCHED
+        assert fix.results[0].action == Action.PATCHED
 
     def test_negative_unreadable_slice_is_unpatchable(self) -> None:
         """A slice after the deconvolution that is not a plain window (stride 2): never patched."""
@@ -283,7 +280,7 @@ class TestFixNetwork:
         network.mark_output(strided.get_output(0))
         fix = fix_network(network, [node])
         (result,) = fix.results
-        assert result.action == ACTION_UNPATCHABLE
+        assert result.action == Action.UNPATCHABLE
         assert "stride" in result.detail
         (unit,) = find_units(network)
         with pytest.raises(UnpatchableUnit, match="TensorRT layer 'deconv'"):
@@ -302,7 +299,7 @@ class TestFixNetwork:
         crop.get_output(0).name = "y"
         network.mark_output(crop.get_output(0))
         fix = fix_network(network, [node])
-        assert [r.action for r in fix.results] == [ACTION_PATCHED]
+        assert [r.action for r in fix.results] == [Action.PATCHED]
         assert fix.results[0].after is not None and fix.results[0].after.layers == ("deconv",)
         assert crop.get_input(0) is network.get_layer(0).get_output(0)
         assert network.get_output(0).shape == (1, 3, 8, 8)

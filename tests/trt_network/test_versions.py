@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from polygraphy_deconv.trt_network.patching import ACTION_PATCHED, fix_network
+from polygraphy_deconv.trt_network.patching import Action, fix_network
 from polygraphy_deconv.trt_network.versions import output_types_settable, reshape_layer_types, slice_has_axes
 from tests.standin import network as standin
 from tests.standin import producers
@@ -52,7 +52,7 @@ class TestPatchOnEveryVersion:
         network = producers.onnx_parser(node.finding.attributes, [1, 2, 5], weight, bias, squeeze_layers=squeeze)
         fix = fix_network(network, [node])
         (result,) = fix.results
-        assert result.action == ACTION_PATCHED and result.after is not None and result.after.one_dimensional
+        assert result.action == Action.PATCHED and result.after is not None and result.after.one_dimensional
         assert [(w.begin, w.trim) for w in result.after.window()] == [(w.begin, w.trim) for w in node.finding.reference]
 
     @VERSIONS
@@ -64,7 +64,7 @@ class TestPatchOnEveryVersion:
         weight, bias = random_weights([2, 3, 3, 3], 1)
         network = producers.onnx_parser(node.finding.attributes, [1, 2, -1, -1], weight, bias, bias_kind="tensor")
         fix = fix_network(network, [node])
-        assert [r.action for r in fix.results] == [ACTION_PATCHED]
+        assert [r.action for r in fix.results] == [Action.PATCHED]
         growth = next(network.get_layer(i) for i in range(network.num_layers)
                       if network.get_layer(i).name.endswith("/deconv_fix/growth"))
         assert np.asarray(growth.weights).dtype == (np.int64 if standin.api_version(version).int64 else np.int32)
@@ -81,7 +81,7 @@ class TestPatchOnEveryVersion:
                                         bias.astype(np.float16), bias_kind="tensor", dtype="HALF")
         before = network.get_output(0).dtype
         fix = fix_network(network, [node])
-        assert [r.action for r in fix.results] == [ACTION_PATCHED]
+        assert [r.action for r in fix.results] == [Action.PATCHED]
         output = network.get_output(0)
         assert output.name == "y" and output.dtype == before and output.dtype.name == "HALF"
 
@@ -90,7 +90,7 @@ class TestGeometryMustMatch:
     def test_negative_torch2trt_dilation_never_set_is_not_passed_off(self) -> None:
         """torch2trt never sets dilation_nd (native_converters.py@4e820ae:478-488): the window alone would call
         the unit ok (6x6 where ONNX gives 7x7) or patch it to the node's size with other values."""
-        from polygraphy_deconv.trt_network.patching import ACTION_UNPATCHABLE
+        from polygraphy_deconv.trt_network.patching import Action
         from tests.trt_network.test_patching import model_weights
 
         attributes = {"strides": [2, 2], "dilations": [2, 2], "pads": [0, 0, 0, 0]}
@@ -98,20 +98,20 @@ class TestGeometryMustMatch:
         weight, bias = model_weights([1, 2, 3, 3], [2, 2, 2, 2], "initializer", 0, attributes)
         network = producers.torch2trt(node.finding.attributes, [1, 2, 3, 3], weight, bias)
         (result,) = fix_network(network, [node]).results
-        assert result.action == ACTION_UNPATCHABLE
+        assert result.action == Action.UNPATCHABLE
         assert "dilations [1, 1], groups 1 are not the node's" in result.detail
 
     def test_negative_groups_differ(self) -> None:
         """A layer with another group count than its node computes other values in the same window."""
         import dataclasses
 
-        from polygraphy_deconv.trt_network.comparison import STATUS_UNREADABLE, compare_unit
+        from polygraphy_deconv.trt_network.comparison import Status, compare_unit
         from polygraphy_deconv.trt_network.units import find_units
 
         attributes = {"strides": [2, 2], "output_shape": [10, 12], "group": 2}
         node = conv_transpose_node(attributes, [1, 4, 5, 6], [4, 3, 3, 3])
         weight, bias = random_weights([4, 3, 3, 3], 2)
         (unit,) = find_units(producers.onnx_parser(node.finding.attributes, [1, 4, 5, 6], weight, bias))
-        assert unit.groups == 2 and compare_unit(unit, node, "output name").status != STATUS_UNREADABLE
+        assert unit.groups == 2 and compare_unit(unit, node, "output name").status != Status.UNREADABLE
         comparison = compare_unit(dataclasses.replace(unit, groups=1), node, "output name")
-        assert comparison.status == STATUS_UNREADABLE and "groups 1 are not the node's" in comparison.reason
+        assert comparison.status == Status.UNREADABLE and "groups 1 are not the node's" in comparison.reason
