@@ -55,7 +55,7 @@ from tests.numerics import crop, full_transposed_convolution
 from tests.standin import network as standin
 from tests.standin import producers
 from tests.strategies import Draw, conv_transposes
-from tests.trt_network.test_patching import PRODUCERS, assert_fixed, build, torch2trt_builds
+from tests.trt_network.test_patching import assert_fixed, build
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -228,18 +228,10 @@ def applicable_producers(drawn: Draw, node: ConvTransposeNode, weight_shape: lis
     the parser's 1D output_shape reads one entry off (core/trt_parser.py); TensorRT 10's squeeze layers
     matter only for 1D. First, a bare deconvolution (no padding) with the bias as weights, for every node."""
     attrs = node.finding.attributes
-    chosen = []
-    for producer in PRODUCERS:
-        if producer.startswith("torch") and (drawn.bias == "tensor" or attrs.output_shape is not None or attrs.auto_pad != "NOTSET"):
-            continue
-        if producer == "torch2trt" and not torch2trt_builds({"group": attrs.group, "dilations": attrs.dilations},
-                                                            weight_shape):
-            continue
-        if producer.startswith("parser") and attrs.rank == 1 and attrs.output_shape is not None:
-            continue
-        if producer == "parser-squeeze-layers" and attrs.rank != 1:
-            continue
-        chosen.append(producer)
+    chosen = [
+        name for name, producer in producers.PRODUCERS.items()
+        if producer.can_build(attrs, weight_shape, drawn.bias) and not (producer.one_dimensional_only and attrs.rank != 1)
+    ]
     return [BARE, *chosen]
 
 

@@ -53,9 +53,11 @@ the tests can match the layer to their node by name.
 
 from __future__ import annotations
 
+import functools
 import sys
 import types
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -377,3 +379,55 @@ def with_strided_fill_slice(network: Any) -> Any:
     network.unmark_output(y)
     network.mark_output(strided.get_output(0))
     return network
+
+
+def torch2trt_builds(attrs: ConvTransposeAttributes, weight_shape: Sequence[int]) -> bool:
+    """What torch2trt builds as the module means, output_padding aside: its num_output_maps is the weight's first
+    dim, the input channels, and it never sets the dilation (see the module doc)."""
+    return weight_shape[0] == weight_shape[1] * attrs.group and all(d == 1 for d in attrs.dilations)
+
+
+@dataclass(frozen=True)
+class Producer:
+    """One producer of deconvolution networks, as the tests use it: how it builds a node, and which nodes it can
+    build at all. A new producer pattern is one entry of PRODUCERS."""
+
+    name: str
+    build: Callable[..., Any]  # (attrs, input_shape, weight, bias, *, bias_kind, **options) -> network
+    pytorch: bool = False  # a PyTorch front end: no output_shape, no auto_pad, the bias as weights
+    one_dimensional_only: bool = False  # it differs from another producer only for 1D nodes
+
+    def can_build(self, attrs: ConvTransposeAttributes, weight_shape: Sequence[int], bias_kind: str = "none") -> bool:
+        if self.pytorch and (bias_kind == "tensor" or attrs.output_shape is not None or attrs.auto_pad != "NOTSET"):
+            return False
+        if self.name == "torch2trt" and not torch2trt_builds(attrs, weight_shape):
+            return False
+        # The parser reads a 1D output_shape one entry off (core/trt_parser.py): no network to patch.
+        return not (self.name.startswith("parser") and attrs.rank == 1 and attrs.output_shape is not None)
+
+
+def _parser(attrs: ConvTransposeAttributes, input_shape: Sequence[int], weight: np.ndarray, bias: np.ndarray | None,
+            *, bias_kind: str = "initializer", squeeze_layers: bool = False, **options: Any) -> Any:
+    return onnx_parser(attrs, input_shape, weight, bias, bias_kind=bias_kind, squeeze_layers=squeeze_layers, **options)
+
+
+def _pytorch(builder: Callable[..., Any], **fixed: Any) -> Callable[..., Any]:
+    """A PyTorch producer's builder: it takes the bias as weights, and no parser options."""
+
+    def build(attrs: ConvTransposeAttributes, input_shape: Sequence[int], weight: np.ndarray, bias: np.ndarray | None,
+              *, bias_kind: str = "initializer", **options: Any) -> Any:
+        return builder(attrs, input_shape, weight, bias, **fixed)
+
+    return build
+
+
+PRODUCERS: dict[str, Producer] = {
+    producer.name: producer
+    for producer in (
+        Producer("parser", _parser),
+        Producer("parser-squeeze-layers", functools.partial(_parser, squeeze_layers=True), one_dimensional_only=True),
+        Producer("torch2trt", _pytorch(torch2trt), pytorch=True),
+        Producer("torch-tensorrt", _pytorch(torch_tensorrt), pytorch=True),
+        Producer("torch-tensorrt-2.6", _pytorch(torch_tensorrt, version="2.6"), pytorch=True),
+    )
+}

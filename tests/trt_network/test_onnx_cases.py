@@ -13,7 +13,7 @@ from polygraphy_deconv.onnx_model.reading import ConvTransposeNode
 from polygraphy_deconv.trt_network.patching import fix_network
 from tests.onnx_cases import ONNX_CASE_PARAMS, OnnxCase
 from tests.standin import producers
-from tests.trt_network.test_patching import assert_fixed, torch2trt_builds
+from tests.trt_network.test_patching import assert_fixed
 
 
 def attributes_of(case: OnnxCase) -> ConvTransposeAttributes:
@@ -28,14 +28,9 @@ def applies(case: OnnxCase, producer: str) -> bool:
     many input as output channels and no dilation (torch2trt_builds); the parser reads a 1D output_shape
     one entry off (core/trt_parser.py), so it builds no network to patch for those."""
     attrs = attributes_of(case)
-    if producer == "torch2trt" and (attrs.output_shape is not None or attrs.auto_pad != "NOTSET"):
-        return False
     weight = case.array(case.node.input[1])
     assert weight is not None
-    if producer == "torch2trt" and not torch2trt_builds({"group": attrs.group, "dilations": attrs.dilations},
-                                                        list(weight.shape)):
-        return False
-    return not (attrs.rank == 1 and attrs.output_shape is not None)
+    return producers.PRODUCERS[producer].can_build(attrs, list(weight.shape))
 
 
 COMBINATIONS = [
@@ -56,10 +51,7 @@ class TestOnnxCases:
         attrs = attributes_of(case)
         finding = analyse_node(attrs, list(x.shape[2:]))
         node = ConvTransposeNode("deconv", 0, "y", "none" if bias is None else "initializer", finding)
-        if producer == "parser":
-            network = producers.onnx_parser(attrs, list(x.shape), weight, bias)
-        else:
-            network = producers.torch2trt(attrs, list(x.shape), weight, bias)
+        network = producers.PRODUCERS[producer].build(attrs, list(x.shape), weight, bias)
         fix_network(network, [node])
         assert_fixed(network, node)
         np.testing.assert_allclose(network.execute({"x": x})["y"], case.outputs[0], rtol=1e-4, atol=1e-4)

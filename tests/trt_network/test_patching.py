@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from polygraphy_deconv.core.attributes import ConvTransposeAttributes
 from polygraphy_deconv.core.window import AxisWindow
 from polygraphy_deconv.onnx_model.reading import ConvTransposeNode
 from polygraphy_deconv.trt_network.patching import (
@@ -25,21 +26,13 @@ from tests.standin import network as standin
 from tests.standin import producers
 from tests.trt_network.nodes import conv_transpose_node, random_weights
 
-PRODUCERS = ("parser", "parser-squeeze-layers", "torch2trt", "torch-tensorrt", "torch-tensorrt-2.6")
+PRODUCERS = tuple(producers.PRODUCERS)
 
 
 def build(producer: str, node: ConvTransposeNode, input_shape: list[int], weight: np.ndarray, bias: np.ndarray | None,
           **options: Any) -> standin.INetworkDefinition:
-    attrs = node.finding.attributes
-    if producer == "parser":
-        return producers.onnx_parser(attrs, input_shape, weight, bias, bias_kind=node.bias, **options)
-    if producer == "parser-squeeze-layers":
-        return producers.onnx_parser(attrs, input_shape, weight, bias, bias_kind=node.bias, squeeze_layers=True, **options)
-    if producer == "torch2trt":
-        return producers.torch2trt(attrs, input_shape, weight, bias)
-    if producer == "torch-tensorrt-2.6":
-        return producers.torch_tensorrt(attrs, input_shape, weight, bias, version="2.6")
-    return producers.torch_tensorrt(attrs, input_shape, weight, bias)
+    return producers.PRODUCERS[producer].build(node.finding.attributes, input_shape, weight, bias, bias_kind=node.bias,
+                                               **options)
 
 
 def assert_fixed(network: standin.INetworkDefinition, node: ConvTransposeNode) -> None:
@@ -103,22 +96,15 @@ CASES = [
 
 
 def torch2trt_builds(attributes: dict[str, Any], weight_shape: list[int]) -> bool:
-    """What torch2trt builds as the module means, output_padding aside: its num_output_maps is the
-    weight's first dim, the input channels, and it never sets the dilation (tests/standin/producers.py)."""
-    group = int(attributes.get("group") or 1)
-    return weight_shape[0] == weight_shape[1] * group and all(d == 1 for d in attributes.get("dilations") or [1])
+    """producers.torch2trt_builds on an attribute dict."""
+    return producers.torch2trt_builds(ConvTransposeAttributes.from_onnx("deconv", attributes, weight_shape), weight_shape)
 
 
 def applies(producer: str, attributes: dict[str, Any], input_shape: list[int], weight_shape: list[int],
             bias: str = "none") -> bool:
-    """Whether a producer can build this node at all: PyTorch has neither output_shape nor auto_pad and
-    takes the bias as weights; torch2trt see torch2trt_builds; the parser's 1D output_shape reads one
-    entry off (core/trt_parser.py)."""
-    if producer.startswith("torch") and (bias == "tensor" or "output_shape" in attributes or "auto_pad" in attributes):
-        return False
-    if producer == "torch2trt" and not torch2trt_builds(attributes, weight_shape):
-        return False
-    return not (producer.startswith("parser") and "output_shape" in attributes and len(input_shape) == 3)
+    """Whether a producer can build this node at all (producers.Producer.can_build)."""
+    attrs = ConvTransposeAttributes.from_onnx("deconv", attributes, weight_shape)
+    return producers.PRODUCERS[producer].can_build(attrs, weight_shape, bias)
 
 
 def combinations(biases: tuple[str, ...]) -> list[Any]:
