@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build a TensorRT engine file for an ONNX model with every deconvolution computing what ONNX means, and keep it
-# only when its outputs match onnxruntime's. Three paths (README, "Deploying"):
+# only when its outputs match onnxruntime's. Three paths (docs/deploying.md):
 #
 #   samples/deploy.sh run     MODEL [OUTDIR]   polygraphy run --trt --onnxrt --deconv-fix --save-engine
 #   samples/deploy.sh convert MODEL [OUTDIR]   polygraphy-deconv npps, then polygraphy convert --trt-npps

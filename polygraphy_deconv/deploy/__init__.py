@@ -1,4 +1,4 @@
-"""Deployment paths that end in an engine file (README, "Deploying").
+"""Deployment paths that end in an engine file (docs/deploying.md).
 
 - `npps`: the `polygraphy convert --trt-npps SCRIPT` path: `npps_script.script_text` writes a network
   postprocess script bound to one model; `postprocess.patch_parsed_network` is what that script runs.

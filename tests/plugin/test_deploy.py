@@ -1,4 +1,4 @@
-"""The deployment paths that end in an engine file, as Polygraphy builds them (README, "Deploying"):
+"""The deployment paths that end in an engine file, as Polygraphy builds them (docs/deploying.md):
 
 - `polygraphy run MODEL --trt --onnxrt --deconv-fix --save-engine OUT.engine`: the engine is built from the
   patched network (the patch right after the parse, before Polygraphy's own network edits) and saved;
