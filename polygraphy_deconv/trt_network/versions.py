@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from polygraphy_deconv.trt_network.library import tensorrt
 
@@ -36,7 +36,7 @@ def _per_module(rule: Callable[[], _Answer]) -> Callable[[], _Answer]:
         module = tensorrt()
         if last[0] is not module:
             last[:] = [module, rule()]
-        return last[1]  # type: ignore[no-any-return]
+        return cast("_Answer", last[1])
 
     return answer
 
