@@ -12,6 +12,7 @@ import contextlib
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -186,10 +187,39 @@ def chain_model_file(units: int, folder: str) -> str:
     return path
 
 
-def rtx_plugin_step_seconds(units: int, repeats: int) -> tuple[float, float] | None:
-    """(seconds of Polygraphy's NetworkFromOnnxPath on the chain model, seconds of the plugin's whole step after the
-    parse: PatchDeconvolutions reading and analysing the model, patching every unit and writing its report), each the
-    best of `repeats`, on TensorRT-RTX through NVIDIA's official bindings; None where tensorrt_rtx is not installed."""
+@dataclass(frozen=True)
+class PluginStepSeconds:
+    """Seconds of one model through the plugin as `polygraphy run --deconv-fix` runs it, each the best of the
+    repeats."""
+
+    preparse: float  # RewriteForParser: read and analyse the model (before the parse)
+    parse: float  # Polygraphy's NetworkFromOnnxPath: the baseline
+    step: float  # PatchDeconvolutions: compare, patch, read the patched units back, report (table and JSON)
+
+
+@contextlib.contextmanager
+def model_reads_refused() -> Iterator[None]:
+    """Fail on any read or analysis of an ONNX model for a while: the step after the parse must use the analysis
+    RewriteForParser handed on."""
+    from polygraphy_deconv.onnx_model import reading
+
+    def refused(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("the step after the parse read or analysed the model again")
+
+    saved = reading.read_model, reading.analyse_proto
+    reading.read_model, reading.analyse_proto = refused, refused
+    try:
+        yield
+    finally:
+        reading.read_model, reading.analyse_proto = saved
+
+
+def rtx_plugin_step_seconds(units: int, repeats: int) -> PluginStepSeconds | None:
+    """The chain model through the plugin as `polygraphy run --deconv-fix` runs it, on TensorRT-RTX through NVIDIA's
+    official bindings: `rewrite = RewriteForParser(path)` reads and analyses the model before the parse,
+    `NetworkFromOnnxPath(rewrite)` parses it (the baseline), and `PatchDeconvolutions(network, rewrite, report_path)`
+    is the step after the parse, timed alone (it takes the analysis from `rewrite` and must not read the model
+    again: asserted). None where tensorrt_rtx is not installed."""
     import importlib.util
     import io
     import tempfile
@@ -200,24 +230,29 @@ def rtx_plugin_step_seconds(units: int, repeats: int) -> tuple[float, float] | N
         from polygraphy.backend.trt import NetworkFromOnnxPath
         from polygraphy.logger import G_LOGGER
 
-        from polygraphy_deconv.plugin.loader import PatchDeconvolutions
+        from polygraphy_deconv.plugin.loader import PatchDeconvolutions, RewriteForParser
 
         path = chain_model_file(units, folder)
-        parse, step = [], []
+        preparse, parse, step = [], [], []
         severity = G_LOGGER.module_severity
         G_LOGGER.module_severity = G_LOGGER.WARNING  # the report's blocks are printed at INFO: time them, not show
         try:
             for _ in range(repeats):
+                rewrite = RewriteForParser(path)
                 start = time.perf_counter()
-                network = NetworkFromOnnxPath(path)()
+                parsed = rewrite()  # called once: NetworkFromOnnxPath's call below gets the same path, cached
+                preparse.append(time.perf_counter() - start)
+                assert parsed == path  # the chain parses as it is: nothing to rewrite
+                start = time.perf_counter()
+                network = NetworkFromOnnxPath(rewrite)()
                 parse.append(time.perf_counter() - start)
-                with contextlib.redirect_stdout(io.StringIO()):
+                with contextlib.redirect_stdout(io.StringIO()), model_reads_refused():
                     G_LOGGER.module_severity = G_LOGGER.INFO
                     start = time.perf_counter()
-                    PatchDeconvolutions(network, path, report_path=f"{folder}/report.json")()
+                    PatchDeconvolutions(network, rewrite, report_path=f"{folder}/report.json")()
                     step.append(time.perf_counter() - start)
                     G_LOGGER.module_severity = G_LOGGER.WARNING
                 del network
         finally:
             G_LOGGER.module_severity = severity
-        return min(parse), min(step)
+        return PluginStepSeconds(min(preparse), min(parse), min(step))

@@ -35,6 +35,7 @@ from polygraphy_deconv.report.schema import (
     document_text,
     findings_document,
     node_finding_record,
+    record_texts,
     verdict_counts,
     window_record,
 )
@@ -326,9 +327,8 @@ def show_network_report(fix: NetworkFix, model: str, mode: Mode | None = None, r
             G_LOGGER.verbose(f"{shown(result.unit.deconvolution)}: {result.action.value}: {shown(result.detail)}")
 
 
-def network_document(fix: NetworkFix, analysis: ModelAnalysis, rewritten: Sequence[str] = ()) -> dict[str, Any]:
-    """The findings document: one record per ConvTranspose node, each with its "network" part. `rewritten`: the
-    nodes rewritten before the parse (`analysis` is then of the model the parser got, where they are ordinary)."""
+def _network_parts(fix: NetworkFix, analysis: ModelAnalysis, rewritten: Sequence[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Each node's "network" part (in the order of `analysis.nodes`), and the layers mapped to no node."""
     by_node: dict[int, UnitResult] = {}  # by position in the graph: node names may repeat
     unmatched_layers = []
     for result in fix.results:
@@ -336,12 +336,12 @@ def network_document(fix: NetworkFix, analysis: ModelAnalysis, rewritten: Sequen
             unmatched_layers.append(result.unit.deconvolution)
         else:
             by_node[result.comparison.node.index] = result
-    records = []
+    rewritten_names = set(rewritten)
+    parts: list[dict[str, Any]] = []
     for node in analysis.nodes:
-        record = node_finding_record(node.finding, node.bias)
         found = by_node.get(node.index)
         if found is None:
-            record["network"] = {
+            part: dict[str, Any] = {
                 "layers": [],
                 "actual": None,
                 "action": Action.UNMATCHED.value,
@@ -349,17 +349,22 @@ def network_document(fix: NetworkFix, analysis: ModelAnalysis, rewritten: Sequen
             }
         else:
             after = found.after.window() if found.after is not None else None
-            record["network"] = {
+            part = {
                 "layers": list((found.after or found.unit).layers),
                 "actual": window_record(found.unit.window()),
                 "patched": window_record(after),
                 "action": found.action.value,
                 "detail": found.detail,
             }
-        record["network"]["rewritten_before_parse"] = node.name in rewritten
-        records.append(record)
-    actions = Counter(record["network"]["action"] for record in records)
-    summary = {
+        part["rewritten_before_parse"] = node.name in rewritten_names
+        parts.append(part)
+    return parts, unmatched_layers
+
+
+def _network_summary(fix: NetworkFix, analysis: ModelAnalysis, rewritten: Sequence[str], parts: Sequence[dict[str, Any]],
+                     unmatched_layers: list[str]) -> dict[str, Any]:
+    actions = Counter(part["action"] for part in parts)
+    return {
         "nodes": len(analysis.nodes),
         "verdicts": verdict_counts(node.finding.verdict for node in analysis.nodes),
         "actions": dict(sorted(actions.items())),
@@ -367,7 +372,35 @@ def network_document(fix: NetworkFix, analysis: ModelAnalysis, rewritten: Sequen
         "rewritten_before_parse": list(rewritten),
         "library": fix.library,
     }
+
+
+def network_document(fix: NetworkFix, analysis: ModelAnalysis, rewritten: Sequence[str] = ()) -> dict[str, Any]:
+    """The findings document: one record per ConvTranspose node, each with its "network" part. `rewritten`: the
+    nodes rewritten before the parse (`analysis` is then of the model the parser got, where they are ordinary)."""
+    parts, unmatched_layers = _network_parts(fix, analysis, rewritten)
+    records = []
+    for node, part in zip(analysis.nodes, parts):
+        record = node_finding_record(node.finding, node.bias)
+        record["network"] = part
+        records.append(record)
+    summary = _network_summary(fix, analysis, rewritten, parts, unmatched_layers)
     return findings_document("network", analysis.path, records, summary)
+
+
+def network_document_text(fix: NetworkFix, analysis: ModelAnalysis, rewritten: Sequence[str] = ()) -> str:
+    """document_text(network_document(...)), the same text in one pass: each node's finding from record_texts
+    (the nodes of one configuration encoded once, as `inspect --json` does), its "network" part encoded alone and
+    put in as the record's last key. A deep network's thousands of record dicts would cost more to build, encode
+    one by one and collect than the patch itself."""
+    import json
+
+    parts, unmatched_layers = _network_parts(fix, analysis, rewritten)
+    texts = record_texts([node.finding for node in analysis.nodes], [node.bias for node in analysis.nodes],
+                         analysis.same_configuration)
+    # json.dumps(record) with "network" as its last key: the finding's text, then ', "network": {...}}'.
+    finding_texts = [f'{text[:-1]}, "network": {json.dumps(part)}}}' for text, part in zip(texts, parts)]
+    summary = _network_summary(fix, analysis, rewritten, parts, unmatched_layers)
+    return document_text(findings_document("network", analysis.path, [], summary), finding_texts)
 
 
 def write_network_report(fix: NetworkFix, analysis: ModelAnalysis, path: str, rewritten: Sequence[str] = ()) -> None:
@@ -376,5 +409,5 @@ def write_network_report(fix: NetworkFix, analysis: ModelAnalysis, path: str, re
     from polygraphy_deconv.output_files import check_output_path, write_atomically
 
     check_output_path(path, "--deconv-report", analysis.input_files)
-    text = document_text(network_document(fix, analysis, rewritten))
+    text = network_document_text(fix, analysis, rewritten)
     write_atomically(path, lambda handle: handle.write(text.encode()), like=analysis.path)

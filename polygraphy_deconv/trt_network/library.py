@@ -17,6 +17,7 @@ and `trt.X` at run time reads X from the module in use now (a test may install a
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 import sys
@@ -29,11 +30,17 @@ _PRODUCTS = {"tensorrt": "TensorRT", "tensorrt_rtx": "TensorRT-RTX"}
 _names: dict[bool, str] = {}
 
 
-def module_name() -> str:
-    """The module lazy_import_trt() imports: "tensorrt_rtx" under POLYGRAPHY_USE_TENSORRT_RTX=1, else "tensorrt"."""
+@functools.cache
+def _config() -> ModuleType:
+    """polygraphy.config, imported once (read on every `trt.X`; an import statement costs a lookup each time)."""
     from polygraphy import config
 
-    rtx = bool(config.USE_TENSORRT_RTX)
+    return config
+
+
+def module_name() -> str:
+    """The module lazy_import_trt() imports: "tensorrt_rtx" under POLYGRAPHY_USE_TENSORRT_RTX=1, else "tensorrt"."""
+    rtx = bool(_config().USE_TENSORRT_RTX)
     name = _names.get(rtx)
     if name is None:
         from polygraphy.mod.trt_importer import tensorrt_module_and_version_string
@@ -43,17 +50,30 @@ def module_name() -> str:
     return name
 
 
+# The module last found in use, with what decided it: Polygraphy's switch and the module object under its name in
+# sys.modules. `trt.X` is read tens of thousands of times on a deep network; the switch may be flipped and a
+# stand-in put into sys.modules at any time (the tests do both), and either change is seen on the next read.
+_in_use: tuple[bool, str, ModuleType] | None = None
+
+
 def tensorrt() -> ModuleType:
     """The TensorRT module in use. Imported the first time through lazy_import_trt(), so a missing or too old
     library fails with Polygraphy's own message (a PolygraphyException)."""
+    global _in_use
+    in_use = _in_use
+    if in_use is not None:
+        rtx, name, module = in_use
+        if rtx == bool(_config().USE_TENSORRT_RTX) and sys.modules.get(name) is module:
+            return module
     name = module_name()
-    module = sys.modules.get(name)
-    if module is None:
+    found = sys.modules.get(name)
+    if found is None:
         from polygraphy.mod.trt_importer import lazy_import_trt
 
         lazy_import_trt().__version__  # noqa: B018 (the attribute access is the import, with Polygraphy's checks)
-        module = sys.modules.get(name) or importlib.import_module(name)
-    return module
+        found = sys.modules.get(name) or importlib.import_module(name)
+    _in_use = (bool(_config().USE_TENSORRT_RTX), name, found)
+    return found
 
 
 def installed() -> bool:

@@ -485,21 +485,26 @@ def deconvolution_geometry(
     if input_dims is None:
         source = optional_input(layer, 0)
         input_dims = dims_of(source) if source is not None else ()
-    sizes = input_dims[2:]
+    # Dims[:] is a tuple: the values as read, and the key of the translation below.
+    return _geometry(input_dims[2:], layer.kernel_size_nd[:], layer.stride_nd[:], layer.dilation_nd[:],
+                     layer.pre_padding[:], layer.post_padding[:], layer.padding_mode)
 
-    def values(dims: Any) -> tuple[int, ...]:
-        return tuple(map(int, dims[:]))  # Dims[:] is a tuple
 
-    kernel = values(layer.kernel_size_nd)
+@functools.lru_cache(maxsize=1024)
+def _geometry(sizes: tuple[int | None, ...], kernel: tuple[int, ...], strides: tuple[int, ...],
+              dilations: tuple[int, ...], pre: tuple[int, ...], post: tuple[int, ...], padding_mode: Any
+              ) -> DeconvolutionGeometry:
+    """Pure, so translated once per distinct set of values read (a deep network repeats a few), and one object
+    for all layers that have them."""
+    kernel = tuple(map(int, kernel))
     rank = len(kernel)
-    padding_mode = layer.padding_mode
     mode = getattr(padding_mode, "name", None) or str(padding_mode)
-    pre, post = values(layer.pre_padding), values(layer.post_padding)
+    pre, post = tuple(map(int, pre)), tuple(map(int, post))
     return DeconvolutionGeometry(
         input_sizes=sizes if len(sizes) == rank else (None,) * rank,
-        strides=values(layer.stride_nd),
+        strides=tuple(map(int, strides)),
         kernel=kernel,
-        dilations=values(layer.dilation_nd),
+        dilations=tuple(map(int, dilations)),
         pre_padding=pre if len(pre) == rank else (0,) * rank,
         post_padding=post if len(post) == rank else (0,) * rank,
         padding_mode=mode,
@@ -534,7 +539,7 @@ def read_unit(index: NetworkIndex, position: int, ends: AbstractSet[str] = froze
     layer = as_deconvolution(index.layers[position])
     source = optional_input(layer, 0)
     source_dims = index.share(dims_of(source)) if source is not None else ()
-    geometry = index.share(deconvolution_geometry(layer, source_dims))
+    geometry = deconvolution_geometry(layer, source_dims)
     unit_input = source
 
     unsqueeze = None
@@ -600,10 +605,11 @@ def find_units(
     """Every live deconvolution unit of the network, in layer order (`index`: one already built for it;
     `ends`: the ConvTranspose nodes' ONNX output names, see read_unit)."""
     index = index or NetworkIndex(network)
+    live, deconvolution = index.live, trt.LayerType.DECONVOLUTION  # read once: a deep network has 10,000s of layers
     return tuple(
         read_unit(index, position, ends)
         for position, layer in enumerate(index.layers)
-        if layer.type == trt.LayerType.DECONVOLUTION and position in index.live
+        if position in live and layer.type == deconvolution
     )
 
 

@@ -10,15 +10,38 @@ module has.
 
 from __future__ import annotations
 
+import functools
 import inspect
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from polygraphy_deconv.trt_network.library import tensorrt
 
 if TYPE_CHECKING:
     import tensorrt as trt
 else:
     from polygraphy_deconv.trt_network.library import trt
 
+_Answer = TypeVar("_Answer")
 
+
+def _per_module(rule: Callable[[], _Answer]) -> Callable[[], _Answer]:
+    """A rule that depends on the module in use only, answered once per module: asked again when another module is
+    in use (a test installs a stand-in of another version), and read from the module's members, so never stale.
+    Unit reading asks some rules once per layer."""
+    last: list[Any] = [None, None]  # the module, its answer
+
+    @functools.wraps(rule)
+    def answer() -> _Answer:
+        module = tensorrt()
+        if last[0] is not module:
+            last[:] = [module, rule()]
+        return cast("_Answer", last[1])
+
+    return answer
+
+
+@_per_module
 def reshape_layer_types() -> tuple[trt.LayerType, ...]:
     """The layer types that can add or drop the axis of a 1D deconvolution: IShuffleLayer everywhere; IUnsqueezeLayer
     and ISqueezeLayer where LayerType has them (TensorRT 10.7, include/NvInfer.h@release/10.7:106-107, absent from
@@ -39,6 +62,7 @@ def shape_integer_type(shape_tensor: trt.ITensor) -> Any:
     return np.int64 if shape_tensor.dtype.name == "INT64" else np.int32
 
 
+@_per_module
 def slice_has_axes() -> bool:
     """Whether ISliceLayer has `axes` (setAxes, and the axes input 5): from TensorRT 10.3
     (include/NvInfer.h@release/10.3; absent from @release/10.2), and in TensorRT-RTX."""

@@ -161,3 +161,42 @@ def test_every_producer_and_case_fits_80_columns(
     assert any(line.split()[-1:] == [result.action] for line in lines[2:3])
     if result.action == "patched":
         assert any(line.startswith("    patched   as ONNX") for line in lines)
+
+
+def named(finding: Any, name: str) -> Any:
+    """The finding under another node name (the record's "node")."""
+    return dataclasses.replace(finding, attributes=dataclasses.replace(finding.attributes, node=name))
+
+
+def test_json_text_in_one_pass_is_the_documents_text() -> None:
+    """network_document_text (what --deconv-report writes) is document_text(network_document(...)), byte for byte:
+    patched, ok, needs-patch and unmatched units, a node no unit maps to, nodes of one configuration (their texts
+    reused), names that need escaping, and nodes rewritten before the parse."""
+    from polygraphy_deconv.onnx_model.reading import ModelAnalysis
+    from polygraphy_deconv.report.network_table import network_document, network_document_text
+    from polygraphy_deconv.report.schema import document_text
+
+    (shifted,) = fixed(SHIFTED).results
+    (extension,) = fixed(EXTENSION, bias="tensor").results
+    (ok,) = fixed({"strides": [2, 2], "pads": [1, 1, 1, 1], "output_padding": [1, 1]}).results
+    (needs,) = fixed(SHIFTED, check_only=True).results
+    names = ["up0", 'up "1"', "up\x1b[2J", "ok", "ext", "needs"]
+    results = [renamed(shifted, name) for name in names[:3]] + [renamed(ok, "ok"), renamed(extension, "ext"),
+                                                                 renamed(needs, "needs")]
+    nodes = []
+    for position, result in enumerate(results):
+        node = result.comparison.node
+        assert node is not None
+        nodes.append(dataclasses.replace(node, index=position, finding=named(node.finding, node.name)))
+    results = [dataclasses.replace(r, comparison=dataclasses.replace(r.comparison, node=n)) for r, n in zip(results, nodes)]
+    unmatched_layer = dataclasses.replace(
+        results[0], comparison=dataclasses.replace(results[0].comparison, node=None, matched_by="")
+    )
+    lonely = dataclasses.replace(nodes[0], name="lonely", index=len(nodes), output="lonely.out",
+                                 finding=named(nodes[0].finding, "lonely"))
+    fix = NetworkFix((*results[:-1], unmatched_layer, results[-1]), library="TensorRT 10.8.0.43+standin")
+    for same in ((), (0, 0, 0, 3, 4, 0, 0)):
+        analysis = ModelAnalysis("/models/m.onnx", (*nodes, lonely), same_configuration=same)
+        for rewritten in ((), ("up0", "ext")):
+            expected = document_text(network_document(fix, analysis, rewritten))
+            assert network_document_text(fix, analysis, rewritten) == expected
