@@ -74,7 +74,8 @@ class TestInspect:
         result = run_cli("inspect", "m\x1b[2J.onnx")
         assert result.returncode == 0
         assert_safe(result.stdout)
-        assert "m\\x1b[2J.onnx" in result.stdout
+        # The model's path heads the report, wrapped at the report's width wherever the temporary folder puts it.
+        assert "m\\x1b[2J.onnx" in result.stdout.replace("\n", "")
 
     @pytest.mark.parametrize("name", [LINK, BROKEN_MARKUP, "[bold red]x[/bold red]", CLIPBOARD])
     def test_terminal_keeps_markup_literal(self, name: str) -> None:
