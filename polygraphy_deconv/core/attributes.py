@@ -16,6 +16,13 @@ from polygraphy_deconv.errors import DeconvError
 AUTO_PAD_MODES = ("NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER")
 
 
+def axis_names(rank: int) -> tuple[str, ...]:
+    """The names every message gives the spatial axes: W; H, W; D, H, W (the NC[D][H]W layout of ONNX)."""
+    if 1 <= rank <= 3:
+        return ("D", "H", "W")[3 - rank :]
+    return tuple(f"spatial axis {axis}" for axis in range(rank))
+
+
 class InvalidConvTranspose(DeconvError, ValueError):
     """A ConvTranspose node whose attributes or weights no system can run. The message names the node."""
 
@@ -152,10 +159,10 @@ class ConvTransposeAttributes:
                 node, f"group {group} does not divide the weight's {weight_shape[0]} input channels"
             )
         # The spec: "output_padding ... must be less than either stride or dilation" (PyTorch's check too).
-        for axis, (op, s, d) in enumerate(zip(output_padding, strides, dilations)):
+        for name, op, s, d in zip(axis_names(rank), output_padding, strides, dilations):
             if op >= max(s, d):
                 raise InvalidConvTranspose(
-                    node, f"output_padding {op} on axis {axis} must be smaller than the stride ({s}) or the dilation ({d})"
+                    node, f"output_padding {op} on {name} must be smaller than the stride ({s}) or the dilation ({d})"
                 )
 
         return cls(

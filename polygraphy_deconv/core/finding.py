@@ -53,10 +53,18 @@ class NodeFinding:
     declared_sizes: tuple[int | None, ...] | None = None  # what ONNX shape inference declares, when it differs
     bias_is_tensor: bool = False
     notes: tuple[str, ...] = ()
+    # The sizes the model itself declares, which TensorRT's parser reads (None where the model leaves a size
+    # dynamic); only where they differ from input_sizes (sizes bound with --input-shapes).
+    unbound_input_sizes: tuple[int | None, ...] | None = None
 
     @property
     def node(self) -> str:
         return self.attributes.node
+
+    @property
+    def model_input_sizes(self) -> tuple[int | None, ...]:
+        """The input sizes as the model declares them: what TensorRT's parser sees at parse time."""
+        return self.input_sizes if self.unbound_input_sizes is None else self.unbound_input_sizes
 
     @property
     def output_sizes(self) -> tuple[int | None, ...] | None:
@@ -85,16 +93,26 @@ def analyse_node(
     bias_is_tensor: bool = False,
     declared_sizes: Sequence[int | None] | None = None,
     rules: ParserRules = NEWEST_RULES,
+    model_sizes: Sequence[int | None] | None = None,
 ) -> NodeFinding:
     """Judge one node: reference window, predicted TensorRT build (under the parser `rules` of a TensorRT
     version), verdict and patch.
 
     `declared_sizes` is the spatial output shape ONNX shape inference declares (None if unknown); it
-    is kept in the finding only where it disagrees with the window that runs.
+    is kept in the finding only where it disagrees with the window that runs. `model_sizes` are the input
+    sizes the model declares itself where `input_sizes` binds some of its dynamic ones (--input-shapes):
+    the reference window follows `input_sizes`, TensorRT's parser reads `model_sizes` (trt_parser rule 1).
     """
     sizes = tuple(input_sizes)
-    build = predict_parser_build(attrs, sizes, bias_is_tensor, rules)
+    unbound = None if model_sizes is None or tuple(model_sizes) == sizes else tuple(model_sizes)
+    build = predict_parser_build(attrs, sizes, bias_is_tensor, rules, model_sizes=unbound)
     notes = list(onnxruntime_rejections(attrs, sizes))
+    if unbound is not None and attrs.output_shape is not None and build.parse_error is not None:
+        notes.append(
+            "the sizes bound with --input-shapes give the ONNX window; TensorRT's parser sees the model's dynamic "
+            "sizes: fix and polygraphy run --deconv-fix rewrite the node before the parse, as explicit pads valid "
+            "at the bound sizes only"
+        )
     try:
         reference = reference_window(attrs, sizes)
     except UndecidableWindow as error:
@@ -102,7 +120,10 @@ def analyse_node(
             verdict, reason = Verdict.PARSE_ERROR, build.parse_error
         else:
             verdict, reason = Verdict.UNDECIDED, f"{error}; bind it with --input-shapes"
-        return NodeFinding(attrs, sizes, None, build, verdict, reason, None, bias_is_tensor=bias_is_tensor, notes=tuple(notes))
+        return NodeFinding(
+            attrs, sizes, None, build, verdict, reason, None, bias_is_tensor=bias_is_tensor, notes=tuple(notes),
+            unbound_input_sizes=unbound,
+        )
 
     verdict, reason = judge(reference, build)
     if verdict is Verdict.OK and build.window is not None and any(a.length is None for a in reference):
@@ -118,4 +139,6 @@ def analyse_node(
                 "the declared shape is not what runs"
             )
     patch = plan_patch(reference) if verdict.needs_patch else None
-    return NodeFinding(attrs, sizes, reference, build, verdict, reason, patch, declared, bias_is_tensor, tuple(notes))
+    return NodeFinding(
+        attrs, sizes, reference, build, verdict, reason, patch, declared, bias_is_tensor, tuple(notes), unbound
+    )

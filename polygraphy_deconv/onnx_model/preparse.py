@@ -40,13 +40,14 @@ class ParserRewrite:
         return self.model.SerializeToString()
 
 
-def needs_rewrite_before_parse(analysis: ModelAnalysis, unbound: ModelAnalysis) -> list[ConvTransposeNode]:
+def needs_rewrite_before_parse(analysis: ModelAnalysis, unbound: ModelAnalysis | None = None) -> list[ConvTransposeNode]:
     """The nodes the parser cannot build: predicted parse-error, or output_shape on sizes that are dynamic in
-    the model itself (`unbound`: the analysis without --input-shapes)."""
+    the model itself (each finding knows the model's own sizes, also where --input-shapes bound them;
+    `unbound`, the analysis without --input-shapes, may be given instead)."""
     dynamic = {
         node.index
-        for node in unbound.nodes
-        if node.finding.attributes.output_shape is not None and any(size is None for size in node.finding.input_sizes)
+        for node in (analysis if unbound is None else unbound).nodes
+        if node.finding.attributes.output_shape is not None and None in node.finding.model_input_sizes
     }
     return [node for node in analysis.nodes if node.finding.verdict is Verdict.PARSE_ERROR or node.index in dynamic]
 
@@ -62,8 +63,7 @@ def rewrite_for_parser(path: str, input_shapes: InputShapes | None = None) -> Pa
     model, _ = read_model(path)
     absolute = os.path.abspath(path)
     analysis = analyse_proto(model, input_shapes, path=absolute)
-    unbound = analyse_proto(model, path=absolute) if input_shapes else analysis
-    chosen = needs_rewrite_before_parse(analysis, unbound)
+    chosen = needs_rewrite_before_parse(analysis)
     if not chosen:
         return ParserRewrite(model, (), analysis)
     for node in chosen:

@@ -104,9 +104,7 @@ def fix_model(model: onnx.ModelProto, input_shapes: InputShapes | None = None, *
     from polygraphy_deconv.onnx_model.preparse import needs_rewrite_before_parse
 
     analysis = analyse_proto(model, input_shapes, path=path)
-    unbound = analyse_proto(model) if input_shapes else analysis
-    dynamic = {n.index for n in unbound.nodes if any(size is None for size in n.finding.input_sizes)}
-    before_parse = {n.index for n in needs_rewrite_before_parse(analysis, unbound)}
+    before_parse = {n.index for n in needs_rewrite_before_parse(analysis)}
     opset = default_opset(model)
 
     names = NameSource(model.graph)
@@ -142,7 +140,7 @@ def fix_model(model: onnx.ModelProto, input_shapes: InputShapes | None = None, *
         node = model.graph.node[item.index]
         rewritten[item.index] = rewrite_node(node, item, patch, opset, names)
         note = ""
-        if finding.attributes.output_shape is not None and item.index in dynamic:
+        if finding.attributes.output_shape is not None and None in finding.model_input_sizes:
             note = (
                 f"output_shape on dynamic sizes (TensorRT's parser computes its padding from -1 sizes): window written "
                 f"out for the --input-shapes sizes {list(finding.input_sizes)}; the rewritten node matches the "

@@ -50,6 +50,16 @@ class TestCheck:
         assert "strict: failed: 4 node(s) need a patch" in result.stdout
         assert "check: FAILED (strict)" in result.stdout
 
+    def test_strict_fails_on_output_shape_over_bound_dynamic_sizes(self, run_cli: Run, tmp_path: Path) -> None:
+        # The sizes bound with --input-shapes are the verification's; TensorRT's parser still reads -1 (issue 16).
+        model = conv_transpose_model(["N", 4, "H", "W"], [4, 2, 3, 3], strides=[2, 2], output_shape=[31, 31])
+        onnx.save(model, str(tmp_path / "m.onnx"))
+        result = run_cli("check", "m.onnx", "--input-shapes", "x:[2,4,16,16]", "--strict", "--no-tensorrt")
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "1 ConvTranspose: 1 parse-error" in result.stdout
+        assert "strict: failed: 1 node(s) need a patch" in result.stdout
+        assert "fix + verify (onnxruntime): passed" in result.stdout
+
     def test_negative_usage(self, run_cli: Run) -> None:
         result = run_cli("check")
         assert result.returncode == 2

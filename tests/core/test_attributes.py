@@ -73,9 +73,9 @@ class TestConvTransposeAttributes:
     @pytest.mark.parametrize(
         ("attributes", "weight_shape", "problem"),
         [
-            ({"strides": [2, 2], "output_padding": [2, 0]}, (2, 3, 3, 3), "output_padding 2 on axis 0"),
+            ({"strides": [2, 2], "output_padding": [2, 0]}, (2, 3, 3, 3), "output_padding 2 on H"),
             ({"strides": [2, 2], "dilations": [2, 2], "output_padding": [0, 2]}, (2, 3, 3, 3), "output_padding 2"),
-            ({"output_padding": [1, 1]}, (2, 3, 3, 3), "output_padding 1 on axis 0"),
+            ({"output_padding": [1, 1]}, (2, 3, 3, 3), "output_padding 1 on H"),
             ({"strides": [2, 2, 2]}, (2, 3, 3, 3), "strides has 3 entries"),
             ({"dilations": [1]}, (2, 3, 3, 3), "dilations has 1 entries"),
             ({"pads": [1, 1]}, (2, 3, 3, 3), "pads has 2 entries"),

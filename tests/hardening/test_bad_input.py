@@ -230,7 +230,7 @@ INPUT_CASES = [
     InputCase("protobuf: NodeProto", not_a_model(onnx.NodeProto), "is not an ONNX model"),
     InputCase("protobuf: ModelProto without graph", not_a_model(onnx.ModelProto), "no graph"),
     # Invalid or contradictory attributes
-    InputCase("output_padding >= stride", node_model(output_padding=[2, 2]), "output_padding 2 on axis 0 must be smaller"),
+    InputCase("output_padding >= stride", node_model(output_padding=[2, 2]), "output_padding 2 on H must be smaller"),
     InputCase("pads with auto_pad", node_model(auto_pad="SAME_UPPER", pads=[1, 1, 1, 1]), "cannot be combined with auto_pad"),
     InputCase("unknown auto_pad", node_model(auto_pad="SAME"), "auto_pad 'SAME' is not one of"),
     InputCase("strides: wrong count", node_model(strides=[2, 2, 2]), "strides has 3 entries"),
