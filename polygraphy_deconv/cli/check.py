@@ -218,6 +218,8 @@ def run_steps(args: argparse.Namespace, console: Any, results: list[tuple[str, s
                 print_wrapped(console, [f"{shown(str(error))}{sizes.hint()}"])
                 results.append((VERIFY_STEP, "failed: onnxruntime could not run the models"))
             else:
+                if verification.stand_in:
+                    print_wrapped(console, [verification.stand_in_text()])
                 for comparison in verification.outputs:
                     console.print(f"  {shown(comparison.describe())}", markup=False)
                 results.append((VERIFY_STEP, "passed" if verification.passed else "failed"))

@@ -57,7 +57,13 @@ def run(args: argparse.Namespace) -> int:
     from polygraphy_deconv.errors import DeconvError
     from polygraphy_deconv.onnx_model.input_shapes import parse_input_shapes
     from polygraphy_deconv.onnx_model.rewrite import fix_file
-    from polygraphy_deconv.report.inspect_table import make_console, print_notes, print_rewrites, summary_line
+    from polygraphy_deconv.report.inspect_table import (
+        make_console,
+        print_notes,
+        print_rewrites,
+        print_wrapped,
+        summary_line,
+    )
     from polygraphy_deconv.text import shown
 
     if args.in_place and args.verify:
@@ -112,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
         verification = verify_fix(args.model, output, args.seed, sizes.shapes)
     except DeconvError as error:
         raise DeconvError(f"{error}{sizes.hint()}; {output} is written, not verified") from None
+    if verification.stand_in:
+        print_wrapped(console, [verification.stand_in_text()], first="", rest="  ")
     for comparison in verification.outputs:
         console.print(f"  {shown(comparison.describe())}", markup=False)
     if verification.passed:

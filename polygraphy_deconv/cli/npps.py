@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     analysis = analyse_model(args.model, shapes, rules=args.trt_rules)
     check_output_path(args.output, "output path", analysis.input_files)
 
-    rejected = [node.finding for node in analysis.nodes if node.finding.verdict is Verdict.PARSE_ERROR]
+    rejected = [node.finding for node in analysis.nodes if node.finding.parser.parse_error is not None]
     if rejected:
         names = ", ".join(f"'{shown(f.node)}'" for f in rejected[:3]) + (", ..." if len(rejected) > 3 else "")
         bound = "".join(f" {argument}" for argument in ["--input-shapes", *args.input_shapes]) if args.input_shapes else ""

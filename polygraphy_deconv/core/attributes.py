@@ -66,6 +66,11 @@ class ConvTransposeAttributes:
         return self.pads[self.rank :]
 
     @property
+    def negative_pads(self) -> bool:
+        """A pads entry below 0 (tf2onnx writes such pads; onnx's shape inference refuses them, core.finding)."""
+        return any(p < 0 for p in self.pads)
+
+    @property
     def dilated_kernel(self) -> tuple[int, ...]:
         """DK = (K - 1) * D + 1 per axis: the extent of the dilated kernel."""
         return tuple((k - 1) * d + 1 for k, d in zip(self.kernel_shape, self.dilations))
@@ -145,9 +150,11 @@ class ConvTransposeAttributes:
             raise InvalidConvTranspose(node, f"auto_pad '{auto_pad}' is not one of {', '.join(AUTO_PAD_MODES)}")
         if auto_pad != "NOTSET" and "pads" in attributes and any(pads):
             raise InvalidConvTranspose(node, f"pads {list(pads)} cannot be combined with auto_pad {auto_pad}; drop one of them")
+        # Negative pads are not refused: tf2onnx writes them (core.producers), onnxruntime up to 1.23.2 runs them
+        # with the window ONNX's formula gives, and the verdict negative-pads rewrites them (core.finding).
         for name, values, low in (
             ("kernel_shape", kernel_shape, 1), ("strides", strides, 1), ("dilations", dilations, 1),
-            ("pads", pads, 0), ("output_padding", output_padding, 0),
+            ("output_padding", output_padding, 0),
         ):
             if any(v < low for v in values):
                 raise InvalidConvTranspose(node, f"{name} {list(values)} has an entry below {low}")

@@ -39,6 +39,16 @@ getKernelParams and generatePadding), stable from TensorRT 8.5 to 10.x:
    (onnx/onnx-tensorrt@release/8.5-GA:onnx2trt_utils.cpp:1142, @release/8.6-GA:onnx2trt_utils.cpp:1149),
    which release builds compile out: the node parses as SAME_* and the pads are ignored.
 
+6. Negative pads (tf2onnx's pattern, core.producers), NOTSET without output_shape: getKernelParams reads pads as
+   they are; with output_padding set on some axis, the loop of rule 3 moves a negative end pad into the
+   extension (post = 0, output_padding - pads_end extra elements), and without any output_padding it never
+   runs, so the layer gets setPostPadding(pads_end); setPrePadding(pads_begin) always
+   (onnx/onnx-tensorrt@release/10.1-GA:onnxOpImporters.cpp:1008-1025, :1052-1053). TensorRT refuses negative
+   pre/post padding (NVIDIA/TensorRT@release/10.8:include/NvInfer.h:2206, :2233): an API usage error, and
+   the parser fails the node ("Invalid Node"). Measured on TensorRT-RTX 1.7.1's parser: pads [0, 0, -1, -1]
+   fails in setPostPadding, [-1, 0, 0, 0] in setPrePadding; pads [0, 0, -1, 0] with output_padding [0, 1]
+   parses, with the extension.
+
 Rules that differ by TensorRT version take a `rules` argument, one of PARSER_RULES: "8.6" (TensorRT 8.5
 and 8.6), "10" (10.x), "11" (11.x: the newest importer source, which keeps every rule of 10 here).
 NEWEST_RULES is the default.
@@ -169,6 +179,21 @@ def predict_parser_build(
             return ParserBuild(None, _one_d_error(attrs.output_shape[-1]))
         return _unless_empty(ParserBuild(tuple(axes), extension=extension, extension_has_bias=not bias_is_tensor))
 
+    for axis, begin in enumerate(attrs.pads_begin):
+        if begin < 0:  # rule 6
+            return ParserBuild(
+                None,
+                f"pads begin {begin} on {names[axis]}: setPrePadding refuses negative pre-padding (an API usage error; "
+                "the parser fails the node: 'Invalid Node')",
+            )
+    if not any(attrs.output_padding):
+        for axis, end in enumerate(attrs.pads_end):
+            if end < 0:
+                return ParserBuild(
+                    None,
+                    f"pads end {end} on {names[axis]} and no output_padding: setPostPadding refuses negative "
+                    "post-padding (an API usage error; the parser fails the node: 'Invalid Node')",
+                )
     axes = [
         AxisWindow(
             attrs.pads_begin[axis],

@@ -150,6 +150,13 @@ def onnxruntime_rejections(attrs: ConvTransposeAttributes, input_sizes: Sequence
                     f"{names[axis]}: onnxruntime rejects output_shape {attrs.output_shape[axis]}: it exceeds "
                     f"the full length {full} by {excess} >= stride {stride}"
                 )
+    if attrs.negative_pads:
+        # onnx/onnx onnx/defs/nn/defs.cc, convTransposeShapeInference, run by onnxruntime when it loads a model:
+        # measured, onnxruntime 1.32 refuses the model; 1.23.2 runs it with this window (tests/data/negative_pads).
+        notes.append(
+            f"onnxruntime 1.32 rejects pads {list(attrs.pads)} ('Attribute pads must not contain negative values', "
+            "from ONNX shape inference; onnx's checker in full mode too); onnxruntime 1.23.2 runs them with this window"
+        )
     if attrs.pads_beside_auto_pad:
         notes.append(
             f"onnxruntime rejects a pads attribute beside auto_pad {attrs.auto_pad}, even all zeros "

@@ -146,6 +146,8 @@ def fix_model(model: onnx.ModelProto, input_shapes: InputShapes | None = None, *
                 f"out for the --input-shapes sizes {list(finding.input_sizes)}; the rewritten node matches the "
                 "original only for those sizes"
             )
+        if finding.verdict is Verdict.NEGATIVE_PADS:
+            note = "; ".join(text for text in finding.notes if text.startswith("warning:"))
         rewrites.append(
             Rewrite(item.name, finding.verdict, window_attributes_text(finding.attributes), replacement_text(item, patch), note)
         )

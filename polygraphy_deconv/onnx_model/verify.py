@@ -53,6 +53,21 @@ class Verification:
     passed: bool
     outputs: tuple[OutputComparison, ...]
     seed: int
+    # ConvTranspose nodes of the original that this onnxruntime refuses (negative pads), run as ONNX's formula
+    # writes them out (formula_stand_in); empty when the original ran as it is
+    stand_in: tuple[str, ...] = ()
+
+    def stand_in_text(self) -> str:
+        """One line saying what ran in place of the original ("" when it ran as it is)."""
+        if not self.stand_in:
+            return ""
+        import onnxruntime
+
+        names = ", ".join(f"'{shown(name)}'" for name in self.stand_in)
+        return (
+            f"original: onnxruntime {onnxruntime.__version__} refuses the negative pads of {names}; they ran as ONNX's "
+            "formula writes them (the ConvTranspose without pads, then a Pad by minus the pads, then the bias)"
+        )
 
 
 def verify_fix(
@@ -86,8 +101,9 @@ def verify_fix(
     for name, dims in (input_shapes or {}).items():
         # Polygraphy's DataLoader fills the dims still dynamic itself (with a warning).
         metadata.add(name, dtype=None, shape=[d if isinstance(d, int) else -1 for d in dims])
+    original_loader, stand_in = original_session_loader(original_path)
     runners = [
-        OnnxrtRunner(session_loader(original_path), name=ORIGINAL),
+        OnnxrtRunner(original_loader, name=ORIGINAL),
         OnnxrtRunner(session_loader(fixed_path, fixed_data_folder), name=FIXED),
     ]
     try:
@@ -109,7 +125,99 @@ def verify_fix(
         passed = all(_output_passed(result, name) for result in per_function)
         diff = max_abs_diff(a, b) if a.shape == b.shape else None
         outputs.append(OutputComparison(name, passed and diff is not None, tuple(a.shape), tuple(b.shape), diff))
-    return Verification(bool(accuracy) and all(o.passed for o in outputs), tuple(outputs), seed)
+    return Verification(bool(accuracy) and all(o.passed for o in outputs), tuple(outputs), seed, stand_in)
+
+
+def original_session_loader(path: str) -> tuple[Callable[[], Any], tuple[str, ...]]:
+    """The session loader of the original model, and the nodes run by ONNX's formula instead: onnxruntime
+    refuses ConvTranspose nodes with negative pads since its ONNX shape inference does (1.32 does, 1.23.2 runs
+    them), and where it refuses this model, those nodes are written out as formula_stand_in does."""
+    from polygraphy_deconv.onnx_model.reading import load_model
+
+    loader = session_loader(path)
+    model = load_model(path)
+    if not any(_has_negative_pads(node) for node in model.graph.node):
+        return loader, ()
+    try:
+        loader()
+    except Exception as error:  # noqa: BLE001 (onnxruntime's own exception classes)
+        if "negative" not in str(error):
+            return loader, ()  # another refusal: the verification reports it
+        stand_in, names = formula_stand_in(model)
+        return session_loader(path, model_bytes=stand_in.SerializeToString()), names
+    return loader, ()
+
+
+def _has_negative_pads(node: Any) -> bool:
+    if node.op_type != "ConvTranspose" or node.domain not in ("", "ai.onnx"):
+        return False
+    return any(attribute.name == "pads" and any(p < 0 for p in attribute.ints) for attribute in node.attribute)
+
+
+def formula_stand_in(model: Any) -> tuple[Any, tuple[str, ...]]:
+    """A copy of `model` in which each ConvTranspose with negative pads is ONNX's output formula written out
+    in operators every onnxruntime runs: the ConvTranspose without pads, output_padding or bias (the full
+    result, L per axis), a constant Pad by -pads_begin at the start and output_padding - pads_end at the end
+    (a negative amount crops, ONNX Pad-2/11; a positive one adds zeros), then the bias, reshaped to
+    [1, M, 1, ...], added. That is out[j] = full[j + pads_begin] + bias for j in [0, L - pads_begin -
+    pads_end + output_padding) (Operators.md, ConvTranspose), derived from the attributes alone, not from
+    the core's window or patch: a check of `fix` that does not share its arithmetic. Returns the model and
+    the names of the nodes written out (main graph only)."""
+    import onnx
+    from onnx import helper
+
+    from polygraphy_deconv.onnx_model.reading import node_label
+    from polygraphy_deconv.onnx_model.rewrite import NameSource, default_opset, int64_constant
+
+    opset = default_opset(model)
+    names = NameSource(model.graph)
+    replaced: list[str] = []
+    nodes: list[Any] = []
+    for index, node in enumerate(model.graph.node):
+        if not _has_negative_pads(node):
+            nodes.append(node)
+            continue
+        label = node_label(node, index)
+        replaced.append(label)
+        attributes = {a.name: a for a in node.attribute}
+        if "output_shape" in attributes:  # the spec: output_shape sets the window, pads are ignored
+            kept = onnx.NodeProto()
+            kept.CopyFrom(node)
+            del kept.attribute[:]
+            kept.attribute.extend(a for a in node.attribute if a.name != "pads")
+            nodes.append(kept)
+            continue
+        pads = list(attributes["pads"].ints)
+        rank = len(pads) // 2
+        output_padding = list(attributes["output_padding"].ints) if "output_padding" in attributes else [0] * rank
+        conv = onnx.NodeProto()
+        conv.CopyFrom(node)
+        del conv.attribute[:]
+        conv.attribute.extend(a for a in node.attribute if a.name not in ("pads", "output_padding", "auto_pad"))
+        del conv.input[2:]
+        full = names.tensor(f"{label}/formula_full")
+        conv.output[0] = full
+        has_bias = len(node.input) > 2 and bool(node.input[2])
+        cropped = names.tensor(f"{label}/formula_window") if has_bias else node.output[0]
+        amounts = [0, 0, *(-begin for begin in pads[:rank]), 0, 0, *(op - end for op, end in zip(output_padding, pads[rank:]))]
+        nodes.append(conv)
+        if opset >= 11:
+            amounts_tensor = names.tensor(f"{label}/formula_pads")
+            nodes.append(int64_constant(names.node(f"{label}/formula_pads"), amounts_tensor, amounts))
+            nodes.append(helper.make_node("Pad", [full, amounts_tensor], [cropped], name=names.node(f"{label}/formula_pad")))
+        else:
+            nodes.append(helper.make_node("Pad", [full], [cropped], name=names.node(f"{label}/formula_pad"), pads=amounts))
+        if has_bias:
+            shape = names.tensor(f"{label}/formula_bias_shape")
+            bias = names.tensor(f"{label}/formula_bias")
+            nodes.append(int64_constant(names.node(f"{label}/formula_bias_shape"), shape, [1, -1, *([1] * rank)]))
+            nodes.append(helper.make_node("Reshape", [node.input[2], shape], [bias], name=names.node(f"{label}/formula_reshape")))
+            nodes.append(helper.make_node("Add", [cropped, bias], [node.output[0]], name=names.node(f"{label}/formula_add")))
+    copy = onnx.ModelProto()
+    copy.CopyFrom(model)
+    del copy.graph.node[:]
+    copy.graph.node.extend(nodes)
+    return copy, tuple(replaced)
 
 
 def max_abs_diff(a: Any, b: Any, chunk: int = 1 << 20) -> float:
@@ -124,10 +232,11 @@ def max_abs_diff(a: Any, b: Any, chunk: int = 1 << 20) -> float:
     return result
 
 
-def session_loader(path: str, data_folder: str | None = None) -> Callable[[], Any]:
+def session_loader(path: str, data_folder: str | None = None, *, model_bytes: bytes | None = None) -> Callable[[], Any]:
     """A callable that makes the onnxruntime session (CPU) of the model at `path`: from the path itself
     where onnxruntime can read it so, else from the model's bytes with `data_folder` (default: the model's
-    folder) as the base of its external data."""
+    folder) as the base of its external data. `model_bytes`: another model to run in the place of the one at
+    `path` (its external data read from there)."""
     import onnxruntime
 
     from polygraphy_deconv.onnx_model.rewrite import model_format
@@ -135,9 +244,11 @@ def session_loader(path: str, data_folder: str | None = None) -> Callable[[], An
     text_format = model_format(path) != "protobuf"
 
     def make() -> Any:
-        if not text_format and data_folder is None:
+        if not text_format and data_folder is None and model_bytes is None:
             return onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
-        if text_format:
+        if model_bytes is not None:
+            data = model_bytes
+        elif text_format:
             import onnx
 
             with warnings.catch_warnings():  # onnxtxt: "experimental"

@@ -13,6 +13,7 @@ from polygraphy_deconv.cli import check
 from polygraphy_deconv.cli.main import main
 from polygraphy_deconv.onnx_model import verify
 from tests.cli.conftest import Run
+from tests.data import negative_pads
 from tests.models import conv_transpose_model
 from tests.onnx_model.dynamic_models import mismatched_sizes, unet
 
@@ -59,6 +60,18 @@ class TestCheck:
         assert "1 ConvTranspose: 1 parse-error" in result.stdout
         assert "strict: failed: 1 node(s) need a patch" in result.stdout
         assert "fix + verify (onnxruntime): passed" in result.stdout
+
+    def test_negative_pads_of_tf2onnx(self, run_cli: Run, tmp_path: Path) -> None:
+        # onnxruntime 1.32 refuses the original: verified against ONNX's formula written out, and said so.
+        model, _ = negative_pads.tf2onnx_end_2d()
+        onnx.save(model, str(tmp_path / "m.onnx"))
+        result = run_cli("check", "m.onnx", "--no-tensorrt")
+        assert result.returncode == 0, result.stdout + result.stderr
+        text = " ".join(result.stdout.split())
+        assert "1 ConvTranspose: 1 negative-pads" in text
+        assert "rewrote tf2onnx_end_2d (negative-pads): pads=[0, 0, -1, -1] -> pads=[0, 0, 0, 0] + Pad(after=[1, 1]) + bias Add" in text
+        assert "refuses the negative pads of 'tf2onnx_end_2d'; they ran as ONNX's formula writes them" in text
+        assert "fix + verify (onnxruntime): passed" in text
 
     def test_negative_usage(self, run_cli: Run) -> None:
         result = run_cli("check")

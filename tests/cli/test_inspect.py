@@ -14,6 +14,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from polygraphy_deconv import __version__
 from tests.cli.conftest import Run
+from tests.data import negative_pads
 from tests.models import conv_transpose_model
 
 K3S2: dict[str, Any] = {"input_shape": [1, 2, 5, 6], "weight_shape": [2, 3, 3, 3], "strides": [2, 2]}
@@ -101,7 +102,7 @@ class TestInspect:
         assert document["model"] == os.path.abspath(path)
         assert document["summary"]["nodes"] == 2
         assert document["summary"]["verdicts"] == {
-            "ok": 1, "shifted": 1, "wrong-shape": 0, "parse-error": 0, "tensor-bias": 0, "undecided": 0,
+            "ok": 1, "shifted": 1, "wrong-shape": 0, "parse-error": 0, "tensor-bias": 0, "negative-pads": 0, "undecided": 0,
         }
         ok, odd = document["findings"]
         assert set(ok) >= {
@@ -128,6 +129,21 @@ class TestInspect:
         assert "1 ConvTranspose: 1 parse-error" in bound.stdout
         assert "(b=(1,1) e=(0,0) -> 10x12)" in bound.stdout
         assert "not the sizes --input-shapes binds" in " ".join(bound.stdout.split())
+
+    def test_negative_pads_of_tf2onnx(self, run_cli: Run, tmp_path: Path) -> None:
+        # A verdict of its own, with the producer named, exit 0 (issue 16; it used to be a bad-input error).
+        model, _ = negative_pads.tf2onnx_both_2d()
+        path = save(model, tmp_path / "tf.onnx")
+        result = run_cli("inspect", path, "--json", "f.json")
+        assert result.returncode == 0, result.stderr
+        text = " ".join(result.stdout.split())
+        assert "1 ConvTranspose: 1 negative-pads" in text
+        assert "[-1, -1, -1, -1] below 0: tf2onnx's pattern" in text
+        assert "warning: the negative pads begin puts bias-only elements before the full result (1 on H, 1 on W)" in text
+        assert "the producer probably meant them there" in text
+        (record,) = json.loads((tmp_path / "f.json").read_text())["findings"]
+        assert (record["verdict"], record["producer"]) == ("negative-pads", "tf2onnx")
+        assert record["reference"][0] == {"begin": -1, "trim": -1, "length": 11}
 
     def test_version(self, run_cli: Run) -> None:
         result = run_cli("--version")

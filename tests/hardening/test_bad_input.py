@@ -236,7 +236,6 @@ INPUT_CASES = [
     InputCase("strides: wrong count", node_model(strides=[2, 2, 2]), "strides has 3 entries"),
     InputCase("strides: zero", node_model(strides=[0, 2]), "strides [0, 2] has an entry below 1"),
     InputCase("dilations: negative", node_model(dilations=[-1, 1]), "dilations [-1, 1] has an entry below 1"),
-    InputCase("pads: negative", node_model(pads=[-1, 0, 0, 0]), "pads [-1, 0, 0, 0] has an entry below 0"),
     InputCase("output_shape: wrong count", node_model(output_shape=[10, 12, 3]), "output_shape [10, 12, 3] has 3 entries"),
     InputCase("output_shape: zero", node_model(output_shape=[0, 12]), "has a size below 1"),
     InputCase("kernel_shape contradicts W", node_model(kernel_shape=[5, 5]), "kernel_shape [5, 5] contradicts"),
