@@ -11,7 +11,8 @@ PASSED means every step that ran passed. Findings alone do not fail the check (t
 the plugin repair); `--strict` fails it when any node needs a patch, for CI gates that want a model that
 needs none. Every run ends with its one `check: PASSED`/`check: FAILED` line: bad input fails the step it
 stopped (its one error line on stderr), and a verification that needs sizes fails with the --input-shapes
-to pass (dynamic dims get the smallest sizes ONNX shape inference finds consistent where there are such).
+to pass (dynamic dims get the smallest sizes ONNX shape inference finds consistent and onnxruntime runs, where
+there are such; the TensorRT step gets the same sizes).
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ def register(subparsers: Any) -> None:
         "Every run ends with one check: PASSED/FAILED line. "
         "Exit 0 when every step that ran passed (a model without ConvTranspose passes: nothing to rewrite), "
         "1 otherwise or on bad input (one line on stderr), 2 for usage errors. Dynamic dims not bound by "
-        "--input-shapes are verified at the smallest sizes ONNX shape inference finds consistent; where there "
-        "are none, the verification fails and names the --input-shapes to pass. The model itself is never "
+        "--input-shapes are verified at the smallest sizes ONNX shape inference finds consistent and onnxruntime "
+        "runs, and the TensorRT step runs at the same sizes; where there are none, the verification fails and names "
+        "the --input-shapes to pass. The model itself is never "
         "written; the fixed model lives in a temporary folder that is removed, and its external data is read "
         "from MODEL's folder, not copied.",
     )
@@ -47,7 +49,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--no-tensorrt", action="store_true", help="skip the TensorRT step even where TensorRT is installed"
     )
-    add_input_shapes_option(parser)
+    add_input_shapes_option(parser, verifies=True)
     parser.set_defaults(run=run)
 
 
@@ -144,11 +146,11 @@ def run_steps(args: argparse.Namespace, console: Any, results: list[tuple[str, s
     # The verification's sizes: where none can be chosen, that step fails with what to bind; the others run.
     sizes: VerificationShapes | None = None
     sizes_needed = ""
+    limit = DEFAULT_MEMORY_LIMIT if args.verify_memory_limit is None else args.verify_memory_limit
     try:
-        sizes = verification_shapes(args.model, shapes)
+        sizes = verification_shapes(args.model, shapes, seed=args.seed, memory_limit=limit)
     except SizesNeeded as error:
         sizes_needed = str(error)
-    limit = DEFAULT_MEMORY_LIMIT if args.verify_memory_limit is None else args.verify_memory_limit
     check_verification_memory(args.model, shapes if sizes is None else sizes.shapes, limit)
     results.pop()
 
@@ -235,8 +237,10 @@ def run_steps(args: argparse.Namespace, console: Any, results: list[tuple[str, s
             ])
             results.append(("TensorRT", "skipped: TensorRT not installed"))
         else:
+            # The sizes the verification ran at: TensorRT builds and compares at the same ones.
+            bound = sizes.input_shapes_arguments() if sizes is not None and sizes.shapes else args.input_shapes
             command = polygraphy_command(
-                os.path.abspath(args.model), os.path.join(workdir, "network-report.json"), args.seed, args.input_shapes
+                os.path.abspath(args.model), os.path.join(workdir, "network-report.json"), args.seed, bound
             )
             console.print("  " + shown(" ".join(command)), markup=False)
             with status("polygraphy run (parse, patch, build, compare)"):

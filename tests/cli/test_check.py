@@ -108,6 +108,32 @@ class TestCheckDynamicModels:
         assert "verification sizes: x:[1,3,2,2]" in result.stdout
         assert self.last_line(result.stdout) == "check: PASSED (skipped: TensorRT)"
 
+    def test_tensorrt_step_runs_at_the_verification_sizes(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        # polygraphy run gets the sizes the verification chose (issue 16), not Polygraphy's 1 for each dynamic dim.
+        import subprocess
+
+        commands: list[list[str]] = []
+
+        def fake_run(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+            commands.append(command)
+            return subprocess.CompletedProcess(command, 0, "PASSED\n", "")
+
+        monkeypatch.setattr(check, "tensorrt_available", lambda: (True, ""))
+        monkeypatch.setattr(subprocess, "run", fake_run)
+        onnx.save(unet(("N", 3, "H", "W")), str(tmp_path / "m.onnx"))
+        code = main(["check", str(tmp_path / "m.onnx")])
+        out = capsys.readouterr().out
+        assert code == 0, out
+        (command,) = commands
+        assert command[command.index("--input-shapes") + 1 :] == ["x:[1,3,2,2]"]
+        assert "verification sizes: x:[1,3,2,2]" in out and "TensorRT (polygraphy run): passed" in out
+        # Sizes the user binds are passed as given.
+        commands.clear()
+        main(["check", str(tmp_path / "m.onnx"), "--input-shapes", "x:[2,3,6,8]"])
+        assert commands[0][commands[0].index("--input-shapes") + 1 :] == ["x:[2,3,6,8]"]
+
     def test_negative_sizes_needed(self, run_cli: Run, tmp_path: Path) -> None:
         onnx.save(mismatched_sizes(), str(tmp_path / "m.onnx"))
         result = run_cli("check", "m.onnx", "--no-tensorrt")
@@ -123,6 +149,7 @@ class TestCheckDynamicModels:
     ) -> None:
         # onnxruntime's error used to end the run (no check: line); now it fails the step and says what to bind.
         monkeypatch.setattr(verify, "_strict_inference", lambda model: None)
+        monkeypatch.setattr(verify.OnnxruntimeTrial, "runs", lambda self, shapes: None)
         onnx.save(unet(), str(tmp_path / "m.onnx"))
         code = main(["check", str(tmp_path / "m.onnx"), "--no-tensorrt"])
         captured = capsys.readouterr()

@@ -157,11 +157,24 @@ class TestInspect:
             "polygraphy-deconv: error: --input-shapes names 'image', which is not a model input (inputs: x)\n"
         )
 
-    def test_negative_bad_input_shapes_syntax(self, run_cli: Run, tmp_path: Path) -> None:
+    @pytest.mark.parametrize("command", ["inspect", "fix", "check", "npps"])
+    @pytest.mark.parametrize("argument", ["x=1,2", "x:1,4"])
+    def test_negative_bad_input_shapes_syntax(self, run_cli: Run, tmp_path: Path, command: str, argument: str) -> None:
+        # A usage error, like --seed -1 (issue 16): exit 2, one error line after argparse's usage, nothing written.
         path = save(conv_transpose_model(**K3S2), tmp_path / "m.onnx")
-        result = run_cli("inspect", path, "--input-shapes", "x=1,2")
-        assert result.returncode == 1
-        assert "cannot parse 'x=1,2'" in result.stderr
+        output = {"fix": ["-o", "f.onnx"], "npps": ["-o", "p.py"]}.get(command, [])
+        result = run_cli(command, path, *output, "--input-shapes", argument)
+        assert result.returncode == 2, result.stderr
+        assert f"error: argument --input-shapes: cannot parse '{argument}'" in result.stderr
+        assert "Traceback" not in result.stderr and result.stdout == ""
+        assert sorted(os.listdir(tmp_path)) == ["m.onnx"]
+
+    def test_help_says_what_input_shapes_do(self, run_cli: Run) -> None:
+        # inspect and npps do not verify; fix and check do (issue 16).
+        for command, verifies in (("inspect", False), ("npps", False), ("fix", True), ("check", True)):
+            text = " ".join(run_cli(command, "--help").stdout.split())
+            assert ("the sizes the verification" in text) == verifies, command
+            assert "a verification runs at" not in text
 
     @pytest.mark.parametrize("args", [(), ("inspect",), ("inspect", "m.onnx", "--bogus"), ("frobnicate",)])
     def test_negative_usage(self, run_cli: Run, args: tuple[str, ...]) -> None:
