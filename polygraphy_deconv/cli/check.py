@@ -14,7 +14,8 @@ was built from the patched network but not run (no supported GPU), so nothing wa
 the plugin repair); `--strict` fails it when any node needs a patch, for CI gates that want a model that
 needs none. Every run ends with its one `check: PASSED`/`check: BUILT, NOT RUN`/`check: FAILED` line: bad input fails the step it
 stopped (its one error line on stderr), and a verification that needs sizes fails with the --input-shapes
-to pass (dynamic dims get the smallest sizes ONNX shape inference finds consistent where there are such).
+to pass (dynamic dims get the smallest sizes ONNX shape inference finds consistent and onnxruntime runs, where
+there are such; the TensorRT step gets the same sizes).
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ def register(subparsers: Any) -> None:
         "engine was built from the patched network but no supported GPU could run it) or FAILED. "
         "Exit 0 for PASSED and BUILT, NOT RUN (a model without ConvTranspose passes: nothing to rewrite), "
         "1 otherwise or on bad input (one line on stderr), 2 for usage errors. Dynamic dims not bound by "
-        "--input-shapes are verified at the smallest sizes ONNX shape inference finds consistent; where there "
-        "are none, the verification fails and names the --input-shapes to pass. The model itself is never "
+        "--input-shapes are verified at the smallest sizes ONNX shape inference finds consistent and onnxruntime "
+        "runs, and the TensorRT step runs at the same sizes; where there are none, the verification fails and names "
+        "the --input-shapes to pass. The model itself is never "
         "written; the fixed model lives in a temporary folder that is removed, and its external data is read "
         "from MODEL's folder, not copied.",
     )
@@ -53,7 +55,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--no-tensorrt", action="store_true", help="skip the TensorRT step even where TensorRT or TensorRT-RTX is installed"
     )
-    add_input_shapes_option(parser)
+    add_input_shapes_option(parser, verifies=True)
     parser.set_defaults(run=run)
 
 
@@ -195,11 +197,11 @@ def run_steps(args: argparse.Namespace, console: Any, results: list[tuple[str, s
     # The verification's sizes: where none can be chosen, that step fails with what to bind; the others run.
     sizes: VerificationShapes | None = None
     sizes_needed = ""
+    limit = DEFAULT_MEMORY_LIMIT if args.verify_memory_limit is None else args.verify_memory_limit
     try:
-        sizes = verification_shapes(args.model, shapes)
+        sizes = verification_shapes(args.model, shapes, seed=args.seed, memory_limit=limit)
     except SizesNeeded as error:
         sizes_needed = str(error)
-    limit = DEFAULT_MEMORY_LIMIT if args.verify_memory_limit is None else args.verify_memory_limit
     check_verification_memory(args.model, shapes if sizes is None else sizes.shapes, limit)
     results.pop()
 
@@ -269,6 +271,8 @@ def run_steps(args: argparse.Namespace, console: Any, results: list[tuple[str, s
                 print_wrapped(console, [f"{shown(str(error))}{sizes.hint()}"])
                 results.append((VERIFY_STEP, "failed: onnxruntime could not run the models"))
             else:
+                if verification.stand_in:
+                    print_wrapped(console, [verification.stand_in_text()])
                 for comparison in verification.outputs:
                     console.print(f"  {shown(comparison.describe())}", markup=False)
                 results.append((VERIFY_STEP, "passed" if verification.passed else "failed"))
@@ -283,8 +287,10 @@ def run_steps(args: argparse.Namespace, console: Any, results: list[tuple[str, s
             print_wrapped(console, [f"{missing_library_message('tensorrt')} ({step.why})"])
             results.append(("TensorRT", "skipped: neither TensorRT nor TensorRT-RTX is installed"))
         else:
+            # The sizes the verification ran at: TensorRT builds and compares at the same ones.
+            bound = sizes.input_shapes_arguments() if sizes is not None and sizes.shapes else args.input_shapes
             command = polygraphy_command(
-                os.path.abspath(args.model), os.path.join(workdir, "network-report.json"), args.seed, args.input_shapes
+                os.path.abspath(args.model), os.path.join(workdir, "network-report.json"), args.seed, bound
             )
             environment = dict(os.environ, **dict(step.environment))
             shown_command = " ".join([*(f"{k}={v}" for k, v in step.environment), *command])

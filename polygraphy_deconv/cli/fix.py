@@ -4,7 +4,8 @@ ConvTranspose TensorRT would build wrong into a form every parser >= 8.5 builds 
 With --verify the original and the fixed model are compared on onnxruntime with Polygraphy's comparator;
 on a mismatch the command prints FAILED and exits 1. OUT is kept then: it was written completely, and
 it is what one wants to look at. Dynamic dims not bound by --input-shapes get the smallest sizes at which
-ONNX shape inference finds the model consistent (verify.verification_shapes); where none is found, the
+ONNX shape inference finds the model consistent and onnxruntime runs it (verify.verification_shapes); where
+none is found, the
 command asks for --input-shapes before writing anything.
 
 A node that needs a rewrite and cannot get one (output_shape on unbound dynamic sizes) fails the command
@@ -45,11 +46,12 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="compare the original and the fixed model on onnxruntime (Polygraphy's comparator, seeded random "
         "inputs; dynamic dims not bound by --input-shapes at the smallest sizes ONNX shape inference finds "
-        "consistent, else it asks for --input-shapes before writing); exit 1 on a mismatch (OUT is kept)",
+        "consistent and onnxruntime runs, else it asks for --input-shapes before writing); exit 1 on a mismatch "
+        "(OUT is kept)",
     )
     add_seed_option(parser, "the --verify inputs")
     add_verify_memory_option(parser)
-    add_input_shapes_option(parser)
+    add_input_shapes_option(parser, verifies=True)
     parser.set_defaults(run=run)
 
 
@@ -57,7 +59,13 @@ def run(args: argparse.Namespace) -> int:
     from polygraphy_deconv.errors import DeconvError
     from polygraphy_deconv.onnx_model.input_shapes import parse_input_shapes
     from polygraphy_deconv.onnx_model.rewrite import fix_file
-    from polygraphy_deconv.report.inspect_table import make_console, print_notes, print_rewrites, summary_line
+    from polygraphy_deconv.report.inspect_table import (
+        make_console,
+        print_notes,
+        print_rewrites,
+        print_wrapped,
+        summary_line,
+    )
     from polygraphy_deconv.text import shown
 
     if args.in_place and args.verify:
@@ -75,11 +83,11 @@ def run(args: argparse.Namespace) -> int:
             verification_shapes,
         )
 
+        limit = DEFAULT_MEMORY_LIMIT if args.verify_memory_limit is None else args.verify_memory_limit
         try:
-            sizes = verification_shapes(args.model, shapes)
+            sizes = verification_shapes(args.model, shapes, seed=args.seed, memory_limit=limit)
         except SizesNeeded as error:
             raise DeconvError(f"{error}; nothing written (without --verify, fix writes the model unverified)") from None
-        limit = DEFAULT_MEMORY_LIMIT if args.verify_memory_limit is None else args.verify_memory_limit
         check_verification_memory(args.model, sizes.shapes, limit)
     result = fix_file(args.model, args.output, input_shapes=shapes, in_place=args.in_place)
     console = make_console()
@@ -112,6 +120,8 @@ def run(args: argparse.Namespace) -> int:
         verification = verify_fix(args.model, output, args.seed, sizes.shapes)
     except DeconvError as error:
         raise DeconvError(f"{error}{sizes.hint()}; {output} is written, not verified") from None
+    if verification.stand_in:
+        print_wrapped(console, [verification.stand_in_text()], first="", rest="  ")
     for comparison in verification.outputs:
         console.print(f"  {shown(comparison.describe())}", markup=False)
     if verification.passed:

@@ -63,13 +63,15 @@ def run(args: argparse.Namespace) -> int:
     analysis = analyse_model(args.model, shapes, rules=args.trt_rules)
     check_output_path(args.output, "output path", analysis.input_files)
 
-    rejected = [node.finding for node in analysis.nodes if node.finding.verdict is Verdict.PARSE_ERROR]
+    rejected = [node.finding for node in analysis.nodes if node.finding.parser.parse_error is not None]
     if rejected:
         names = ", ".join(f"'{shown(f.node)}'" for f in rejected[:3]) + (", ..." if len(rejected) > 3 else "")
+        bound = "".join(f" {argument}" for argument in ["--input-shapes", *args.input_shapes]) if args.input_shapes else ""
         raise DeconvError(
             f"{len(rejected)} ConvTranspose node(s) of {shown(args.model)} do not parse on TensorRT {args.trt_rules} "
             f"({names}), and a postprocess script runs only after the parse: run `polygraphy-deconv fix "
-            f"{shown(args.model)} -o FIXED.onnx` first and convert FIXED.onnx (no script needed)"
+            f"{shown(args.model)} -o FIXED.onnx{shown(bound)}` first and convert FIXED.onnx (no script needed), or build "
+            "with `polygraphy run --trt --deconv-fix`, which rewrites them before the parse"
         )
 
     counts = verdict_counts(node.finding.verdict for node in analysis.nodes)

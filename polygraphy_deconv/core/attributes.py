@@ -16,6 +16,13 @@ from polygraphy_deconv.errors import DeconvError
 AUTO_PAD_MODES = ("NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER")
 
 
+def axis_names(rank: int) -> tuple[str, ...]:
+    """The names every message gives the spatial axes: W; H, W; D, H, W (the NC[D][H]W layout of ONNX)."""
+    if 1 <= rank <= 3:
+        return ("D", "H", "W")[3 - rank :]
+    return tuple(f"spatial axis {axis}" for axis in range(rank))
+
+
 class InvalidConvTranspose(DeconvError, ValueError):
     """A ConvTranspose node whose attributes or weights no system can run. The message names the node."""
 
@@ -57,6 +64,11 @@ class ConvTransposeAttributes:
     @property
     def pads_end(self) -> tuple[int, ...]:
         return self.pads[self.rank :]
+
+    @property
+    def negative_pads(self) -> bool:
+        """A pads entry below 0 (tf2onnx writes such pads; onnx's shape inference refuses them, core.finding)."""
+        return any(p < 0 for p in self.pads)
 
     @property
     def dilated_kernel(self) -> tuple[int, ...]:
@@ -138,9 +150,11 @@ class ConvTransposeAttributes:
             raise InvalidConvTranspose(node, f"auto_pad '{auto_pad}' is not one of {', '.join(AUTO_PAD_MODES)}")
         if auto_pad != "NOTSET" and "pads" in attributes and any(pads):
             raise InvalidConvTranspose(node, f"pads {list(pads)} cannot be combined with auto_pad {auto_pad}; drop one of them")
+        # Negative pads are not refused: tf2onnx writes them (core.producers), onnxruntime up to 1.23.2 runs them
+        # with the window ONNX's formula gives, and the verdict negative-pads rewrites them (core.finding).
         for name, values, low in (
             ("kernel_shape", kernel_shape, 1), ("strides", strides, 1), ("dilations", dilations, 1),
-            ("pads", pads, 0), ("output_padding", output_padding, 0),
+            ("output_padding", output_padding, 0),
         ):
             if any(v < low for v in values):
                 raise InvalidConvTranspose(node, f"{name} {list(values)} has an entry below {low}")
@@ -152,10 +166,10 @@ class ConvTransposeAttributes:
                 node, f"group {group} does not divide the weight's {weight_shape[0]} input channels"
             )
         # The spec: "output_padding ... must be less than either stride or dilation" (PyTorch's check too).
-        for axis, (op, s, d) in enumerate(zip(output_padding, strides, dilations)):
+        for name, op, s, d in zip(axis_names(rank), output_padding, strides, dilations):
             if op >= max(s, d):
                 raise InvalidConvTranspose(
-                    node, f"output_padding {op} on axis {axis} must be smaller than the stride ({s}) or the dilation ({d})"
+                    node, f"output_padding {op} on {name} must be smaller than the stride ({s}) or the dilation ({d})"
                 )
 
         return cls(

@@ -13,8 +13,10 @@ getKernelParams and generatePadding), stable from TensorRT 8.5 to 10.x:
    strides * (inputShape - 1) + outputPadding + DK - outputShape[outputOffset + i], begPadding = total / 2
    unless SAME_UPPER; onnxOpImporters.cpp importConvTranspose: a negative endPadding replaces
    outputPadding by -endPadding, otherwise outputPadding is kept and "if (endPadding - outputPadding >= 0)
-   endPadding -= outputPadding" runs after it). The input size is read from the network at parse time,
-   -1 for a dynamic axis: total then usually turns negative, and the parse fails.
+   endPadding -= outputPadding" runs after it). The input size is read from the network at parse time:
+   the model's own dims, -1 for an axis the model leaves dynamic, whatever sizes a user binds for the run
+   (Polygraphy's --input-shapes only set the optimization profile, after the parse). total then usually
+   turns negative, and the parse fails.
 2. auto_pad SAME_*: TensorRT's SAME padding mode; output_padding and output_shape are ignored.
    auto_pad VALID: explicit zero padding; output_padding and output_shape are ignored.
 3. pads (NOTSET): pre = pads_begin, post = pads_end - op when that is >= 0; otherwise post = 0 and a
@@ -37,6 +39,16 @@ getKernelParams and generatePadding), stable from TensorRT 8.5 to 10.x:
    (onnx/onnx-tensorrt@release/8.5-GA:onnx2trt_utils.cpp:1142, @release/8.6-GA:onnx2trt_utils.cpp:1149),
    which release builds compile out: the node parses as SAME_* and the pads are ignored.
 
+6. Negative pads (tf2onnx's pattern, core.producers), NOTSET without output_shape: getKernelParams reads pads as
+   they are; with output_padding set on some axis, the loop of rule 3 moves a negative end pad into the
+   extension (post = 0, output_padding - pads_end extra elements), and without any output_padding it never
+   runs, so the layer gets setPostPadding(pads_end); setPrePadding(pads_begin) always
+   (onnx/onnx-tensorrt@release/10.1-GA:onnxOpImporters.cpp:1008-1025, :1052-1053). TensorRT refuses negative
+   pre/post padding (NVIDIA/TensorRT@release/10.8:include/NvInfer.h:2206, :2233): an API usage error, and
+   the parser fails the node ("Invalid Node"). Measured on TensorRT-RTX 1.7.1's parser: pads [0, 0, -1, -1]
+   fails in setPostPadding, [-1, 0, 0, 0] in setPrePadding; pads [0, 0, -1, 0] with output_padding [0, 1]
+   parses, with the extension.
+
 Rules that differ by TensorRT version take a `rules` argument, one of PARSER_RULES: "8.6" (TensorRT 8.5
 and 8.6), "10" (10.x), "11" (11.x: the newest importer source, which keeps every rule of 10 here), "rtx"
 (TensorRT-RTX 1.x, NVIDIA's RTX sibling of TensorRT, whose parser comes from the same importer: as its real
@@ -50,7 +62,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, cast
 
-from polygraphy_deconv.core.attributes import ConvTransposeAttributes
+from polygraphy_deconv.core.attributes import ConvTransposeAttributes, axis_names
 from polygraphy_deconv.core.deconvolution import DeconvolutionGeometry, deconvolution_window
 from polygraphy_deconv.core.window import AxisWindow, Window, full_length
 
@@ -99,10 +111,17 @@ def predict_parser_build(
     input_sizes: Sequence[int | None],
     bias_is_tensor: bool = False,
     rules: ParserRules = NEWEST_RULES,
+    model_sizes: Sequence[int | None] | None = None,
 ) -> ParserBuild:
     """Predict the window TensorRT's ONNX parser gives this node under the `rules` of a TensorRT version
-    (rules in the module docstring)."""
+    (rules in the module docstring).
+
+    `input_sizes` are the sizes the node runs at (bound by --input-shapes where the model leaves them
+    dynamic); `model_sizes` the sizes the model itself declares (None where dynamic), which the parser
+    reads at parse time (rule 1). Default: `input_sizes`."""
     rank = attrs.rank
+    names = axis_names(rank)
+    seen_by_parser = tuple(input_sizes) if model_sizes is None else tuple(model_sizes)
     if attrs.auto_pad in ("SAME_UPPER", "SAME_LOWER") and attrs.pads_beside_auto_pad and rules != "8.6":
         return ParserBuild(
             None,
@@ -135,17 +154,24 @@ def predict_parser_build(
         extension = False
         for axis, size in enumerate(input_sizes):
             stride, dk, op = attrs.strides[axis], attrs.dilated_kernel[axis], attrs.output_padding[axis]
-            # A dynamic axis is -1 in the network the parser reads.
-            total = full_length(-1 if size is None else size, stride, dk) + op - targets[axis]
+            # A dynamic axis is -1 in the network the parser reads, bound sizes or not.
+            seen = seen_by_parser[axis]
+            total = full_length(-1 if seen is None else seen, stride, dk) + op - targets[axis]
             pre = _trunc_half(total)
             post = total - pre
             if pre < 0:
-                cause = (
-                    f"output_shape with a dynamic input size on axis {axis}: the parser computes the padding from "
-                    "size -1 and gets"
-                    if size is None
-                    else f"output_shape {targets[axis]} on axis {axis} needs"
-                )
+                if seen is None and size is not None:
+                    cause = (
+                        f"output_shape on {names[axis]}, whose size the model leaves dynamic: the parser reads the "
+                        "model's dims, not the sizes --input-shapes binds, computes the padding from size -1 and gets"
+                    )
+                elif seen is None:
+                    cause = (
+                        f"output_shape with a dynamic input size on {names[axis]}: the parser computes the padding "
+                        "from size -1 and gets"
+                    )
+                else:
+                    cause = f"output_shape {targets[axis]} on {names[axis]} needs"
                 return ParserBuild(
                     None,
                     f"{cause} pre-padding {pre}: "
@@ -160,6 +186,21 @@ def predict_parser_build(
             return ParserBuild(None, _one_d_error(attrs.output_shape[-1]))
         return _unless_empty(ParserBuild(tuple(axes), extension=extension, extension_has_bias=not bias_is_tensor))
 
+    for axis, begin in enumerate(attrs.pads_begin):
+        if begin < 0:  # rule 6
+            return ParserBuild(
+                None,
+                f"pads begin {begin} on {names[axis]}: setPrePadding refuses negative pre-padding (an API usage error; "
+                "the parser fails the node: 'Invalid Node')",
+            )
+    if not any(attrs.output_padding):
+        for axis, end in enumerate(attrs.pads_end):
+            if end < 0:
+                return ParserBuild(
+                    None,
+                    f"pads end {end} on {names[axis]} and no output_padding: setPostPadding refuses negative "
+                    "post-padding (an API usage error; the parser fails the node: 'Invalid Node')",
+                )
     axes = [
         AxisWindow(
             attrs.pads_begin[axis],
@@ -198,7 +239,7 @@ def _unless_empty(build: ParserBuild) -> ParserBuild:
         if window.full is not None and window.begin + post > window.full:
             return ParserBuild(
                 None,
-                f"the parser's deconvolution on axis {axis} has pre-padding {window.begin} and post-padding {post} "
+                f"the parser's deconvolution on {axis_names(len(build.window))[axis]} has pre-padding {window.begin} and post-padding {post} "
                 f"of its full length {window.full}: a negative length ({window.full - window.begin - post}) before "
                 "the extension ('inherently negative length')",
             )

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from polygraphy_deconv.core.attributes import ConvTransposeAttributes
+from polygraphy_deconv.core.attributes import ConvTransposeAttributes, axis_names
 
 
 class UndecidableWindow(ValueError):
@@ -103,7 +103,7 @@ def reference_window(attrs: ConvTransposeAttributes, input_sizes: Sequence[int |
         if attrs.output_shape is not None:
             if full is None:
                 raise UndecidableWindow(
-                    f"output_shape on axis {axis} with a dynamic input size: the window depends on it"
+                    f"output_shape on {axis_names(attrs.rank)[axis]} with a dynamic input size: the window depends on it"
                 )
             target = attrs.output_shape[axis]
             # onnxruntime clamps a negative total to 0: the output then extends past L with bias only.
@@ -127,10 +127,11 @@ def onnxruntime_rejections(attrs: ConvTransposeAttributes, input_sizes: Sequence
     """Where onnxruntime refuses a node that the ONNX spec (and PyTorch) allow: the reference window
     still follows the spec, and these notes go into the finding."""
     notes = []
+    names = axis_names(attrs.rank)
     for axis, (op, stride) in enumerate(zip(attrs.output_padding, attrs.strides)):
         if op >= stride:
             notes.append(
-                f"axis {axis}: onnxruntime rejects output_padding {op} >= stride {stride} "
+                f"{names[axis]}: onnxruntime rejects output_padding {op} >= stride {stride} "
                 f"(the spec and PyTorch allow it because it is below the dilation {attrs.dilations[axis]})"
             )
     if attrs.output_shape is not None:
@@ -146,9 +147,16 @@ def onnxruntime_rejections(attrs: ConvTransposeAttributes, input_sizes: Sequence
             excess = attrs.output_shape[axis] - full
             if excess >= stride:
                 notes.append(
-                    f"axis {axis}: onnxruntime rejects output_shape {attrs.output_shape[axis]}: it exceeds "
+                    f"{names[axis]}: onnxruntime rejects output_shape {attrs.output_shape[axis]}: it exceeds "
                     f"the full length {full} by {excess} >= stride {stride}"
                 )
+    if attrs.negative_pads:
+        # onnx/onnx onnx/defs/nn/defs.cc, convTransposeShapeInference, run by onnxruntime when it loads a model:
+        # measured, onnxruntime 1.32 refuses the model; 1.23.2 runs it with this window (tests/data/negative_pads).
+        notes.append(
+            f"onnxruntime 1.32 rejects pads {list(attrs.pads)} ('Attribute pads must not contain negative values', "
+            "from ONNX shape inference; onnx's checker in full mode too); onnxruntime 1.23.2 runs them with this window"
+        )
     if attrs.pads_beside_auto_pad:
         notes.append(
             f"onnxruntime rejects a pads attribute beside auto_pad {attrs.auto_pad}, even all zeros "

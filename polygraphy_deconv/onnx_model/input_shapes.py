@@ -15,6 +15,12 @@ INT64_MAX = (1 << 63) - 1
 _SHAPE_ARGUMENT = re.compile(r"^(?P<name>.+):\s*\[(?P<dims>[^\[\]]*)\]\s*$")
 
 
+def check_argument_form(argument: str) -> None:
+    """Raise ValueError (one line) unless `argument` has the form NAME:[d,...] (a usage error for the CLI)."""
+    if not _SHAPE_ARGUMENT.match(argument):
+        raise ValueError(f"cannot parse {argument!r}; expected NAME:[d,...], for example x:[1,3,224,224]")
+
+
 def parse_input_shapes(arguments: Sequence[str] | None) -> InputShapes:
     """`["x:[1,3,224,224]", "y:[batch,8]"]` -> {"x": (1, 3, 224, 224), "y": ("batch", 8)}.
 

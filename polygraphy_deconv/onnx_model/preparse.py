@@ -1,7 +1,8 @@
 """The model handed to TensorRT's parser, rewritten where the parser cannot build a ConvTranspose at all.
 
 A node that fails to parse leaves no network to patch: the parse of the whole model fails (measured on
-TensorRT-RTX's parser: "negative pre-padding" for output_shape past the full result). Those nodes, and
+TensorRT-RTX's parser: "negative pre-padding" for output_shape past the full result, setPrePadding and
+setPostPadding for tf2onnx's negative pads). Those nodes, nodes with negative pads, and
 nodes with output_shape on dynamic sizes (the parser computes their padding from -1 sizes), are rewritten
 before the parse the way `fix` rewrites them: explicit pads, and a Pad plus a bias Add where the window
 extends past the full result. Every other node is left to the network patch after the parse.
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from polygraphy_deconv.core.deconvolution import plan_patch
-from polygraphy_deconv.core.finding import Verdict
 from polygraphy_deconv.errors import DeconvError
 from polygraphy_deconv.onnx_model.reading import ConvTransposeNode, ModelAnalysis, analyse_proto, read_model
 from polygraphy_deconv.onnx_model.rewrite import NameSource, default_opset, rewrite_node
@@ -40,15 +40,17 @@ class ParserRewrite:
         return self.model.SerializeToString()
 
 
-def needs_rewrite_before_parse(analysis: ModelAnalysis, unbound: ModelAnalysis) -> list[ConvTransposeNode]:
-    """The nodes the parser cannot build: predicted parse-error, or output_shape on sizes that are dynamic in
-    the model itself (`unbound`: the analysis without --input-shapes)."""
+def needs_rewrite_before_parse(analysis: ModelAnalysis, unbound: ModelAnalysis | None = None) -> list[ConvTransposeNode]:
+    """The nodes the parser cannot build: predicted parse-error, negative pads (which the parser mostly refuses,
+    and which onnx's shape inference refuses in any case), or output_shape on sizes that are dynamic in
+    the model itself (each finding knows the model's own sizes, also where --input-shapes bound them;
+    `unbound`, the analysis without --input-shapes, may be given instead)."""
     dynamic = {
         node.index
-        for node in unbound.nodes
-        if node.finding.attributes.output_shape is not None and any(size is None for size in node.finding.input_sizes)
+        for node in (analysis if unbound is None else unbound).nodes
+        if node.finding.attributes.output_shape is not None and None in node.finding.model_input_sizes
     }
-    return [node for node in analysis.nodes if node.finding.verdict is Verdict.PARSE_ERROR or node.index in dynamic]
+    return [node for node in analysis.nodes if node.finding.verdict.rewritten_before_parse or node.index in dynamic]
 
 
 def rewrite_for_parser(path: str, input_shapes: InputShapes | None = None) -> ParserRewrite:
@@ -62,8 +64,7 @@ def rewrite_for_parser(path: str, input_shapes: InputShapes | None = None) -> Pa
     model, _ = read_model(path)
     absolute = os.path.abspath(path)
     analysis = analyse_proto(model, input_shapes, path=absolute)
-    unbound = analyse_proto(model, path=absolute) if input_shapes else analysis
-    chosen = needs_rewrite_before_parse(analysis, unbound)
+    chosen = needs_rewrite_before_parse(analysis)
     if not chosen:
         return ParserRewrite(model, (), analysis)
     for node in chosen:

@@ -227,12 +227,12 @@ def analyse_proto(
     import onnx
 
     notes: list[str] = []
-    bound = model  # shape inference returns a new model and leaves its input alone
+    bound, bound_serialized = model, serialized  # shape inference returns a new model and leaves its input alone
     if input_shapes:
         bound = onnx.ModelProto()
         bound.CopyFrom(model)
         bind_input_shapes(bound.graph, input_shapes)
-        serialized = None  # the bytes are the model without the bound shapes
+        bound_serialized = None  # the bytes are the model without the bound shapes
     # One pass over the nodes and one over the initializers: a model has 100,000s of them, and each
     # look at a protobuf message from Python costs about as much as a dict lookup of its fields.
     scan = scan_graph(model.graph)
@@ -245,14 +245,14 @@ def analyse_proto(
         initializers.add(name)
         if name in wanted:
             initializer_dims[name] = tuple(init.dims)
-    # Shape inference copies the initializers unchanged: their dims are read from the model, once.
-    shapes = value_info_dims(infer_shapes(bound, notes, serialized=serialized).graph, wanted) | initializer_dims
-    if any(spatial_sizes_unknown(shapes.get(node.input[0])) for _, node in conv_transposes if node.input):
-        # Some ConvTranspose input sizes are unknown: try again, propagating shape-tensor values.
-        with_values = value_info_dims(infer_shapes(bound, [], data_prop=True, serialized=serialized).graph, wanted) | initializer_dims
-        shapes = {name: with_values.get(name) or dims for name, dims in shapes.items()} | {
-            name: dims for name, dims in with_values.items() if name not in shapes
-        }
+    shapes = inferred_dims(bound, conv_transposes, wanted, initializer_dims, notes, serialized=bound_serialized)
+    # TensorRT's parser reads the sizes the model declares, not the bound ones: where they decide its build
+    # (output_shape, core.trt_parser rule 1), the model's own sizes are inferred too.
+    model_shapes: Mapping[str, Dims | None] = shapes
+    if input_shapes and any(
+        attribute.name == "output_shape" for _, node in conv_transposes for attribute in node.attribute
+    ):
+        model_shapes = inferred_dims(model, conv_transposes, wanted, initializer_dims, [], serialized=serialized)
     # Shapes the model states itself (graph inputs, initializers), as opposed to ones shape inference derived.
     stated = initializers | {value.name for value in model.graph.input}
 
@@ -262,9 +262,14 @@ def analyse_proto(
     same_configuration: list[int] = []
     for index, node in conv_transposes:
         key = configuration_key(node, shapes, initializers, constants, stated)
+        if key is not None and model_shapes is not shapes:
+            key = (*key, model_shapes.get(node.input[0]))
         first = analysed.get(key) if key is not None else None
         if first is None:
-            item = analyse_conv_transpose(node, index, shapes, initializers, constants, stated, rules)
+            item = analyse_conv_transpose(
+                node, index, shapes, initializers, constants, stated, rules,
+                model_shapes=None if model_shapes is shapes else model_shapes,
+            )
             if key is not None:
                 analysed[key] = len(nodes)
             same_configuration.append(len(nodes))
@@ -317,6 +322,29 @@ def analyse_proto(
     return ModelAnalysis(path, tuple(nodes), tuple(notes), tuple(data_files), tuple(same_configuration))
 
 
+def inferred_dims(
+    model: onnx.ModelProto,
+    conv_transposes: Sequence[tuple[int, onnx.NodeProto]],
+    wanted: AbstractSet[str],
+    initializer_dims: Mapping[str, Dims | None],
+    notes: list[str],
+    *,
+    serialized: bytes | None = None,
+) -> dict[str, Dims | None]:
+    """The dims of the `wanted` tensors after ONNX shape inference on `model`; again with shape-tensor values
+    propagated where a ConvTranspose input's sizes stay unknown. Initializer dims are read from the model
+    (shape inference copies them unchanged)."""
+    shapes = value_info_dims(infer_shapes(model, notes, serialized=serialized).graph, wanted) | dict(initializer_dims)
+    if any(spatial_sizes_unknown(shapes.get(node.input[0])) for _, node in conv_transposes if node.input):
+        # Some ConvTranspose input sizes are unknown: try again, propagating shape-tensor values.
+        with_values = value_info_dims(infer_shapes(model, [], data_prop=True, serialized=serialized).graph, wanted)
+        with_values |= initializer_dims
+        shapes = {name: with_values.get(name) or dims for name, dims in shapes.items()} | {
+            name: dims for name, dims in with_values.items() if name not in shapes
+        }
+    return shapes
+
+
 def analyse_conv_transpose(
     node: onnx.NodeProto,
     index: int,
@@ -325,10 +353,14 @@ def analyse_conv_transpose(
     constants: set[str] | frozenset[str] = frozenset(),
     stated: set[str] | frozenset[str] | None = None,
     rules: ParserRules = NEWEST_RULES,
+    *,
+    model_shapes: Mapping[str, Dims | None] | None = None,
 ) -> ConvTransposeNode:
     """Analyse one node. `stated` names the tensors whose shapes the model states itself (graph inputs,
     initializers; None: all of them): a rank that contradicts the node there is an error, while a wrong
-    rank from shape inference is ignored (onnx 1.23 declares one after an output_shape entry of 1)."""
+    rank from shape inference is ignored (onnx 1.23 declares one after an output_shape entry of 1).
+    `model_shapes`: the dims of the model without --input-shapes, where `shapes` binds them (what TensorRT's
+    parser reads)."""
     name = node_label(node, index)
     if len(node.input) < 2 or not node.input[0] or not node.input[1]:
         raise InvalidConvTranspose(name, "needs the inputs X and W")
@@ -383,7 +415,13 @@ def analyse_conv_transpose(
         # A Constant node's output is weights to TensorRT's importer too (it imports Constant as weights),
         # so only a true run-time tensor (graph input, computed value) keeps the bias on the deconvolution.
         bias = "initializer" if node.input[2] in initializers or node.input[2] in constants else "tensor"
-    finding = analyse_node(attrs, input_sizes, bias_is_tensor=bias == "tensor", declared_sizes=declared, rules=rules)
+    model_sizes: Dims | None = None
+    if model_shapes is not None:
+        model_x = model_shapes.get(node.input[0])
+        model_sizes = tuple(model_x[2:]) if model_x is not None and len(model_x) == rank + 2 else (None,) * rank
+    finding = analyse_node(
+        attrs, input_sizes, bias_is_tensor=bias == "tensor", declared_sizes=declared, rules=rules, model_sizes=model_sizes
+    )
     if ignored:
         finding = dataclasses.replace(finding, notes=(*finding.notes, *ignored))
     return ConvTransposeNode(name, index, node.output[0], bias, finding)

@@ -22,6 +22,7 @@ import os
 import stat
 import warnings
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
@@ -104,9 +105,7 @@ def fix_model(model: onnx.ModelProto, input_shapes: InputShapes | None = None, *
     from polygraphy_deconv.onnx_model.preparse import needs_rewrite_before_parse
 
     analysis = analyse_proto(model, input_shapes, path=path)
-    unbound = analyse_proto(model) if input_shapes else analysis
-    dynamic = {n.index for n in unbound.nodes if any(size is None for size in n.finding.input_sizes)}
-    before_parse = {n.index for n in needs_rewrite_before_parse(analysis, unbound)}
+    before_parse = {n.index for n in needs_rewrite_before_parse(analysis)}
     opset = default_opset(model)
 
     names = NameSource(model.graph)
@@ -142,12 +141,14 @@ def fix_model(model: onnx.ModelProto, input_shapes: InputShapes | None = None, *
         node = model.graph.node[item.index]
         rewritten[item.index] = rewrite_node(node, item, patch, opset, names)
         note = ""
-        if finding.attributes.output_shape is not None and item.index in dynamic:
+        if finding.attributes.output_shape is not None and None in finding.model_input_sizes:
             note = (
                 f"output_shape on dynamic sizes (TensorRT's parser computes its padding from -1 sizes): window written "
                 f"out for the --input-shapes sizes {list(finding.input_sizes)}; the rewritten node matches the "
                 "original only for those sizes"
             )
+        if finding.verdict is Verdict.NEGATIVE_PADS:
+            note = "; ".join(text for text in finding.notes if text.startswith("warning:"))
         rewrites.append(
             Rewrite(item.name, finding.verdict, window_attributes_text(finding.attributes), replacement_text(item, patch), note)
         )
@@ -160,7 +161,66 @@ def fix_model(model: onnx.ModelProto, input_shapes: InputShapes | None = None, *
             nodes.extend(rewritten.get(index, [node]))
         del fixed.graph.node[:]
         fixed.graph.node.extend(nodes)
+        refresh_declared_shapes(fixed, {model.graph.node[index].output[0] for index in rewritten})
     return FixResult(fixed, tuple(rewrites), tuple(notes), analysis, refused=tuple(refused))
+
+
+def refresh_declared_shapes(model: onnx.ModelProto, changed: AbstractSet[str]) -> None:
+    """Make the shapes the model declares (graph outputs, value_info) agree with ONNX shape inference after a
+    rewrite, in place, so that the fixed model passes onnx.checker.check_model(full_check=True) wherever the
+    original did ("Inferred shape and existing shape differ" otherwise).
+
+    A rewrite changes what shape inference derives where the original's declaration followed shape inference
+    rather than what runs (SAME_* with output_padding, docs/deconv-semantics.md section 2; a 1D output_shape):
+    only tensors computed from the rewritten nodes' outputs (`changed`) can be affected. Their declarations are
+    taken out, shape inference runs (non-strict), and where it now contradicts a declaration (another rank, or
+    another fixed size on an axis) the inferred dims replace the declared ones; every other declaration stays
+    as it was, byte for byte."""
+    import onnx
+
+    graph = model.graph
+    downstream = set(changed)
+    for node in graph.node:  # nodes are in topological order (checked before any rewrite)
+        if not downstream.isdisjoint(node.input):
+            downstream.update(name for name in node.output if name)
+    declared = [v for v in (*graph.value_info, *graph.output) if v.name in downstream and v.type.tensor_type.HasField("shape")]
+    if not declared:
+        return
+    probe = onnx.ModelProto()
+    probe.CopyFrom(model)
+    kept = [v for v in probe.graph.value_info if v.name not in downstream]
+    del probe.graph.value_info[:]
+    probe.graph.value_info.extend(kept)
+    for value in probe.graph.output:
+        if value.name in downstream:
+            value.type.tensor_type.ClearField("shape")
+    try:
+        inferred = onnx.shape_inference.infer_shapes(probe, strict_mode=False, data_prop=True)
+    except Exception:  # noqa: BLE001 (onnx raises InferenceError, ValidationError, RuntimeError, ...)
+        return  # nothing to compare with: the declarations stay
+    shapes = {v.name: v.type.tensor_type.shape for v in (*inferred.graph.value_info, *inferred.graph.output)
+              if v.type.tensor_type.HasField("shape")}
+    for value in declared:
+        new = shapes.get(value.name)
+        old = value.type.tensor_type.shape
+        if new is None or not _shapes_conflict(old, new):
+            continue
+        if len(old.dim) != len(new.dim):
+            old.CopyFrom(new)
+            continue
+        for dim, fresh in zip(old.dim, new.dim):
+            if dim.HasField("dim_value") and fresh.HasField("dim_value") and dim.dim_value != fresh.dim_value:
+                dim.dim_value = fresh.dim_value
+
+
+def _shapes_conflict(declared: onnx.TensorShapeProto, inferred: onnx.TensorShapeProto) -> bool:
+    """What onnx's checker calls a difference: another rank, or two fixed sizes that differ on an axis."""
+    if len(declared.dim) != len(inferred.dim):
+        return True
+    return any(
+        a.HasField("dim_value") and b.HasField("dim_value") and a.dim_value != b.dim_value
+        for a, b in zip(declared.dim, inferred.dim)
+    )
 
 
 def refusal_message(model: onnx.ModelProto, refused: Sequence[ConvTransposeNode]) -> str:

@@ -53,6 +53,21 @@ class Verification:
     passed: bool
     outputs: tuple[OutputComparison, ...]
     seed: int
+    # ConvTranspose nodes of the original that this onnxruntime refuses (negative pads), run as ONNX's formula
+    # writes them out (formula_stand_in); empty when the original ran as it is
+    stand_in: tuple[str, ...] = ()
+
+    def stand_in_text(self) -> str:
+        """One line saying what ran in place of the original ("" when it ran as it is)."""
+        if not self.stand_in:
+            return ""
+        import onnxruntime
+
+        names = ", ".join(f"'{shown(name)}'" for name in self.stand_in)
+        return (
+            f"original: onnxruntime {onnxruntime.__version__} refuses the negative pads of {names}; they ran as ONNX's "
+            "formula writes them (the ConvTranspose without pads, then a Pad by minus the pads, then the bias)"
+        )
 
 
 def verify_fix(
@@ -86,8 +101,9 @@ def verify_fix(
     for name, dims in (input_shapes or {}).items():
         # Polygraphy's DataLoader fills the dims still dynamic itself (with a warning).
         metadata.add(name, dtype=None, shape=[d if isinstance(d, int) else -1 for d in dims])
+    original_loader, stand_in = original_session_loader(original_path)
     runners = [
-        OnnxrtRunner(session_loader(original_path), name=ORIGINAL),
+        OnnxrtRunner(original_loader, name=ORIGINAL),
         OnnxrtRunner(session_loader(fixed_path, fixed_data_folder), name=FIXED),
     ]
     try:
@@ -109,7 +125,99 @@ def verify_fix(
         passed = all(_output_passed(result, name) for result in per_function)
         diff = max_abs_diff(a, b) if a.shape == b.shape else None
         outputs.append(OutputComparison(name, passed and diff is not None, tuple(a.shape), tuple(b.shape), diff))
-    return Verification(bool(accuracy) and all(o.passed for o in outputs), tuple(outputs), seed)
+    return Verification(bool(accuracy) and all(o.passed for o in outputs), tuple(outputs), seed, stand_in)
+
+
+def original_session_loader(path: str) -> tuple[Callable[[], Any], tuple[str, ...]]:
+    """The session loader of the original model, and the nodes run by ONNX's formula instead: onnxruntime
+    refuses ConvTranspose nodes with negative pads since its ONNX shape inference does (1.32 does, 1.23.2 runs
+    them), and where it refuses this model, those nodes are written out as formula_stand_in does."""
+    from polygraphy_deconv.onnx_model.reading import load_model
+
+    loader = session_loader(path)
+    model = load_model(path)
+    if not any(_has_negative_pads(node) for node in model.graph.node):
+        return loader, ()
+    try:
+        loader()
+    except Exception as error:  # noqa: BLE001 (onnxruntime's own exception classes)
+        if "negative" not in str(error):
+            return loader, ()  # another refusal: the verification reports it
+        stand_in, names = formula_stand_in(model)
+        return session_loader(path, model_bytes=stand_in.SerializeToString()), names
+    return loader, ()
+
+
+def _has_negative_pads(node: Any) -> bool:
+    if node.op_type != "ConvTranspose" or node.domain not in ("", "ai.onnx"):
+        return False
+    return any(attribute.name == "pads" and any(p < 0 for p in attribute.ints) for attribute in node.attribute)
+
+
+def formula_stand_in(model: Any) -> tuple[Any, tuple[str, ...]]:
+    """A copy of `model` in which each ConvTranspose with negative pads is ONNX's output formula written out
+    in operators every onnxruntime runs: the ConvTranspose without pads, output_padding or bias (the full
+    result, L per axis), a constant Pad by -pads_begin at the start and output_padding - pads_end at the end
+    (a negative amount crops, ONNX Pad-2/11; a positive one adds zeros), then the bias, reshaped to
+    [1, M, 1, ...], added. That is out[j] = full[j + pads_begin] + bias for j in [0, L - pads_begin -
+    pads_end + output_padding) (Operators.md, ConvTranspose), derived from the attributes alone, not from
+    the core's window or patch: a check of `fix` that does not share its arithmetic. Returns the model and
+    the names of the nodes written out (main graph only)."""
+    import onnx
+    from onnx import helper
+
+    from polygraphy_deconv.onnx_model.reading import node_label
+    from polygraphy_deconv.onnx_model.rewrite import NameSource, default_opset, int64_constant
+
+    opset = default_opset(model)
+    names = NameSource(model.graph)
+    replaced: list[str] = []
+    nodes: list[Any] = []
+    for index, node in enumerate(model.graph.node):
+        if not _has_negative_pads(node):
+            nodes.append(node)
+            continue
+        label = node_label(node, index)
+        replaced.append(label)
+        attributes = {a.name: a for a in node.attribute}
+        if "output_shape" in attributes:  # the spec: output_shape sets the window, pads are ignored
+            kept = onnx.NodeProto()
+            kept.CopyFrom(node)
+            del kept.attribute[:]
+            kept.attribute.extend(a for a in node.attribute if a.name != "pads")
+            nodes.append(kept)
+            continue
+        pads = list(attributes["pads"].ints)
+        rank = len(pads) // 2
+        output_padding = list(attributes["output_padding"].ints) if "output_padding" in attributes else [0] * rank
+        conv = onnx.NodeProto()
+        conv.CopyFrom(node)
+        del conv.attribute[:]
+        conv.attribute.extend(a for a in node.attribute if a.name not in ("pads", "output_padding", "auto_pad"))
+        del conv.input[2:]
+        full = names.tensor(f"{label}/formula_full")
+        conv.output[0] = full
+        has_bias = len(node.input) > 2 and bool(node.input[2])
+        cropped = names.tensor(f"{label}/formula_window") if has_bias else node.output[0]
+        amounts = [0, 0, *(-begin for begin in pads[:rank]), 0, 0, *(op - end for op, end in zip(output_padding, pads[rank:]))]
+        nodes.append(conv)
+        if opset >= 11:
+            amounts_tensor = names.tensor(f"{label}/formula_pads")
+            nodes.append(int64_constant(names.node(f"{label}/formula_pads"), amounts_tensor, amounts))
+            nodes.append(helper.make_node("Pad", [full, amounts_tensor], [cropped], name=names.node(f"{label}/formula_pad")))
+        else:
+            nodes.append(helper.make_node("Pad", [full], [cropped], name=names.node(f"{label}/formula_pad"), pads=amounts))
+        if has_bias:
+            shape = names.tensor(f"{label}/formula_bias_shape")
+            bias = names.tensor(f"{label}/formula_bias")
+            nodes.append(int64_constant(names.node(f"{label}/formula_bias_shape"), shape, [1, -1, *([1] * rank)]))
+            nodes.append(helper.make_node("Reshape", [node.input[2], shape], [bias], name=names.node(f"{label}/formula_reshape")))
+            nodes.append(helper.make_node("Add", [cropped, bias], [node.output[0]], name=names.node(f"{label}/formula_add")))
+    copy = onnx.ModelProto()
+    copy.CopyFrom(model)
+    del copy.graph.node[:]
+    copy.graph.node.extend(nodes)
+    return copy, tuple(replaced)
 
 
 def max_abs_diff(a: Any, b: Any, chunk: int = 1 << 20) -> float:
@@ -124,10 +232,11 @@ def max_abs_diff(a: Any, b: Any, chunk: int = 1 << 20) -> float:
     return result
 
 
-def session_loader(path: str, data_folder: str | None = None) -> Callable[[], Any]:
+def session_loader(path: str, data_folder: str | None = None, *, model_bytes: bytes | None = None) -> Callable[[], Any]:
     """A callable that makes the onnxruntime session (CPU) of the model at `path`: from the path itself
     where onnxruntime can read it so, else from the model's bytes with `data_folder` (default: the model's
-    folder) as the base of its external data."""
+    folder) as the base of its external data. `model_bytes`: another model to run in the place of the one at
+    `path` (its external data read from there)."""
     import onnxruntime
 
     from polygraphy_deconv.onnx_model.rewrite import model_format
@@ -135,9 +244,11 @@ def session_loader(path: str, data_folder: str | None = None) -> Callable[[], An
     text_format = model_format(path) != "protobuf"
 
     def make() -> Any:
-        if not text_format and data_folder is None:
+        if not text_format and data_folder is None and model_bytes is None:
             return onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
-        if text_format:
+        if model_bytes is not None:
+            data = model_bytes
+        elif text_format:
             import onnx
 
             with warnings.catch_warnings():  # onnxtxt: "experimental"
@@ -262,15 +373,18 @@ def _output_passed(result: Any, name: str) -> bool:
 # with an upsampled tensor needs H and W divisible by 2^depth, and an output_shape node needs an input
 # large enough that onnxruntime accepts its output_shape. So the sizes are chosen, smallest first, as the
 # first candidate that ONNX shape inference in strict mode accepts (it fails on every Concat, Add, ...
-# whose dims disagree) and at which no ConvTranspose is rejected by onnxruntime for its size:
+# whose dims disagree), at which no ConvTranspose is rejected by onnxruntime for its size, and at which
+# onnxruntime runs the original model (fed as the verification feeds it: shape inference misses what
+# only values decide, such as a Gather of a fixed row):
 #   - dims bound with --input-shapes keep their size;
 #   - a dim_param names one size wherever it appears (x [N, 3, H, W] and mask [N, 1, H, W] share H);
 #   - candidates: 1, the powers of two up to 256 and the sizes the model declares itself for any tensor
 #     (graph inputs, outputs, value_info: a static 64 beside a dynamic H suggests 64), ascending;
 #     the dims on axis 0 (the batch) stay 1 unless no candidate works with them at 1.
 # Where strict shape inference fails on the model before any size is bound (an op it does not know, a
-# model it calls inconsistent already), it cannot judge sizes: every dynamic dim is 1, as Polygraphy
-# would pick, and a failure on onnxruntime says which dims to bind.
+# model it calls inconsistent already), onnxruntime alone judges the candidates. Where onnxruntime cannot
+# load the model at all, or a candidate's tensors would exceed the verification's memory limit, it does not
+# judge: the verification then reports what onnxruntime says, with the dims to bind.
 
 CANDIDATE_LIMIT = 16  # candidate sizes tried (each costs one shape inference)
 MAX_CANDIDATE = 4096
@@ -290,21 +404,29 @@ class VerificationShapes:
 
     shapes: dict[str, tuple[int | str | None, ...]]
     chosen: tuple[tuple[str, int], ...] = ()  # (dim label, size) chosen here, in order
-    checked: bool = True  # False: shape inference could not judge the sizes (all 1, as Polygraphy picks)
+    checked: bool = True  # False: nothing could judge the sizes (all 1, as Polygraphy picks)
     template: str = ""  # the --input-shapes arguments naming each dynamic dim, e.g. "x:[1,3,H,W]"
     dims: tuple[str, ...] = ()  # the labels of the dynamic dims to bind (the batch left out where others exist)
     arguments: str = ""  # the chosen shapes of the inputs with dynamic dims, in --input-shapes syntax
+    # what judged the chosen sizes: "inference+onnxruntime", "inference" (onnxruntime could not load the model, or
+    # the sizes are over the memory limit), "onnxruntime" (shape inference cannot judge the model) or "" (nothing)
+    judged_by: str = "inference+onnxruntime"
 
     def describe(self) -> str:
         """One line for the output: which sizes were chosen and how ("" when none were)."""
         if not self.chosen:
             return ""
-        how = (
-            "the smallest sizes ONNX shape inference finds consistent"
-            if self.checked
-            else "1, as Polygraphy picks: ONNX shape inference cannot judge this model"
-        )
+        how = {
+            "inference+onnxruntime": "the smallest sizes ONNX shape inference finds consistent and onnxruntime runs",
+            "inference": "the smallest sizes ONNX shape inference finds consistent",
+            "onnxruntime": "the smallest sizes onnxruntime runs (ONNX shape inference cannot judge this model)",
+        }.get(self.judged_by, "1, as Polygraphy picks: neither ONNX shape inference nor onnxruntime can judge this model")
         return f"verification sizes: {shown(self.arguments)} ({how}; bind others with --input-shapes)"
+
+    def input_shapes_arguments(self) -> list[str]:
+        """Every input's shape here in --input-shapes syntax (one argument each, e.g. "x:[1,3,8,8]"), for a command
+        that should run at the same sizes (check's `polygraphy run`); inputs left out stay as the model has them."""
+        return [f"{name}:[{','.join(str(d) for d in dims)}]" for name, dims in self.shapes.items()]
 
     def hint(self) -> str:
         """What to do when onnxruntime fails at the sizes chosen here ("" when none were chosen)."""
@@ -325,12 +447,17 @@ def dims_text(labels: Sequence[str]) -> str:
     return shown_labels[0] if len(shown_labels) == 1 else f"{', '.join(shown_labels[:-1])} and {shown_labels[-1]}"
 
 
-def verification_shapes(model_path: str, input_shapes: InputShapes | None = None) -> VerificationShapes:
-    """The shapes to verify the model at (see above). Raises SizesNeeded with one line naming the inputs
-    and the dims to bind when no candidate works, DeconvError on bad --input-shapes."""
+def verification_shapes(
+    model_path: str, input_shapes: InputShapes | None = None, *, seed: int | None = None, memory_limit: int | None = None
+) -> VerificationShapes:
+    """The shapes to verify the model at (see above; `seed` and `memory_limit` as the verification's). Raises
+    SizesNeeded with one line naming the inputs and the dims to bind when no candidate works, DeconvError on
+    bad --input-shapes."""
     from polygraphy_deconv.onnx_model.reading import analyse_proto, bind_input_shapes, load_model
 
     model = load_model(model_path)
+    if any(_has_negative_pads(node) for node in model.graph.node):
+        model = formula_stand_in(model)[0]  # what the verification runs; strict shape inference refuses the pads
     given = {name: tuple(dims) for name, dims in (input_shapes or {}).items()}
     bound = _copy(model)
     if given:
@@ -366,29 +493,29 @@ def verification_shapes(model_path: str, input_shapes: InputShapes | None = None
             shapes[name] = tuple(d if isinstance(d, int) else sizes[d] for d in dims)
         return shapes
 
-    def result(sizes: Mapping[str, int], checked: bool) -> VerificationShapes:
+    def result(sizes: Mapping[str, int], judged_by: str) -> VerificationShapes:
         shapes = shapes_for(sizes)
         arguments = " ".join(f"{name}:[{','.join(str(d) for d in shapes[name])}]" for name in dynamic_inputs)
         chosen = tuple((label, sizes[label]) for label in variables)
-        return VerificationShapes(shapes, chosen, checked, template, to_bind, arguments)
+        return VerificationShapes(shapes, chosen, bool(judged_by), template, to_bind, arguments, judged_by)
 
-    ones = dict.fromkeys(variables, 1)
     baseline = _strict_inference(bound)
-    if baseline is None:
-        return result(ones, checked=False)
-    empty = _empty_dims(baseline.graph)
-    analysis = analyse_proto(bound)
-    nodes = [(node.finding.attributes, bound.graph.node[node.index].input[0]) for node in analysis.nodes]
+    empty = _empty_dims(baseline.graph) if baseline is not None else set()
+    nodes: list[tuple[Any, str]] = []
+    if baseline is not None:
+        analysis = analyse_proto(bound)
+        nodes = [(node.finding.attributes, bound.graph.node[node.index].input[0]) for node in analysis.nodes]
     from polygraphy_deconv.core.window import onnxruntime_rejections
 
     always = [set(onnxruntime_rejections(attrs, (None,) * attrs.rank)) for attrs, _ in nodes]
 
-    def consistent(sizes: Mapping[str, int]) -> bool:
+    def inferred_at(sizes: Mapping[str, int]) -> Any:
+        """The model inferred at these sizes, None where strict shape inference finds it inconsistent."""
         candidate = _copy(model)
         bind_input_shapes(candidate.graph, shapes_for(sizes))
         inferred = _strict_inference(candidate)
         if inferred is None or not _empty_dims(inferred.graph) <= empty:
-            return False
+            return None
         from polygraphy_deconv.onnx_model.reading import value_info_dims
 
         dims = value_info_dims(inferred.graph, {x for _, x in nodes})
@@ -396,25 +523,136 @@ def verification_shapes(model_path: str, input_shapes: InputShapes | None = None
             x_dims = dims.get(x)
             sizes_of_x = tuple(x_dims[2:]) if x_dims is not None and len(x_dims) == attrs.rank + 2 else (None,) * attrs.rank
             if set(onnxruntime_rejections(attrs, sizes_of_x)) - size_independent:
-                return False
-        return True
+                return None
+        return inferred
 
+    limit = DEFAULT_MEMORY_LIMIT if memory_limit is None else memory_limit
+    trial = OnnxruntimeTrial(model_path, model, seed)
     candidates = candidate_sizes(model)
     batch = [label for label, dim in variables.items() if dim.batch]
     rounds = [False, True] if batch and len(batch) < len(variables) else [True]
     for batch_too in rounds:
         for size in candidates:
             sizes = {label: size if (batch_too or not dim.batch) else 1 for label, dim in variables.items()}
-            if consistent(sizes):
-                return result(sizes, checked=True)
+            inferred = None
+            if baseline is not None:
+                inferred = inferred_at(sizes)
+                if inferred is None:
+                    continue
+                if _tensor_bytes(inferred.graph, initializers) > limit:
+                    return result(sizes, "inference")  # the memory check refuses it with its own message
+            outcome = trial.runs(shapes_for(sizes))
+            if outcome is None:  # onnxruntime cannot judge: shape inference alone decides, where it can
+                if baseline is not None:
+                    return result(sizes, "inference")
+                return result(dict.fromkeys(variables, 1), "")
+            if outcome:
+                return result(sizes, "inference+onnxruntime" if baseline is not None else "onnxruntime")
     inputs = ", ".join(
         f"{shown(name)} [{', '.join(str(d) if isinstance(d, int) else shown(d) for d in dims)}]" for name, dims in dynamic_inputs.items()
     )
+    judges = "does ONNX shape inference find the model consistent and onnxruntime run it" if baseline is not None else "does onnxruntime run it"
+    last = f" (onnxruntime: {shown(trial.last_error)})" if trial.last_error else ""
     raise SizesNeeded(
         f"verifying on onnxruntime needs sizes for the dynamic dims of {inputs}, and at none of the sizes tried "
-        f"({candidates[0]} to {candidates[-1]}) does ONNX shape inference find the model consistent: "
-        f"pass --input-shapes {shown(template)} with {dims_text(to_bind)} bound"
+        f"({candidates[0]} to {candidates[-1]}) {judges}{last}: pass --input-shapes {shown(template)} with "
+        f"{dims_text(to_bind)} bound"
     )
+
+
+def concrete_input_shapes(
+    model_path: str, input_shapes: InputShapes | None = None, *, seed: int | None = None
+) -> dict[str, tuple[int, ...]]:
+    """A concrete shape for every graph input of the model at `model_path` (initializers excluded): the
+    --input-shapes given, with every dim the model leaves dynamic set as fix --verify and check set it
+    (verification_shapes: the smallest candidate sizes ONNX shape inference finds consistent and onnxruntime
+    runs). For a harness that feeds the model (tests/rtx). Raises SizesNeeded (one line naming the
+    --input-shapes to pass) where no candidate runs, DeconvError on bad --input-shapes."""
+    from polygraphy_deconv.onnx_model.reading import load_model
+
+    chosen = verification_shapes(model_path, input_shapes, seed=seed).shapes
+    model = load_model(model_path)
+    initializers = {init.name for init in model.graph.initializer}
+    shapes: dict[str, tuple[int, ...]] = {}
+    for value in model.graph.input:
+        if value.name in initializers:
+            continue
+        dims = chosen.get(value.name)
+        if dims is None:
+            dims = tuple(
+                d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else 1 for d in value.type.tensor_type.shape.dim
+            )
+        shapes[value.name] = tuple(d if isinstance(d, int) else 1 for d in dims)
+    return shapes
+
+
+class OnnxruntimeTrial:
+    """Runs the original model on onnxruntime (as verify_fix runs it: the same session loader, Polygraphy's data
+    loader with the same seed) at candidate shapes, one session for all of them. `runs` is None where onnxruntime
+    cannot judge sizes: it does not load the model at all (the verification reports that)."""
+
+    def __init__(self, model_path: str, model: Any, seed: int | None) -> None:
+        self.model_path = model_path
+        self.model = model
+        self.seed = 1 if seed is None else seed
+        self.session: Any = None
+        self.loadable = True
+        self.last_error = ""
+
+    def runs(self, shapes: Mapping[str, Sequence[int | str | None]]) -> bool | None:
+        import onnxruntime
+
+        if not self.loadable:
+            return None
+        onnxruntime.set_default_logger_severity(4)
+        if self.session is None:
+            try:
+                self.session = original_session_loader(self.model_path)[0]()
+            except Exception:  # noqa: BLE001 (onnxruntime's own classes): a refusal that is not about sizes
+                self.loadable = False
+                return None
+        try:
+            feeds = self._feeds(shapes)
+            self.session.run(None, feeds)
+        except Exception as error:  # noqa: BLE001 (onnxruntime's and Polygraphy's own classes)
+            text = str(error).strip().splitlines()
+            self.last_error = text[0] if text else type(error).__name__
+            return False
+        return True
+
+    def _feeds(self, shapes: Mapping[str, Sequence[int | str | None]]) -> dict[str, Any]:
+        """Polygraphy's data loader's values (as the verification feeds them) for every input at `shapes`."""
+        from onnx import helper
+        from polygraphy.common import TensorMetadata
+        from polygraphy.comparator import DataLoader
+        from polygraphy.logger import G_LOGGER
+
+        initializers = {init.name for init in self.model.graph.initializer}
+        metadata = TensorMetadata()
+        for value in self.model.graph.input:
+            if value.name in initializers:
+                continue
+            dims = shapes.get(value.name) or tuple(
+                d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else 1 for d in value.type.tensor_type.shape.dim
+            )
+            dtype = helper.tensor_dtype_to_np_dtype(value.type.tensor_type.elem_type)
+            metadata.add(value.name, dtype=dtype, shape=[d if isinstance(d, int) else 1 for d in dims])
+        with G_LOGGER.verbosity(G_LOGGER.CRITICAL):
+            loader = DataLoader(seed=self.seed, iterations=1, input_metadata=metadata)
+            return dict(loader[0])
+
+
+def _tensor_bytes(graph: Any, initializers: set[str]) -> int:
+    """The verification's tensor bytes as verification_memory counts them, from an inferred graph."""
+    total = 0
+    for values, copies in ((graph.input, 1), (graph.output, OUTPUT_COPIES)):
+        for value in values:
+            if value.name in initializers and copies == 1:
+                continue
+            dims = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None for d in value.type.tensor_type.shape.dim]
+            if None not in dims:
+                total += math.prod(int(d) for d in dims if d is not None) * ELEMENT_BYTES.get(value.type.tensor_type.elem_type, 4) * copies
+    return total
 
 
 def _template_label(label: str, input_name: str) -> str:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from polygraphy_deconv.core.attributes import ConvTransposeAttributes
 from polygraphy_deconv.core.finding import NodeFinding, Verdict
+from polygraphy_deconv.core.producers import pattern_text
 from polygraphy_deconv.core.window import describe_window
 from polygraphy_deconv.report.layout import (
     Line,
@@ -54,6 +55,7 @@ VERDICT_STYLE = {
     Verdict.WRONG_SHAPE: "bold red",
     Verdict.PARSE_ERROR: "bold red",
     Verdict.TENSOR_BIAS: "yellow",
+    Verdict.NEGATIVE_PADS: "bold red",
     Verdict.UNDECIDED: "magenta",
 }
 
@@ -216,6 +218,9 @@ def _windows_fields(finding: NodeFinding, width: int, used: set[str]) -> list[Li
     characters drawn)."""
     lines: list[Line] = []
     reference, build = finding.reference, finding.parser
+    if finding.verdict is Verdict.NEGATIVE_PADS:
+        pattern = pattern_text(finding.producer) if finding.producer else "no producer pattern known"
+        lines += field("pads", words(f"{list(finding.attributes.pads)} below 0: {pattern}"), width, LABEL_WIDTH)
     if reference is None:
         undecided = "the window depends on a dynamic input size; bind it with --input-shapes"
         lines += field("ONNX", words(f"undecidable: {undecided}"), width, LABEL_WIDTH)
@@ -236,7 +241,9 @@ def _windows_fields(finding: NodeFinding, width: int, used: set[str]) -> list[Li
         tensorrt = [describe_window(build.window)]
     else:
         difference = difference_words(reference, build.window)
-        if difference == "the same window" and finding.reason:
+        if difference == "the same window" and finding.verdict is Verdict.NEGATIVE_PADS:
+            difference += " (its extension takes the negative end)"
+        elif difference == "the same window" and finding.reason:
             difference += f"; {shown(finding.reason)}"
         tensorrt = [*words(difference), f"({describe_window(build.window)})"]
     lines += field("TensorRT", tensorrt, width, LABEL_WIDTH)

@@ -28,8 +28,9 @@ A node finding:
       "reference": <window> | null,
       "declared_spatial": [..] | null     (only where ONNX shape inference disagrees with what runs)
       "tensorrt": {"window": <window> | null, "parse_error": str | null, "extension": bool},
-      "verdict": "ok" | "shifted" | "wrong-shape" | "parse-error" | "tensor-bias" | "undecided",
+      "verdict": "ok" | "shifted" | "wrong-shape" | "parse-error" | "tensor-bias" | "negative-pads" | "undecided",
       "reason": str,
+      "producer": "tf2onnx" | null        (the producer whose pattern the attributes follow; negative-pads only)
       "patch": <patch> | null,
       "notes": [str, ...]
     }
@@ -105,6 +106,7 @@ def node_finding_record(finding: NodeFinding, bias: str) -> dict[str, Any]:
         },
         "verdict": finding.verdict.value,
         "reason": finding.reason,
+        "producer": finding.producer or None,
         "patch": patch_record(finding.patch),
         "notes": list(finding.notes),
     }

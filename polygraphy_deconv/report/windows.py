@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
+from polygraphy_deconv.core.attributes import axis_names
 from polygraphy_deconv.core.window import AxisWindow, Window
 
 # Characters of a bar: one per element of the full result (or past it).
@@ -46,13 +47,6 @@ def bar_legend(used: set[str]) -> str:
 
 MAX_PLAIN_BAR = 40  # a bar up to this many elements is drawn whole
 RUN_EDGE = 2  # a longer bar keeps this many elements on each side of an elided run
-
-
-def axis_names(rank: int) -> tuple[str, ...]:
-    """The usual names of the spatial axes: W; H, W; D, H, W (NC[D][H]W layout)."""
-    if 1 <= rank <= 3:
-        return ("D", "H", "W")[3 - rank :]
-    return tuple(f"axis {axis}" for axis in range(rank))
 
 
 def elements(count: int) -> str:

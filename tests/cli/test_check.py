@@ -15,6 +15,7 @@ from polygraphy_deconv.cli.main import main
 from polygraphy_deconv.onnx_model import verify
 from polygraphy_deconv.trt_network.library import missing_cuda_device
 from tests.cli.conftest import Run
+from tests.data import negative_pads
 from tests.models import conv_transpose_model
 from tests.onnx_model.dynamic_models import mismatched_sizes, unet
 
@@ -59,6 +60,28 @@ class TestCheck:
         assert "strict: failed: 4 node(s) need a patch" in result.stdout
         assert "check: FAILED (strict)" in result.stdout
 
+    def test_strict_fails_on_output_shape_over_bound_dynamic_sizes(self, run_cli: Run, tmp_path: Path) -> None:
+        # The sizes bound with --input-shapes are the verification's; TensorRT's parser still reads -1 (issue 16).
+        model = conv_transpose_model(["N", 4, "H", "W"], [4, 2, 3, 3], strides=[2, 2], output_shape=[31, 31])
+        onnx.save(model, str(tmp_path / "m.onnx"))
+        result = run_cli("check", "m.onnx", "--input-shapes", "x:[2,4,16,16]", "--strict", "--no-tensorrt")
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "1 ConvTranspose: 1 parse-error" in result.stdout
+        assert "strict: failed: 1 node(s) need a patch" in result.stdout
+        assert "fix + verify (onnxruntime): passed" in result.stdout
+
+    def test_negative_pads_of_tf2onnx(self, run_cli: Run, tmp_path: Path) -> None:
+        # onnxruntime 1.32 refuses the original: verified against ONNX's formula written out, and said so.
+        model, _ = negative_pads.tf2onnx_end_2d()
+        onnx.save(model, str(tmp_path / "m.onnx"))
+        result = run_cli("check", "m.onnx", "--no-tensorrt")
+        assert result.returncode == 0, result.stdout + result.stderr
+        text = " ".join(result.stdout.split())
+        assert "1 ConvTranspose: 1 negative-pads" in text
+        assert "rewrote tf2onnx_end_2d (negative-pads): pads=[0, 0, -1, -1] -> pads=[0, 0, 0, 0] + Pad(after=[1, 1]) + bias Add" in text
+        assert "refuses the negative pads of 'tf2onnx_end_2d'; they ran as ONNX's formula writes them" in text
+        assert "fix + verify (onnxruntime): passed" in text
+
     def test_negative_usage(self, run_cli: Run) -> None:
         result = run_cli("check")
         assert result.returncode == 2
@@ -94,6 +117,32 @@ class TestCheckDynamicModels:
         assert "verification sizes: x:[1,3,2,2]" in result.stdout
         assert self.last_line(result.stdout) == "check: PASSED (skipped: TensorRT)"
 
+    def test_tensorrt_step_runs_at_the_verification_sizes(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        # polygraphy run gets the sizes the verification chose (issue 16), not Polygraphy's 1 for each dynamic dim.
+        import subprocess
+
+        commands: list[list[str]] = []
+
+        def fake_run(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+            commands.append(command)
+            return subprocess.CompletedProcess(command, 0, "PASSED\n", "")
+
+        monkeypatch.setattr(check, "tensorrt_available", lambda: (True, ""))
+        monkeypatch.setattr(subprocess, "run", fake_run)
+        onnx.save(unet(("N", 3, "H", "W")), str(tmp_path / "m.onnx"))
+        code = main(["check", str(tmp_path / "m.onnx")])
+        out = capsys.readouterr().out
+        assert code == 0, out
+        (command,) = commands
+        assert command[command.index("--input-shapes") + 1 :] == ["x:[1,3,2,2]"]
+        assert "verification sizes: x:[1,3,2,2]" in out and "TensorRT (polygraphy run): passed" in out
+        # Sizes the user binds are passed as given.
+        commands.clear()
+        main(["check", str(tmp_path / "m.onnx"), "--input-shapes", "x:[2,3,6,8]"])
+        assert commands[0][commands[0].index("--input-shapes") + 1 :] == ["x:[2,3,6,8]"]
+
     def test_negative_sizes_needed(self, run_cli: Run, tmp_path: Path) -> None:
         onnx.save(mismatched_sizes(), str(tmp_path / "m.onnx"))
         result = run_cli("check", "m.onnx", "--no-tensorrt")
@@ -109,6 +158,7 @@ class TestCheckDynamicModels:
     ) -> None:
         # onnxruntime's error used to end the run (no check: line); now it fails the step and says what to bind.
         monkeypatch.setattr(verify, "_strict_inference", lambda model: None)
+        monkeypatch.setattr(verify.OnnxruntimeTrial, "runs", lambda self, shapes: None)
         onnx.save(unet(), str(tmp_path / "m.onnx"))
         code = main(["check", str(tmp_path / "m.onnx"), "--no-tensorrt"])
         captured = capsys.readouterr()

@@ -14,6 +14,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from polygraphy_deconv import __version__
 from tests.cli.conftest import Run
+from tests.data import negative_pads
 from tests.models import conv_transpose_model
 
 K3S2: dict[str, Any] = {"input_shape": [1, 2, 5, 6], "weight_shape": [2, 3, 3, 3], "strides": [2, 2]}
@@ -101,7 +102,7 @@ class TestInspect:
         assert document["model"] == os.path.abspath(path)
         assert document["summary"]["nodes"] == 2
         assert document["summary"]["verdicts"] == {
-            "ok": 1, "shifted": 1, "wrong-shape": 0, "parse-error": 0, "tensor-bias": 0, "undecided": 0,
+            "ok": 1, "shifted": 1, "wrong-shape": 0, "parse-error": 0, "tensor-bias": 0, "negative-pads": 0, "undecided": 0,
         }
         ok, odd = document["findings"]
         assert set(ok) >= {
@@ -124,7 +125,25 @@ class TestInspect:
         assert "1 ConvTranspose: 1 parse-error" in unbound.stdout
         bound = run_cli("inspect", path, "--input-shapes", "x:[1,2,5,6]")
         assert bound.returncode == 0, bound.stderr
-        assert "1 ConvTranspose: 1 shifted" in bound.stdout
+        # The parser still sees the model's -1 sizes (issue 16); the bound sizes give the ONNX window.
+        assert "1 ConvTranspose: 1 parse-error" in bound.stdout
+        assert "(b=(1,1) e=(0,0) -> 10x12)" in bound.stdout
+        assert "not the sizes --input-shapes binds" in " ".join(bound.stdout.split())
+
+    def test_negative_pads_of_tf2onnx(self, run_cli: Run, tmp_path: Path) -> None:
+        # A verdict of its own, with the producer named, exit 0 (issue 16; it used to be a bad-input error).
+        model, _ = negative_pads.tf2onnx_both_2d()
+        path = save(model, tmp_path / "tf.onnx")
+        result = run_cli("inspect", path, "--json", "f.json")
+        assert result.returncode == 0, result.stderr
+        text = " ".join(result.stdout.split())
+        assert "1 ConvTranspose: 1 negative-pads" in text
+        assert "[-1, -1, -1, -1] below 0: tf2onnx's pattern" in text
+        assert "warning: the negative pads begin puts bias-only elements before the full result (1 on H, 1 on W)" in text
+        assert "the producer probably meant them there" in text
+        (record,) = json.loads((tmp_path / "f.json").read_text())["findings"]
+        assert (record["verdict"], record["producer"]) == ("negative-pads", "tf2onnx")
+        assert record["reference"][0] == {"begin": -1, "trim": -1, "length": 11}
 
     def test_version(self, run_cli: Run) -> None:
         result = run_cli("--version")
@@ -138,11 +157,24 @@ class TestInspect:
             "polygraphy-deconv: error: --input-shapes names 'image', which is not a model input (inputs: x)\n"
         )
 
-    def test_negative_bad_input_shapes_syntax(self, run_cli: Run, tmp_path: Path) -> None:
+    @pytest.mark.parametrize("command", ["inspect", "fix", "check", "npps"])
+    @pytest.mark.parametrize("argument", ["x=1,2", "x:1,4"])
+    def test_negative_bad_input_shapes_syntax(self, run_cli: Run, tmp_path: Path, command: str, argument: str) -> None:
+        # A usage error, like --seed -1 (issue 16): exit 2, one error line after argparse's usage, nothing written.
         path = save(conv_transpose_model(**K3S2), tmp_path / "m.onnx")
-        result = run_cli("inspect", path, "--input-shapes", "x=1,2")
-        assert result.returncode == 1
-        assert "cannot parse 'x=1,2'" in result.stderr
+        output = {"fix": ["-o", "f.onnx"], "npps": ["-o", "p.py"]}.get(command, [])
+        result = run_cli(command, path, *output, "--input-shapes", argument)
+        assert result.returncode == 2, result.stderr
+        assert f"error: argument --input-shapes: cannot parse '{argument}'" in result.stderr
+        assert "Traceback" not in result.stderr and result.stdout == ""
+        assert sorted(os.listdir(tmp_path)) == ["m.onnx"]
+
+    def test_help_says_what_input_shapes_do(self, run_cli: Run) -> None:
+        # inspect and npps do not verify; fix and check do (issue 16).
+        for command, verifies in (("inspect", False), ("npps", False), ("fix", True), ("check", True)):
+            text = " ".join(run_cli(command, "--help").stdout.split())
+            assert ("the sizes the verification" in text) == verifies, command
+            assert "a verification runs at" not in text
 
     @pytest.mark.parametrize("args", [(), ("inspect",), ("inspect", "m.onnx", "--bogus"), ("frobnicate",)])
     def test_negative_usage(self, run_cli: Run, args: tuple[str, ...]) -> None:

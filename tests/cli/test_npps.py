@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnx
 import pytest
 from polygraphy.exception import PolygraphyException
 
@@ -91,6 +92,20 @@ class TestNpps:
         line = one_error_line(done.stderr)
         assert "do not parse on TensorRT 11" in line and "'deconv'" in line
         assert f"polygraphy-deconv fix {model} -o FIXED.onnx" in line
+        assert "or build with `polygraphy run --trt --deconv-fix`" in line
+        assert not (tmp_path / "p.py").exists()
+
+    def test_negative_output_shape_on_bound_dynamic_sizes_is_refused(self, run_cli: Run, tmp_path: Path) -> None:
+        # The parser reads the model's -1 sizes whatever --input-shapes binds (issue 16): a script after the parse
+        # cannot help; fix (with the same sizes) or --deconv-fix rewrites the node before it.
+        model = tmp_path / "m.onnx"
+        onnx.save(conv_transpose_model(["N", 4, "H", "W"], [4, 2, 3, 3], strides=[2, 2], output_shape=[31, 31]), str(model))
+        done = run_cli("npps", str(model), "-o", "p.py", "--input-shapes", "x:[2,4,16,16]")
+        assert done.returncode == 1
+        line = one_error_line(done.stderr)
+        assert "do not parse on TensorRT 11 ('deconv')" in line
+        assert f"polygraphy-deconv fix {model} -o FIXED.onnx --input-shapes x:[2,4,16,16]`" in line
+        assert "--deconv-fix" in line
         assert not (tmp_path / "p.py").exists()
 
     def test_parse_error_by_version(self, run_cli: Run, tmp_path: Path) -> None:

@@ -67,21 +67,28 @@ class TestConvTransposeAttributes:
         # The spec (and PyTorch) allow output_padding >= stride while it is below the dilation.
         assert read({"strides": [1, 1], "dilations": [3, 3], "output_padding": [2, 2]}).output_padding == (2, 2)
 
+    def test_negative_pads_are_read(self) -> None:
+        # tf2onnx writes them; the verdict negative-pads handles them (issue 16), they are not invalid input.
+        attrs = read({"strides": [3, 3], "pads": [0, 0, -1, -1]})
+        assert attrs.pads_end == (-1, -1) and attrs.negative_pads
+        assert not read({"pads": [1, 1, 0, 0]}).negative_pads
+        with pytest.raises(InvalidConvTranspose, match="cannot be combined with auto_pad"):
+            read({"auto_pad": "SAME_UPPER", "pads": [0, 0, -1, 0]})
+
     def test_zero_pads_with_auto_pad(self) -> None:
         assert read({"auto_pad": "SAME_UPPER", "pads": [0, 0, 0, 0]}).auto_pad == "SAME_UPPER"
 
     @pytest.mark.parametrize(
         ("attributes", "weight_shape", "problem"),
         [
-            ({"strides": [2, 2], "output_padding": [2, 0]}, (2, 3, 3, 3), "output_padding 2 on axis 0"),
+            ({"strides": [2, 2], "output_padding": [2, 0]}, (2, 3, 3, 3), "output_padding 2 on H"),
             ({"strides": [2, 2], "dilations": [2, 2], "output_padding": [0, 2]}, (2, 3, 3, 3), "output_padding 2"),
-            ({"output_padding": [1, 1]}, (2, 3, 3, 3), "output_padding 1 on axis 0"),
+            ({"output_padding": [1, 1]}, (2, 3, 3, 3), "output_padding 1 on H"),
             ({"strides": [2, 2, 2]}, (2, 3, 3, 3), "strides has 3 entries"),
             ({"dilations": [1]}, (2, 3, 3, 3), "dilations has 1 entries"),
             ({"pads": [1, 1]}, (2, 3, 3, 3), "pads has 2 entries"),
             ({"output_padding": [0, 0, 0]}, (2, 3, 3, 3), "output_padding has 3 entries"),
             ({"kernel_shape": [3]}, (2, 3, 3, 3), "kernel_shape has 1 entries"),
-            ({"pads": [1, -1, 0, 0]}, (2, 3, 3, 3), "pads [1, -1, 0, 0] has an entry below 0"),
             ({"strides": [0, 1]}, (2, 3, 3, 3), "strides [0, 1] has an entry below 1"),
             ({"dilations": [1, 0]}, (2, 3, 3, 3), "dilations [1, 0] has an entry below 1"),
             ({"output_padding": [-1, 0]}, (2, 3, 3, 3), "output_padding [-1, 0] has an entry below 0"),

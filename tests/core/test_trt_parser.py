@@ -251,12 +251,27 @@ class TestDocumentedRules:
         assert unknown.parser.window is None and unknown.parser.parse_error is None
         assert unknown.parser.undefined is not None and "channel" in unknown.parser.undefined
 
+    def test_output_shape_on_bound_dynamic_sizes(self) -> None:
+        # The parser reads the model's dims (-1 where dynamic), not the sizes a run binds (rule 1, issue 16):
+        # a parse error, while the bound sizes still give the ONNX window and the patch.
+        attrs = ConvTransposeAttributes.from_onnx("deconv", {"strides": [2, 2], "output_shape": [31, 31]}, (4, 2, 3, 3))
+        bound = analyse_node(attrs, [16, 16], model_sizes=[None, None])
+        assert bound.verdict is Verdict.PARSE_ERROR
+        assert "pre-padding -16" in (bound.parser.parse_error or "") and "--input-shapes" in bound.reason
+        assert bound.reference is not None and window_length(bound.reference) == (31, 31)
+        assert bound.patch is not None and bound.model_input_sizes == (None, None)
+        # Sizes the model declares itself are the parser's too.
+        assert analyse_node(attrs, [16, 16], model_sizes=[16, 16]).verdict is Verdict.OK
+        assert analyse_node(attrs, [16, 16]).verdict is Verdict.OK
+        build = predict_parser_build(attrs, [16, 16], model_sizes=[16, None])
+        assert build.parse_error is not None and "on W" in build.parse_error
+
     def test_1d_output_shape_dynamic_size(self) -> None:
         # A dynamic real axis is -1 to the parser: total S * -2 + DK + op - 1 is negative here, and that axis
         # is checked before the added one.
         f = finding([3], [None], strides=[2], output_shape=[1])
         assert f.verdict is Verdict.PARSE_ERROR
-        assert "dynamic input size on axis 0" in (f.parser.parse_error or "")
+        assert "dynamic input size on W" in (f.parser.parse_error or "")
 
     @pytest.mark.parametrize(
         "attributes",

@@ -13,6 +13,8 @@ symbolic batch) is one example, and every example checks all of:
     rewritten, any other is left byte for byte, and any note is one of the documented kinds;
 (c) idempotence: fix(fix(m)) serializes byte-identical to fix(m), with no rewrite, and every node of
     fix(m) is verdict ok;
+(e) the declared shapes: with the shapes ONNX shape inference declares (graph output, as exporters write it),
+    fix's output passes onnx.checker.check_model(full_check=True) wherever the input does;
 (d) the network patch: for every producer of docs/deconv-semantics.md section 3 that can build the node
     (tests/standin/producers.py: the ONNX parser incl. its extension chain and the odd output_shape split,
     SAME_* ignoring output_padding/output_shape, a tensor bias, TensorRT 10's squeeze layers for 1D;
@@ -52,6 +54,7 @@ from polygraphy_deconv.trt_network.units import find_units
 from tests.fuzz.tally import CONFIGURATIONS, FAILURES, count
 from tests.models import random_feeds
 from tests.numerics import crop, full_transposed_convolution
+from tests.onnx_model.producer_models import declared
 from tests.standin import network as standin
 from tests.standin import producers
 from tests.strategies import Draw, conv_transposes
@@ -221,6 +224,18 @@ def check_fix(model: onnx.ModelProto, feeds: dict[str, np.ndarray], result: FixR
     assert [n.finding.verdict for n in twice.analysis.nodes] == [Verdict.OK]
 
 
+def check_declared_shapes(model: onnx.ModelProto) -> None:
+    """(e)."""
+    try:
+        declaring = declared(model)
+        onnx.checker.check_model(declaring, full_check=True)
+    except Exception:  # noqa: BLE001 (the input fails the full check: nothing to hold the fix to)
+        count("full check (declared shapes)", "the input fails it")
+        return
+    onnx.checker.check_model(fix_model(declaring).model, full_check=True)
+    count("full check (declared shapes)", "the input and fix's output pass it")
+
+
 def applicable_producers(drawn: Draw, node: ConvTransposeNode, weight_shape: list[int]) -> list[str]:
     """The producers that can build this node (test_patching.applies, on parsed attributes so that an explicit
     default counts as absent): PyTorch has neither output_shape nor auto_pad and takes the bias as weights;
@@ -339,6 +354,7 @@ class TestEquivalence:
 
         spec, runtime = check_window(drawn, node, model, feeds, weight, bias)
         check_fix(model, feeds, result, node, spec, runtime)
+        check_declared_shapes(model)
         if runtime is None:
             check_network(drawn, node, feeds, weight, bias, spec, "vs the spec: onnxruntime rejects it")
         else:

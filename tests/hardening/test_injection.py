@@ -101,7 +101,7 @@ class TestInspect:
         )
         text = stream.getvalue()
         assert_safe(text)
-        assert "n\\x1b[2J: axis 0: onnxruntime rejects" in text
+        assert "n\\x1b[2J: H: onnxruntime rejects" in text
         assert "w\\x1b]52;c;eA==\\x07.bin" in text and "[link=x]" in text
 
 

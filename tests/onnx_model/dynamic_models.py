@@ -51,3 +51,24 @@ def mismatched_sizes() -> onnx.ModelProto:
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
     model.ir_version = 8
     return model
+
+
+def gather_after_upsample(row: int = 9) -> onnx.ModelProto:
+    """x [1, 2, H, W] -> ConvTranspose (k2 s2, ok for every size) -> Gather of one row (axis 2): ONNX shape inference
+    accepts every size (it does not look at the index), onnxruntime runs it only where 2H > row."""
+    rng = np.random.default_rng(1)
+    initializers = [
+        numpy_helper.from_array(rng.standard_normal((2, 2, 2, 2)).astype(np.float32), "W"),
+        numpy_helper.from_array(np.array([row], np.int64), "row"),
+    ]
+    nodes = [
+        helper.make_node("ConvTranspose", ["x", "W"], ["up"], name="up", strides=[2, 2]),
+        helper.make_node("Gather", ["up", "row"], ["y"], name="pick", axis=2),
+    ]
+    graph = helper.make_graph(
+        nodes, "gather", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, "H", "W"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializers,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    model.ir_version = 8
+    return model

@@ -13,6 +13,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from polygraphy_deconv.core.attributes import InvalidConvTranspose
 from polygraphy_deconv.core.finding import Verdict
+from polygraphy_deconv.core.window import describe_window
 from polygraphy_deconv.errors import DeconvError
 from polygraphy_deconv.onnx_model.reading import analyse_model, analyse_proto, load_model
 from tests.models import conv_transpose_model
@@ -232,8 +233,23 @@ class TestAnalyseModel:
         model = conv_transpose_model([1, 2, "H", "W"], [2, 3, 3, 3], strides=[2, 2], output_shape=[10, 12])
         before = model.SerializeToString()
         analysis = analyse_proto(model, {"x": (1, 2, 5, 6)})
-        assert analysis.nodes[0].finding.verdict is Verdict.SHIFTED
+        assert analysis.nodes[0].finding.output_sizes == (10, 12)
         assert model.SerializeToString() == before
+
+    def test_output_shape_on_bound_dynamic_sizes_is_a_parse_error(self) -> None:
+        # The bound sizes give the ONNX window; TensorRT's parser reads the model's -1 sizes (issue 16).
+        model = conv_transpose_model(["N", 4, "H", "W"], [4, 2, 3, 3], strides=[2, 2], output_shape=[31, 31])
+        (node,) = analyse_proto(model, {"x": (2, 4, 16, 16)}).nodes
+        finding = node.finding
+        assert finding.verdict is Verdict.PARSE_ERROR and finding.verdict.needs_patch
+        assert "not the sizes --input-shapes binds" in finding.reason and "pre-padding -16" in finding.reason
+        assert finding.input_sizes == (16, 16) and finding.model_input_sizes == (None, None)
+        assert describe_window(finding.reference or ()) == "b=(1,1) e=(1,1) -> 31x31"
+        assert finding.patch is not None and finding.patch.pre_padding == (1, 1)
+        assert any("rewrite the node before the parse" in note for note in finding.notes)
+        # A model whose sizes are static: the bound sizes are the parser's too.
+        static = conv_transpose_model([2, 4, 16, 16], [4, 2, 3, 3], strides=[2, 2], output_shape=[31, 31])
+        assert analyse_proto(static, {"x": (2, 4, 16, 16)}).nodes[0].finding.verdict is Verdict.OK
 
     def test_negative_missing_path(self, tmp_path: Path) -> None:
         with pytest.raises(DeconvError, match="model file not found"):

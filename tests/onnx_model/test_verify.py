@@ -10,9 +10,15 @@ import pytest
 
 from polygraphy_deconv.errors import DeconvError
 from polygraphy_deconv.onnx_model.rewrite import fix_file
-from polygraphy_deconv.onnx_model.verify import SizesNeeded, VerificationShapes, verification_shapes, verify_fix
+from polygraphy_deconv.onnx_model.verify import (
+    SizesNeeded,
+    VerificationShapes,
+    concrete_input_shapes,
+    verification_shapes,
+    verify_fix,
+)
 from tests.models import conv_transpose_model
-from tests.onnx_model.dynamic_models import mismatched_sizes, unet
+from tests.onnx_model.dynamic_models import gather_after_upsample, mismatched_sizes, unet
 
 DYNAMIC: dict[str, Any] = {"input_shape": ["N", 2, "H", "W"], "weight_shape": [2, 3, 3, 3], "strides": [2, 2], "output_padding": [1, 1], "bias": "tensor"}
 
@@ -111,10 +117,46 @@ class TestVerificationShapes:
         assert "\n" not in message
 
     def test_model_shape_inference_cannot_judge(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        # onnxruntime judges alone (issue 16: it used to be 1, where the U-Net's Concat fails).
         from polygraphy_deconv.onnx_model import verify
 
         monkeypatch.setattr(verify, "_strict_inference", lambda model: None)
         onnx.save(unet(), str(tmp_path / "m.onnx"))
         sizes = verification_shapes(str(tmp_path / "m.onnx"))
+        assert sizes.shapes == {"x": (1, 3, 2, 2)} and sizes.checked and sizes.judged_by == "onnxruntime"
+        assert "the smallest sizes onnxruntime runs" in sizes.describe()
+
+    def test_nothing_can_judge(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        from polygraphy_deconv.onnx_model import verify
+
+        monkeypatch.setattr(verify, "_strict_inference", lambda model: None)
+        monkeypatch.setattr(verify.OnnxruntimeTrial, "runs", lambda self, shapes: None)
+        onnx.save(unet(), str(tmp_path / "m.onnx"))
+        sizes = verification_shapes(str(tmp_path / "m.onnx"))
         assert sizes.shapes == {"x": (1, 3, 1, 1)} and not sizes.checked
         assert "--input-shapes x:[1,3,H,W] (H and W bound)" in sizes.hint()
+
+    def test_onnxruntime_rejects_sizes_shape_inference_accepts(self, tmp_path: Path) -> None:
+        # A Gather of row 9 of the upsampled output: shape inference does not look at the index, onnxruntime
+        # fails below 10 rows (2H), so 1, 2 and 4 are consistent for shape inference and do not run (issue 16).
+        onnx.save(gather_after_upsample(), str(tmp_path / "m.onnx"))
+        sizes = verification_shapes(str(tmp_path / "m.onnx"))
+        assert sizes.shapes == {"x": (1, 2, 8, 8)} and sizes.judged_by == "inference+onnxruntime"
+        assert "and onnxruntime runs" in sizes.describe()
+        assert concrete_input_shapes(str(tmp_path / "m.onnx")) == {"x": (1, 2, 8, 8)}
+
+    def test_negative_no_candidate_runs(self, tmp_path: Path) -> None:
+        # Row 900 needs 2H > 900: beyond every candidate; one line with onnxruntime's reason and what to bind.
+        onnx.save(gather_after_upsample(row=900), str(tmp_path / "m.onnx"))
+        with pytest.raises(SizesNeeded) as raised:
+            verification_shapes(str(tmp_path / "m.onnx"))
+        message = str(raised.value)
+        assert "\n" not in message and "and onnxruntime run it (onnxruntime: " in message and "idx=900" in message
+        assert "--input-shapes x:[1,2,H,W] with H and W bound" in message
+
+    def test_concrete_input_shapes(self, tmp_path: Path) -> None:
+        # For tests/rtx: every input, static ones included, as ints.
+        onnx.save(unet(("N", 3, "H", "W"), skip_shape=(1, 4, 24, 24)), str(tmp_path / "m.onnx"))
+        assert concrete_input_shapes(str(tmp_path / "m.onnx")) == {"x": (1, 3, 24, 24), "skip": (1, 4, 24, 24)}
+        onnx.save(conv_transpose_model([1, 2, 5, 6], [2, 3, 3, 3]), str(tmp_path / "s.onnx"))
+        assert concrete_input_shapes(str(tmp_path / "s.onnx")) == {"x": (1, 2, 5, 6)}

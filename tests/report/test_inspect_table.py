@@ -222,7 +222,7 @@ class TestGroupsAndCaps:
         findings = [finding(f"n{i}", output_padding=[2, 2], dilations=[3, 3]) for i in range(3)]
         text = report(findings)
         notes = text[text.index("notes:") :].splitlines()
-        assert notes[1].startswith("  - n0 and 2 more: axis 0: onnxruntime rejects output_padding 2 >= stride 2")
+        assert notes[1].startswith("  - n0 and 2 more: H: onnxruntime rejects output_padding 2 >= stride 2")
         assert all(len(line) <= 80 for line in notes)
         assert notes[2].startswith("    ") and not notes[2].startswith("    -")
         assert sum(line.startswith("  - ") for line in notes) == 2  # one per axis, for all three nodes
