@@ -129,7 +129,7 @@ class TestCheckDynamicModels:
             commands.append(command)
             return subprocess.CompletedProcess(command, 0, "PASSED\n", "")
 
-        monkeypatch.setattr(check, "tensorrt_available", lambda: (True, ""))
+        monkeypatch.setattr(check, "tensorrt_step", lambda: check.TensorRTStep("TensorRT 10.16.1"))
         monkeypatch.setattr(subprocess, "run", fake_run)
         onnx.save(unet(("N", 3, "H", "W")), str(tmp_path / "m.onnx"))
         code = main(["check", str(tmp_path / "m.onnx")])
@@ -137,7 +137,7 @@ class TestCheckDynamicModels:
         assert code == 0, out
         (command,) = commands
         assert command[command.index("--input-shapes") + 1 :] == ["x:[1,3,2,2]"]
-        assert "verification sizes: x:[1,3,2,2]" in out and "TensorRT (polygraphy run): passed" in out
+        assert "verification sizes: x:[1,3,2,2]" in out and "TensorRT (polygraphy run): passed on TensorRT 10.16.1" in out
         # Sizes the user binds are passed as given.
         commands.clear()
         main(["check", str(tmp_path / "m.onnx"), "--input-shapes", "x:[2,3,6,8]"])
