@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from polygraphy_deconv.core import ConvTransposeAttributes, analyse_node
-from polygraphy_deconv.onnx_model.reading import ConvTransposeNode
+from polygraphy_deconv.core.model import ConvTransposeNode, NodeBias
 
 CHANNELS, SIZE = 4, 6
 
@@ -44,7 +44,7 @@ def build_chain(units: int, trt: Any = None) -> tuple[Any, list[ConvTransposeNod
     for index in range(units):
         name = f"up{index}"
         attrs = ConvTransposeAttributes.from_onnx(name, attributes, [CHANNELS, CHANNELS, 2, 2])
-        nodes.append(ConvTransposeNode(name, index, f"{name}.out", "initializer", analyse_node(attrs, [SIZE, SIZE])))
+        nodes.append(ConvTransposeNode(name, index, f"{name}.out", NodeBias.INITIALIZER, analyse_node(attrs, [SIZE, SIZE])))
         weight = rng.standard_normal((CHANNELS, CHANNELS, 2, 2)).astype(np.float32)
         bias = rng.standard_normal(CHANNELS).astype(np.float32)
         keep += [weight, bias]

@@ -20,7 +20,8 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
 from polygraphy_deconv.core.attributes import ConvTransposeAttributes, InvalidConvTranspose
-from polygraphy_deconv.core.finding import NodeFinding, analyse_node
+from polygraphy_deconv.core.finding import analyse_node
+from polygraphy_deconv.core.model import ConvTransposeNode, ModelAnalysis, NodeBias
 from polygraphy_deconv.core.trt_parser import NEWEST_RULES, ParserRules
 from polygraphy_deconv.errors import DeconvError
 from polygraphy_deconv.text import shown
@@ -29,35 +30,6 @@ if TYPE_CHECKING:
     import onnx
 
 Dims = tuple[int | None, ...]
-
-
-@dataclass(frozen=True)
-class ConvTransposeNode:
-    """One ConvTranspose node of a model, analysed."""
-
-    name: str  # the node's name; an unnamed node gets "ConvTranspose_<index>" (index in graph.node)
-    index: int  # position in graph.node
-    output: str  # the node's output tensor name
-    bias: str  # "none" | "initializer" | "tensor"
-    finding: NodeFinding
-
-
-@dataclass(frozen=True)
-class ModelAnalysis:
-    path: str  # absolute path of the model
-    nodes: tuple[ConvTransposeNode, ...]
-    notes: tuple[str, ...] = ()  # about the model as a whole (skipped subgraphs, shape inference trouble)
-    # absolute paths of every file the external data references name, inside the folder or not (unchecked,
-    # never opened: what no output may overwrite)
-    external_data: tuple[str, ...] = ()
-    # For each node, the position in `nodes` of the first node with the same configuration (its own position
-    # when it is the first): the two findings differ in the node name only. Empty when not recorded.
-    same_configuration: tuple[int, ...] = ()
-
-    @property
-    def input_files(self) -> tuple[str, ...]:
-        """The model and its external data files: what no output may overwrite."""
-        return (self.path, *self.external_data)
 
 
 def analyse_model(
@@ -409,18 +381,18 @@ def analyse_conv_transpose(
     out_dims = shapes.get(node.output[0])
     declared = tuple(out_dims[2:]) if out_dims is not None and len(out_dims) == rank + 2 else None
 
-    bias = "none"
+    bias = NodeBias.NONE
     if len(node.input) >= 3 and node.input[2]:
         check_bias(name, shapes.get(node.input[2]), weight_dims, attrs.group)
         # A Constant node's output is weights to TensorRT's importer too (it imports Constant as weights),
         # so only a true run-time tensor (graph input, computed value) keeps the bias on the deconvolution.
-        bias = "initializer" if node.input[2] in initializers or node.input[2] in constants else "tensor"
+        bias = NodeBias.INITIALIZER if node.input[2] in initializers or node.input[2] in constants else NodeBias.TENSOR
     model_sizes: Dims | None = None
     if model_shapes is not None:
         model_x = model_shapes.get(node.input[0])
         model_sizes = tuple(model_x[2:]) if model_x is not None and len(model_x) == rank + 2 else (None,) * rank
     finding = analyse_node(
-        attrs, input_sizes, bias_is_tensor=bias == "tensor", declared_sizes=declared, rules=rules, model_sizes=model_sizes
+        attrs, input_sizes, bias_is_tensor=bias is NodeBias.TENSOR, declared_sizes=declared, rules=rules, model_sizes=model_sizes
     )
     if ignored:
         finding = dataclasses.replace(finding, notes=(*finding.notes, *ignored))

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from polygraphy_deconv.onnx_model.reading import ModelAnalysis
+    from polygraphy_deconv.core.model import ModelAnalysis
     from polygraphy_deconv.trt_network.patching import Mode, NetworkFix
 
 

@@ -44,7 +44,7 @@ from polygraphy_deconv.text import shown
 from polygraphy_deconv.trt_network.patching import Action, Mode
 
 if TYPE_CHECKING:
-    from polygraphy_deconv.onnx_model.reading import ModelAnalysis
+    from polygraphy_deconv.core.model import ModelAnalysis
     from polygraphy_deconv.trt_network.patching import NetworkFix, UnitResult
 
 ACTION_STYLES = {

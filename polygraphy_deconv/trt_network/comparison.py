@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from polygraphy_deconv.core.finding import Verdict, judge
+from polygraphy_deconv.core.model import ConvTransposeNode, NodeBias
 from polygraphy_deconv.core.trt_parser import ParserBuild
 from polygraphy_deconv.core.window import Window, describe_window
-from polygraphy_deconv.onnx_model.reading import ConvTransposeNode
 from polygraphy_deconv.trt_network.units import DeconvolutionUnit, layer_window_for
 
 
@@ -107,7 +107,7 @@ def compare_unit(unit: DeconvolutionUnit, node: ConvTransposeNode, matched_by: s
                       verdict=Verdict.WRONG_SHAPE)
     # A bias the node does not have cannot be lost: judge the extension's bias only where the node has one.
     build = unit_build(unit)
-    if node.bias == "none" and not build.extension_has_bias:
+    if node.bias is NodeBias.NONE and not build.extension_has_bias:
         build = ParserBuild(build.window, extension=build.extension)
     verdict, reason = judge(reference, build)
     if verdict is Verdict.OK:

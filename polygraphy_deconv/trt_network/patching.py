@@ -36,9 +36,9 @@ from polygraphy_deconv.core.deconvolution import (
     patched_window,
     plan_patch,
 )
+from polygraphy_deconv.core.model import ConvTransposeNode
 from polygraphy_deconv.core.window import Window, window_length
 from polygraphy_deconv.errors import DeconvError
-from polygraphy_deconv.onnx_model.reading import ConvTransposeNode
 from polygraphy_deconv.trt_network.comparison import Status, UnitComparison, compare_units
 from polygraphy_deconv.trt_network.library import library
 from polygraphy_deconv.trt_network.units import (

@@ -46,8 +46,8 @@ from onnx import numpy_helper
 
 from polygraphy_deconv.core.attributes import InvalidConvTranspose
 from polygraphy_deconv.core.finding import Verdict
+from polygraphy_deconv.core.model import ConvTransposeNode
 from polygraphy_deconv.core.window import full_length, onnxruntime_rejections, window_length
-from polygraphy_deconv.onnx_model.reading import ConvTransposeNode
 from polygraphy_deconv.onnx_model.rewrite import FixResult, fix_model
 from polygraphy_deconv.trt_network.patching import Action, fix_network
 from polygraphy_deconv.trt_network.units import find_units

@@ -172,7 +172,7 @@ def test_json_text_in_one_pass_is_the_documents_text() -> None:
     """network_document_text (what --deconv-report writes) is document_text(network_document(...)), byte for byte:
     patched, ok, needs-patch and unmatched units, a node no unit maps to, nodes of one configuration (their texts
     reused), names that need escaping, and nodes rewritten before the parse."""
-    from polygraphy_deconv.onnx_model.reading import ModelAnalysis
+    from polygraphy_deconv.core.model import ModelAnalysis
     from polygraphy_deconv.report.network_table import network_document, network_document_text
     from polygraphy_deconv.report.schema import document_text
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from polygraphy_deconv.core.attributes import ConvTransposeAttributes
 from polygraphy_deconv.core.finding import analyse_node
-from polygraphy_deconv.onnx_model.reading import ConvTransposeNode
+from polygraphy_deconv.core.model import ConvTransposeNode, NodeBias
 
 
 def conv_transpose_node(
@@ -23,7 +23,7 @@ def conv_transpose_node(
 ) -> ConvTransposeNode:
     attrs = ConvTransposeAttributes.from_onnx(name, {k: v for k, v in attributes.items() if v is not None}, weight_shape)
     finding = analyse_node(attrs, list(input_shape)[2:], bias_is_tensor=bias == "tensor")
-    return ConvTransposeNode(name=name, index=0, output=output, bias=bias, finding=finding)
+    return ConvTransposeNode(name=name, index=0, output=output, bias=NodeBias(bias), finding=finding)
 
 
 def random_weights(weight_shape: Sequence[int], group: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -9,7 +9,7 @@ from onnx import helper
 
 from polygraphy_deconv.core.attributes import ConvTransposeAttributes
 from polygraphy_deconv.core.finding import analyse_node
-from polygraphy_deconv.onnx_model.reading import ConvTransposeNode
+from polygraphy_deconv.core.model import ConvTransposeNode, NodeBias
 from polygraphy_deconv.trt_network.patching import fix_network
 from tests.onnx_cases import ONNX_CASE_PARAMS, OnnxCase
 from tests.standin import producers
@@ -50,7 +50,7 @@ class TestOnnxCases:
         assert x is not None and weight is not None
         attrs = attributes_of(case)
         finding = analyse_node(attrs, list(x.shape[2:]))
-        node = ConvTransposeNode("deconv", 0, "y", "none" if bias is None else "initializer", finding)
+        node = ConvTransposeNode("deconv", 0, "y", NodeBias.NONE if bias is None else NodeBias.INITIALIZER, finding)
         network = producers.PRODUCERS[producer].build(attrs, list(x.shape), weight, bias)
         fix_network(network, [node])
         assert_fixed(network, node)

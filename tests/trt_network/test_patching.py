@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from polygraphy_deconv.core.attributes import ConvTransposeAttributes
+from polygraphy_deconv.core.model import ConvTransposeNode
 from polygraphy_deconv.core.window import AxisWindow
-from polygraphy_deconv.onnx_model.reading import ConvTransposeNode
 from polygraphy_deconv.trt_network.patching import (
     Action,
     Mode,
