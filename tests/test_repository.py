@@ -123,6 +123,17 @@ class TestPolygraphyRange:
         assert polygraphy_bounds() == expected
 
 
+class TestWhereTensorRTComesFrom:
+    def test_install_section_tells_users_pip_install_tensorrt_works(self) -> None:
+        # The public index's tensorrt installs NVIDIA's wheels at install time where there is internet access; only
+        # this project's CI cannot fetch them (issue 16: the README called them "download stubs").
+        install = readme().split("## Install", 1)[1].split("\n## ", 1)[0]
+        assert "download stub" not in install
+        assert "`pip install tensorrt` works from the public package index" in " ".join(install.split())
+        assert "CI" in install
+        assert "download stub" not in (ROOT / "pyproject.toml").read_text()
+
+
 class TestDockerBuild:
     def test_dockerfile_at_the_top_level(self) -> None:
         assert (ROOT / "Dockerfile").is_file()

@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from polygraphy_deconv.errors import DeconvError
-    from polygraphy_deconv.report.inspect_table import make_console
+    from polygraphy_deconv.report.inspect_table import make_console, print_wrapped
     from polygraphy_deconv.text import shown
 
     console = make_console()
@@ -130,8 +130,7 @@ def run(args: argparse.Namespace) -> int:
     results = [(step, outcome) for step, outcome in results if outcome != RUNNING]
 
     console.rule(style="dim")
-    for step, outcome in results:
-        console.print(f"  {step}: {outcome}", markup=False, soft_wrap=True)
+    print_wrapped(console, [f"{step}: {outcome}" for step, outcome in results])
     failed = [step for step, outcome in results if outcome.startswith("failed")]
     if failed:
         console.print(f"check: FAILED ({', '.join(failed)})", style="bold red", soft_wrap=True)
@@ -175,7 +174,8 @@ def run_steps(args: argparse.Namespace, console: Any, results: list[tuple[str, s
 
     from polygraphy_deconv.errors import DeconvError
     from polygraphy_deconv.onnx_model.input_shapes import parse_input_shapes
-    from polygraphy_deconv.onnx_model.rewrite import fix_file
+    from polygraphy_deconv.onnx_model.reading import load_model
+    from polygraphy_deconv.onnx_model.rewrite import FixResult, fix_file, refusal_message
     from polygraphy_deconv.onnx_model.verify import (
         DEFAULT_MEMORY_LIMIT,
         SizesNeeded,
@@ -186,7 +186,7 @@ def run_steps(args: argparse.Namespace, console: Any, results: list[tuple[str, s
         verify_fix,
     )
     from polygraphy_deconv.output_files import check_output_path, signals_held, write_atomically
-    from polygraphy_deconv.report.inspect_table import print_inspect_report, print_wrapped
+    from polygraphy_deconv.report.inspect_table import print_inspect_report, print_rule, print_wrapped
     from polygraphy_deconv.report.schema import document_text, findings_document, node_finding_record, verdict_counts
     from polygraphy_deconv.text import shown
 
@@ -194,16 +194,25 @@ def run_steps(args: argparse.Namespace, console: Any, results: list[tuple[str, s
     shapes = parse_input_shapes(args.input_shapes)
     if args.json is not None:
         check_output_path(args.json, "--json", [args.model])
-    # The verification's sizes: where none can be chosen, that step fails with what to bind; the others run.
-    sizes: VerificationShapes | None = None
-    sizes_needed = ""
-    limit = DEFAULT_MEMORY_LIMIT if args.verify_memory_limit is None else args.verify_memory_limit
-    try:
-        sizes = verification_shapes(args.model, shapes, seed=args.seed, memory_limit=limit)
-    except SizesNeeded as error:
-        sizes_needed = str(error)
-    check_verification_memory(args.model, shapes if sizes is None else sizes.shapes, limit)
+    load_model(args.model)  # a model that does not load fails this step (fix_file reads it again, then fixes it)
     results.pop()
+    # The verification's sizes, chosen once the rewrite is known (shape inference judges the fixed model) and
+    # before anything is written: where none can be chosen, the verification fails with what to bind and the
+    # other steps run (the TensorRT step at the same sizes); a verification over its memory limit is bad input.
+    sizes: VerificationShapes | None = None
+    sizes_problem = ""
+    limit = DEFAULT_MEMORY_LIMIT if args.verify_memory_limit is None else args.verify_memory_limit
+
+    def settle_sizes(planned: FixResult) -> None:
+        nonlocal sizes, sizes_problem
+        try:
+            chosen = verification_shapes(args.model, shapes, seed=args.seed, memory_limit=limit, fixed=planned.model)
+        except SizesNeeded as error:
+            sizes_problem = str(error)
+            return
+        if planned.rewrites:
+            check_verification_memory(args.model, chosen.shapes, limit)
+        sizes = chosen
 
     def status(text: str) -> contextlib.AbstractContextManager[Any]:
         # A spinner on a terminal; nothing in logs (the step's own lines say what happened).
@@ -222,17 +231,21 @@ def run_steps(args: argparse.Namespace, console: Any, results: list[tuple[str, s
         results.append((FIX_STEP, RUNNING))
         with status("inspect + fix"):
             result = fix_file(
-                args.model, fixed_path, input_shapes=shapes, external_data="reference" if by_reference else "copy"
+                args.model, fixed_path, input_shapes=shapes, external_data="reference" if by_reference else "copy",
+                refuse=False, before_write=settle_sizes,
             )
         results.pop()
         analysis = result.analysis
         assert analysis is not None
         findings = [node.finding for node in analysis.nodes]
-        console.rule("inspect", style="dim")
+        print_rule(console, "inspect")
         print_inspect_report(
             findings, model=analysis.path, biases=[n.bias for n in analysis.nodes], model_notes=analysis.notes,
             console=console,
         )
+        if result.refused:  # after the table, which shows why; check writes nothing, so nothing to say about that
+            results.append((FIX_STEP, RUNNING))
+            raise DeconvError(refusal_message(result.model, result.refused))
         if args.json is not None:
             results.append(("--json", RUNNING))
             check_output_path(args.json, "--json", analysis.input_files)
@@ -247,15 +260,17 @@ def run_steps(args: argparse.Namespace, console: Any, results: list[tuple[str, s
         if args.strict:
             results.append(("strict", "passed" if not needing_patch else f"failed: {len(needing_patch)} node(s) need a patch"))
 
-        console.rule("fix + verify on onnxruntime", style="dim")
+        print_rule(console, "fix + verify on onnxruntime")
         print_wrapped(console, [
             ["rewrote", shown(rewrite.node), f"({rewrite.verdict.value}):", rewrite.before, "->", rewrite.after]
             for rewrite in result.rewrites
         ])
         if not result.rewrites:
-            console.print("  nothing to rewrite", markup=False)
-        if sizes is None:
-            print_wrapped(console, [f"verification not run: {shown(sizes_needed)}"])
+            # The fixed model is the model: comparing it with itself would prove nothing.
+            print_wrapped(console, ["nothing to rewrite, so nothing to verify"])
+            results.append((VERIFY_STEP, "nothing to verify (nothing rewritten)"))
+        elif sizes is None:
+            print_wrapped(console, [f"verification not run: {shown(sizes_problem)}"])
             results.append((VERIFY_STEP, "failed: bind the dynamic dims with --input-shapes"))
         else:
             if sizes.describe():
@@ -273,11 +288,10 @@ def run_steps(args: argparse.Namespace, console: Any, results: list[tuple[str, s
             else:
                 if verification.stand_in:
                     print_wrapped(console, [verification.stand_in_text()])
-                for comparison in verification.outputs:
-                    console.print(f"  {shown(comparison.describe())}", markup=False)
+                print_wrapped(console, [shown(comparison.describe()) for comparison in verification.outputs])
                 results.append((VERIFY_STEP, "passed" if verification.passed else "failed"))
 
-        console.rule("TensorRT: polygraphy run --trt --onnxrt --deconv-fix", style="dim")
+        print_rule(console, "TensorRT: polygraphy run --trt --onnxrt --deconv-fix")
         step = None if args.no_tensorrt else tensorrt_step()
         if step is None:
             results.append(("TensorRT", "skipped: --no-tensorrt"))
@@ -289,12 +303,14 @@ def run_steps(args: argparse.Namespace, console: Any, results: list[tuple[str, s
         else:
             # The sizes the verification ran at: TensorRT builds and compares at the same ones.
             bound = sizes.input_shapes_arguments() if sizes is not None and sizes.shapes else args.input_shapes
+            if sizes is None and sizes_problem:
+                print_wrapped(console, [f"note: no sizes chosen for the dynamic dims: {shown(sizes_problem)}"])
             command = polygraphy_command(
                 os.path.abspath(args.model), os.path.join(workdir, "network-report.json"), args.seed, bound
             )
             environment = dict(os.environ, **dict(step.environment))
             shown_command = " ".join([*(f"{k}={v}" for k, v in step.environment), *command])
-            console.print("  " + shown(shown_command), markup=False)
+            console.print("  " + shown(shown_command), markup=False, soft_wrap=True)
             with status(f"polygraphy run on {step.library} (parse, patch, build, compare)"):
                 process = subprocess.run(command, check=False, capture_output=True, text=True, env=environment)
             output = (process.stdout + process.stderr).strip().splitlines()
@@ -303,7 +319,7 @@ def run_steps(args: argparse.Namespace, console: Any, results: list[tuple[str, s
             # errors that follow on a machine without a GPU.
             tail = [line for line in output if "Deconvolution" in line] if outcome.startswith(NOT_RUN) else output[-25:]
             for line in tail:
-                console.print(f"  | {shown(line)}", markup=False)
+                console.print(f"  | {shown(line)}", markup=False, soft_wrap=True)
             results.append(("TensorRT (polygraphy run)", outcome))
 
     finally:

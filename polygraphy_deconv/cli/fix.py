@@ -58,7 +58,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from polygraphy_deconv.errors import DeconvError
     from polygraphy_deconv.onnx_model.input_shapes import parse_input_shapes
-    from polygraphy_deconv.onnx_model.rewrite import fix_file
+    from polygraphy_deconv.onnx_model.rewrite import FixResult, fix_file
     from polygraphy_deconv.report.inspect_table import (
         make_console,
         print_notes,
@@ -75,7 +75,14 @@ def run(args: argparse.Namespace) -> int:
         )
     shapes = parse_input_shapes(args.input_shapes)
     output = args.model if args.in_place else args.output
-    if args.verify:  # sizes and memory are settled before anything is written
+    sizes = None
+
+    def settle_verification(planned: FixResult) -> None:
+        """Before anything is written: the sizes and memory of the verification, where it has something to
+        compare (an unchanged copy needs none)."""
+        nonlocal sizes
+        if not args.verify or not planned.rewrites:
+            return
         from polygraphy_deconv.onnx_model.verify import (
             DEFAULT_MEMORY_LIMIT,
             SizesNeeded,
@@ -85,16 +92,17 @@ def run(args: argparse.Namespace) -> int:
 
         limit = DEFAULT_MEMORY_LIMIT if args.verify_memory_limit is None else args.verify_memory_limit
         try:
-            sizes = verification_shapes(args.model, shapes, seed=args.seed, memory_limit=limit)
+            sizes = verification_shapes(args.model, shapes, seed=args.seed, memory_limit=limit, fixed=planned.model)
         except SizesNeeded as error:
             raise DeconvError(f"{error}; nothing written (without --verify, fix writes the model unverified)") from None
         check_verification_memory(args.model, sizes.shapes, limit)
-    result = fix_file(args.model, args.output, input_shapes=shapes, in_place=args.in_place)
+
+    result = fix_file(args.model, args.output, input_shapes=shapes, in_place=args.in_place, before_write=settle_verification)
     console = make_console()
 
     print_rewrites(console, result.rewrites)
     findings = [] if result.analysis is None else [n.finding for n in result.analysis.nodes]
-    console.print(f"{summary_line(findings)}; rewrote {len(result.rewrites)}", markup=False)
+    print_wrapped(console, [f"{summary_line(findings)}; rewrote {len(result.rewrites)}"], first="", rest="  ")
     print_notes(console, [f"{r.node}: {r.note}" for r in result.rewrites if r.note] + list(result.notes), heading="")
     where = shown(output)
     if result.data_file:
@@ -112,24 +120,26 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.verify:
         return 0
+    if sizes is None:  # nothing was rewritten: the output is the model, and comparing it with itself proves nothing
+        print_wrapped(console, ["verify (onnxruntime): nothing to verify, no node was rewritten"], first="", rest="  ")
+        return 0
     from polygraphy_deconv.onnx_model.verify import verify_fix
 
     if sizes.describe():
-        console.print(sizes.describe(), markup=False, soft_wrap=True)
+        print_wrapped(console, [sizes.describe()], first="", rest="  ")
     try:
         verification = verify_fix(args.model, output, args.seed, sizes.shapes)
     except DeconvError as error:
         raise DeconvError(f"{error}{sizes.hint()}; {output} is written, not verified") from None
     if verification.stand_in:
         print_wrapped(console, [verification.stand_in_text()], first="", rest="  ")
-    for comparison in verification.outputs:
-        console.print(f"  {shown(comparison.describe())}", markup=False)
+    print_wrapped(console, [shown(comparison.describe()) for comparison in verification.outputs])
     if verification.passed:
         console.print(f"verify (onnxruntime, seed {verification.seed}): PASSED", markup=False)
         return 0
-    console.print(
+    failed = (
         f"verify (onnxruntime, seed {verification.seed}): FAILED; the fixed model differs from the original "
-        f"(kept at {shown(output)} for inspection)",
-        markup=False,
+        f"(kept at {shown(output)} for inspection)"
     )
+    print_wrapped(console, [failed], first="", rest="  ")
     return 1

@@ -21,7 +21,7 @@ import functools
 import os
 import stat
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
@@ -142,10 +142,13 @@ def fix_model(model: onnx.ModelProto, input_shapes: InputShapes | None = None, *
         rewritten[item.index] = rewrite_node(node, item, patch, opset, names)
         note = ""
         if finding.attributes.output_shape is not None and None in finding.model_input_sizes:
+            bound = " ".join(
+                f"{name}:[{','.join('?' if d is None else str(d) for d in dims)}]" for name, dims in (input_shapes or {}).items()
+            )
             note = (
-                f"output_shape on dynamic sizes (TensorRT's parser computes its padding from -1 sizes): window written "
-                f"out for the --input-shapes sizes {list(finding.input_sizes)}; the rewritten node matches the "
-                "original only for those sizes"
+                f"output_shape on dynamic sizes (TensorRT's parser computes its padding from -1 sizes): its window is "
+                f"written out for the input size {'x'.join(str(s) for s in finding.input_sizes)} it gets at "
+                f"--input-shapes {bound}; the rewritten node matches the original only at those sizes"
             )
         if finding.verdict is Verdict.NEGATIVE_PADS:
             note = "; ".join(text for text in finding.notes if text.startswith("warning:"))
@@ -234,9 +237,9 @@ def refusal_message(model: onnx.ModelProto, refused: Sequence[ConvTransposeNode]
         where = f" --input-shapes {shown(example)}" if example else " --input-shapes"
         return (
             f"{text}: its window depends on input sizes the model leaves dynamic; bind them with{where} "
-            "(the dynamic dims set to the sizes it will run at); nothing written"
+            "(the dynamic dims set to the sizes it will run at)"
         )
-    return f"{text}; nothing written"
+    return text
 
 
 def input_shapes_example(model: onnx.ModelProto) -> str:
@@ -381,6 +384,8 @@ def fix_file(
     input_shapes: InputShapes | None = None,
     in_place: bool | None = None,
     external_data: str = "copy",
+    refuse: bool = True,
+    before_write: Callable[[FixResult], None] | None = None,
 ) -> FixResult:
     """Fix the model at `src` and write it to `dst` (or over `src` when `in_place`).
 
@@ -397,6 +402,10 @@ def fix_file(
     in its folder and is moved into place, so a failure never leaves a partial or overwritten file.
     With nothing to rewrite and no data to move, `dst` gets an unchanged copy of `src` (byte for byte
     when the formats agree), and `in_place` leaves `src` untouched.
+
+    A node that needs a rewrite and cannot get one is a DeconvError ("...; nothing written"); with
+    `refuse=False` the result lists it in `refused` instead and nothing is written (check reports it after
+    its inspect table). `before_write` sees the result before any file is written, and may raise to stop.
     """
     if in_place:
         if dst is not None and not same_file(src, dst):
@@ -415,7 +424,11 @@ def fix_file(
     check_tensor_sizes(model, src)
     result = fix_model(model, input_shapes, path=os.path.abspath(src))
     if result.refused:  # one outcome: a node left unfixed is an error, not a copy that looks fixed
-        raise DeconvError(refusal_message(model, result.refused))
+        if not refuse:
+            return result
+        raise DeconvError(f"{refusal_message(model, result.refused)}; nothing written")
+    if before_write is not None:
+        before_write(result)
 
     src_dir, dst_dir = os.path.dirname(os.path.abspath(src)), os.path.dirname(os.path.abspath(dst))
     copy_data = bool(data) and external_data == "copy" and os.path.realpath(src_dir) != os.path.realpath(dst_dir)

@@ -448,14 +448,22 @@ def dims_text(labels: Sequence[str]) -> str:
 
 
 def verification_shapes(
-    model_path: str, input_shapes: InputShapes | None = None, *, seed: int | None = None, memory_limit: int | None = None
+    model_path: str,
+    input_shapes: InputShapes | None = None,
+    *,
+    seed: int | None = None,
+    memory_limit: int | None = None,
+    fixed: Any = None,
 ) -> VerificationShapes:
-    """The shapes to verify the model at (see above; `seed` and `memory_limit` as the verification's). Raises
+    """The shapes to verify the model at (see above; `seed` and `memory_limit` as the verification's). `fixed`:
+    the fixed model (an onnx.ModelProto), which shape inference judges in the original's place: it states every
+    rewritten node in a form shape inference gets right (SAME_* with output_padding, which it declares one
+    output_padding too large, and negative pads, which it refuses); onnxruntime runs the original. Raises
     SizesNeeded with one line naming the inputs and the dims to bind when no candidate works, DeconvError on
     bad --input-shapes."""
     from polygraphy_deconv.onnx_model.reading import analyse_proto, bind_input_shapes, load_model
 
-    model = load_model(model_path)
+    model = fixed if fixed is not None else load_model(model_path)
     if any(_has_negative_pads(node) for node in model.graph.node):
         model = formula_stand_in(model)[0]  # what the verification runs; strict shape inference refuses the pads
     given = {name: tuple(dims) for name, dims in (input_shapes or {}).items()}
@@ -569,9 +577,10 @@ def concrete_input_shapes(
     runs). For a harness that feeds the model (tests/rtx). Raises SizesNeeded (one line naming the
     --input-shapes to pass) where no candidate runs, DeconvError on bad --input-shapes."""
     from polygraphy_deconv.onnx_model.reading import load_model
+    from polygraphy_deconv.onnx_model.rewrite import fix_model
 
-    chosen = verification_shapes(model_path, input_shapes, seed=seed).shapes
     model = load_model(model_path)
+    chosen = verification_shapes(model_path, input_shapes, seed=seed, fixed=fix_model(model, input_shapes).model).shapes
     initializers = {init.name for init in model.graph.initializer}
     shapes: dict[str, tuple[int, ...]] = {}
     for value in model.graph.input:

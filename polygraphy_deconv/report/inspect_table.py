@@ -364,6 +364,16 @@ def print_wrapped(
     write_lines(console, lines)
 
 
+def print_rule(console: Console, title: str) -> None:
+    """A dim rule with `title` (check's sections); where the title does not fit the width, the rule alone and the
+    title under it, whole, instead of rich cutting it with an ellipsis."""
+    if cell_width(title) + 8 <= console.width:  # rich draws rules at the console's own width
+        console.rule(title, style="dim")
+    else:
+        console.rule(style="dim")
+        print_wrapped(console, [title], first="", rest="  ")
+
+
 def print_notes(console: Console, notes: Sequence[str], heading: str = "notes:") -> None:
     """Notes from other commands (`fix`): escaped, wrapped at the console's width."""
     write_lines(console, note_lines([shown(note) for note in notes], report_width(console), heading))

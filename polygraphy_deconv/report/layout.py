@@ -53,7 +53,8 @@ def shortened(text: str, width: int) -> str:
 
 
 def _chunks(atom: str, width: int) -> list[str]:
-    """An atom wider than a whole line, cut into pieces that fit (the only place a word is split)."""
+    """A word wider than a whole line (a long node name), cut into pieces that fit: the only place a word is
+    split."""
     pieces = []
     while atom:
         piece = _prefix_within(atom, max(width, 1)) or atom[0]
@@ -62,21 +63,38 @@ def _chunks(atom: str, width: int) -> list[str]:
     return pieces
 
 
-def wrapped(atoms: Iterable[str], width: int, first: str = "", rest: str | None = None) -> list[str]:
+def wrapped(
+    atoms: Iterable[str], width: int, first: str = "", rest: str | None = None, outdent: str | None = None
+) -> list[str]:
     """Greedy wrapping of `atoms` (words, or whole texts that must stay on one line where they fit)
     separated by single spaces; `first` starts the first line, `rest` every other (default: spaces
-    as wide as `first`)."""
+    as wide as `first`).
+
+    An atom too wide for a line of its own is wrapped at its spaces, so its words stay whole ("10x12",
+    "explicit" at 40 columns). A single word too wide for a `rest` line gets a line of its own starting
+    with `outdent` where it fits there (a node name under a narrow row); only one wider than that (a long node
+    name) is cut."""
     rest = " " * cell_width(first) if rest is None else rest
     lines: list[str] = []
     line, used, empty = first, cell_width(first), True
-    for atom in atoms:
-        if not atom:
-            continue
+    pending = [atom for atom in atoms if atom][::-1]  # a stack: the next atom last
+    while pending:
+        atom = pending.pop()
         size = cell_width(atom)
+        if " " in atom and cell_width(rest) + size > width:
+            pending.extend(reversed(atom.split()))  # too wide for any line: its words, one by one
+            continue
         if not empty and used + 1 + size > width:
             lines.append(line)
             line, used, empty = rest, cell_width(rest), True
-        if empty and used + size > width:  # alone on its line and still too wide: split it
+        if empty and used + size > width and outdent is not None and cell_width(outdent) + size <= width:
+            if line.strip():  # the label's line keeps the label; the word gets its own, less indented line
+                lines.append(line)
+            line, used, empty = outdent + atom, cell_width(outdent) + size, False
+            lines.append(line)
+            line, used, empty = rest, cell_width(rest), True
+            continue
+        if empty and used + size > width:  # one word, alone on its line and still too wide: cut it
             pieces = _chunks(atom, width - used)
             for piece in pieces[:-1]:
                 lines.append(line + piece)
@@ -86,7 +104,8 @@ def wrapped(atoms: Iterable[str], width: int, first: str = "", rest: str | None 
         line += atom if empty else " " + atom
         used += size if empty else size + 1
         empty = False
-    lines.append(line)
+    if not (empty and lines and line == rest):  # not the fresh line after an outdented word
+        lines.append(line)
     return [text.rstrip() for text in lines]
 
 
@@ -104,7 +123,7 @@ def patch_atoms(text: str) -> list[str]:
 def field(label: str, atoms: Iterable[str], width: int, label_width: int) -> list[Line]:
     """'    label       value...' wrapped under a row; continuation lines start under the value."""
     first = INDENT + label.ljust(label_width) + FIELD_GAP
-    return [((text, ""),) for text in wrapped(atoms, width, first)]
+    return [((text, ""),) for text in wrapped(atoms, width, first, outdent=INDENT)]
 
 
 def block_lines(label: str, lines: Sequence[str], label_width: int) -> list[Line]:

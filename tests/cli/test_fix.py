@@ -67,7 +67,7 @@ class TestFix:
         assert sorted(os.listdir(tmp_path)) == ["m.onnx"]
         bound = run_cli("fix", source, "-o", "g.onnx", "--input-shapes", "x:[1,2,5,6]", "--verify")
         assert bound.returncode == 0, bound.stderr
-        assert "only for those sizes" in bound.stdout and "PASSED" in bound.stdout
+        assert "only at those sizes" in " ".join(bound.stdout.split()) and "PASSED" in bound.stdout
 
     def test_dynamic_output_shape_ok_at_bound_sizes_is_rewritten(self, run_cli: Run, tmp_path: Path) -> None:
         # Ok at the bound 7x8, but the parser sees -1 sizes ("negative pre-padding"): written out, with the warning.
@@ -76,7 +76,12 @@ class TestFix:
         result = run_cli("fix", source, "-o", "f.onnx", "--input-shapes", "x:[1,2,7,8]", "--verify")
         assert result.returncode == 0, result.stderr
         assert "1 ConvTranspose: 1 parse-error; rewrote 1" in result.stdout
-        assert "only for those sizes" in result.stdout and "wrote f.onnx" in result.stdout
+        text = " ".join(result.stdout.split())
+        assert "only at those sizes" in text and "wrote f.onnx" in result.stdout
+        # What the user bound, and the node's input size as the report writes sizes (issue 16: it said "the
+        # --input-shapes sizes [7, 8]", the node's size in a list that wrapped mid-way).
+        assert "for the input size 7x8 it gets at --input-shapes x:[1,2,7,8];" in text
+        assert all(len(line) <= 80 for line in result.stdout.splitlines())
         assert "verify (onnxruntime, seed 1): PASSED" in result.stdout
         (node,) = onnx.load(str(tmp_path / "f.onnx")).graph.node
         assert "output_shape" not in {a.name for a in node.attribute}
@@ -84,15 +89,16 @@ class TestFix:
         assert unbound.verdict is Verdict.OK  # no parse error left for the parser's -1 sizes
 
     def test_verify_unet_without_input_shapes(self, run_cli: Run, tmp_path: Path) -> None:
-        # Needs no rewrite; at 1x1 (Polygraphy's fill) onnxruntime fails in the Concat: sizes are chosen.
-        source = save(unet(("N", 3, "H", "W")), tmp_path / "m.onnx")
+        # paddle2onnx's SAME ConvTranspose, rewritten; at 1x1 (Polygraphy's fill) onnxruntime fails in the Concat:
+        # sizes are chosen (ONNX shape inference judging the fixed model, onnxruntime running the original).
+        source = save(unet(("N", 3, "H", "W"), same=True), tmp_path / "m.onnx")
         result = run_cli("fix", source, "-o", "f.onnx", "--verify")
         assert result.returncode == 0, result.stderr
         assert "verification sizes: x:[1,3,2,2]" in result.stdout
         assert "verify (onnxruntime, seed 1): PASSED" in result.stdout
 
     def test_negative_verify_needs_input_shapes(self, run_cli: Run, tmp_path: Path) -> None:
-        source = save(mismatched_sizes(), tmp_path / "m.onnx")
+        source = save(mismatched_sizes(rewritten=True), tmp_path / "m.onnx")
         result = run_cli("fix", source, "-o", "f.onnx", "--verify")
         assert result.returncode == 1 and result.stdout == ""
         assert len(result.stderr.splitlines()) == 1
@@ -100,6 +106,17 @@ class TestFix:
         assert sorted(os.listdir(tmp_path)) == ["m.onnx"]
         bound = run_cli("fix", source, "-o", "f.onnx", "--verify", "--input-shapes", "x:[1,3,5,7]")
         assert bound.returncode == 0, bound.stderr
+        assert "verify (onnxruntime, seed 1): PASSED" in bound.stdout
+
+    def test_verify_of_an_unchanged_model(self, run_cli: Run, tmp_path: Path) -> None:
+        # Nothing rewritten: the output is the model, comparing it with itself would prove nothing (issue 16).
+        # Its sizes are not needed either (this one has none that run: it used to ask for --input-shapes).
+        for model in (conv_transpose_model([1, 2, 5, 6], [2, 3, 3, 3], strides=[2, 2]), mismatched_sizes()):
+            source = save(model, tmp_path / "m.onnx")
+            result = run_cli("fix", source, "-o", "f.onnx", "--verify")
+            assert result.returncode == 0, result.stderr
+            assert result.stdout.rstrip().endswith("verify (onnxruntime): nothing to verify, no node was rewritten")
+            assert "PASSED" not in result.stdout
 
     def test_negative_onnxruntime_fails_at_chosen_sizes(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
@@ -110,7 +127,7 @@ class TestFix:
 
         monkeypatch.setattr(verify, "_strict_inference", lambda model: None)
         monkeypatch.setattr(verify.OnnxruntimeTrial, "runs", lambda self, shapes: None)
-        source = save(unet(), tmp_path / "m.onnx")
+        source = save(unet(same=True), tmp_path / "m.onnx")
         code = main(["fix", source, "-o", str(tmp_path / "f.onnx"), "--verify"])
         captured = capsys.readouterr()
         assert code == 1 and len(captured.err.splitlines()) == 1
@@ -160,7 +177,9 @@ class TestFix:
         assert (tmp_path / "m.onnx").read_bytes() == before
 
     def test_negative_onnxruntime_rejects_original(self, run_cli: Run, tmp_path: Path) -> None:
-        model = conv_transpose_model([1, 2, 5, 6], [2, 3, 3, 3], strides=[2, 2], dilations=[3, 3], output_padding=[2, 2])
+        model = conv_transpose_model(
+            [1, 2, 5, 6], [2, 3, 3, 3], bias="tensor", strides=[2, 2], dilations=[3, 3], output_padding=[2, 2]
+        )
         source = save(model, tmp_path / "m.onnx")
         result = run_cli("fix", source, "-o", "f.onnx", "--verify")
         assert result.returncode == 1

@@ -11,10 +11,16 @@ from onnx import TensorProto, helper, numpy_helper
 from tests.models import OPSET
 
 
-def unet(input_shape: Sequence[int | str] = (1, 3, "H", "W"), skip_shape: Sequence[int | str] | None = None) -> onnx.ModelProto:
+def unet(
+    input_shape: Sequence[int | str] = (1, 3, "H", "W"), skip_shape: Sequence[int | str] | None = None, *, same: bool = False
+) -> onnx.ModelProto:
     """x -> Conv (k3 s2 p1) -> ConvTranspose (k2 s2, ok for every size) -> Concat with x (or with a second input
     `skip` of `skip_shape`): runs only where the upsampled size equals the skip's, i.e. H and W even.
-    At 1 (what Polygraphy's data loader feeds a dynamic dim) onnxruntime fails in the Concat."""
+    At 1 (what Polygraphy's data loader feeds a dynamic dim) onnxruntime fails in the Concat.
+
+    `same`: the ConvTranspose as paddle2onnx writes padding 'SAME' (k3 s2, auto_pad SAME_UPPER, output_padding 1):
+    the same sizes at run time, shifted on TensorRT (fix rewrites it), and declared one larger by ONNX shape
+    inference, which then finds the Concat inconsistent at every size (docs/deconv-semantics.md section 2)."""
     rng = np.random.default_rng(0)
     channels = int(input_shape[1])
     inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(input_shape))]
@@ -24,11 +30,12 @@ def unet(input_shape: Sequence[int | str] = (1, 3, "H", "W"), skip_shape: Sequen
         skip = "skip"
     initializers = [
         numpy_helper.from_array(rng.standard_normal((4, channels, 3, 3)).astype(np.float32), "Wd"),
-        numpy_helper.from_array(rng.standard_normal((4, 4, 2, 2)).astype(np.float32), "Wu"),
+        numpy_helper.from_array(rng.standard_normal((4, 4, 3, 3) if same else (4, 4, 2, 2)).astype(np.float32), "Wu"),
     ]
+    up = {"auto_pad": "SAME_UPPER", "output_padding": [1, 1]} if same else {}
     nodes = [
         helper.make_node("Conv", ["x", "Wd"], ["down"], name="down", strides=[2, 2], pads=[1, 1, 1, 1]),
-        helper.make_node("ConvTranspose", ["down", "Wu"], ["up"], name="up", strides=[2, 2]),
+        helper.make_node("ConvTranspose", ["down", "Wu"], ["up"], name="up", strides=[2, 2], **up),
         helper.make_node("Concat", ["up", skip], ["y"], name="cat", axis=1),
     ]
     graph = helper.make_graph(nodes, "unet", inputs, [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializers)
@@ -37,16 +44,25 @@ def unet(input_shape: Sequence[int | str] = (1, 3, "H", "W"), skip_shape: Sequen
     return model
 
 
-def mismatched_sizes() -> onnx.ModelProto:
+def mismatched_sizes(rewritten: bool = False) -> onnx.ModelProto:
     """y = Concat(x, s) on the channels with x [1, 3, H, W] and s [1, 3, 5, 7]: consistent only at H=5, W=7,
-    which no single size for both dims gives: the verification cannot choose, the user has to bind H and W."""
+    which no single size for both dims gives: the verification cannot choose, the user has to bind H and W.
+
+    `rewritten`: x goes through a ConvTranspose fix rewrites first (k2 s2, output_padding 1, the bias a graph input:
+    tensor-bias), so that there is something to verify; s is then [1, 3, 11, 15]."""
+    nodes = [helper.make_node("Concat", ["x", "s"], ["y"], name="cat", axis=1)]
+    inputs = [
+        helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, "H", "W"]),
+        helper.make_tensor_value_info("s", TensorProto.FLOAT, [1, 3, 11, 15] if rewritten else [1, 3, 5, 7]),
+    ]
+    initializers = []
+    if rewritten:
+        initializers.append(numpy_helper.from_array(np.ones((3, 3, 2, 2), np.float32), "Wu"))
+        inputs.append(helper.make_tensor_value_info("B", TensorProto.FLOAT, [3]))
+        nodes.insert(0, helper.make_node("ConvTranspose", ["x", "Wu", "B"], ["up"], name="up", strides=[2, 2], output_padding=[1, 1]))
+        nodes[1].input[0] = "up"
     graph = helper.make_graph(
-        [helper.make_node("Concat", ["x", "s"], ["y"], name="cat", axis=1)], "mismatched",
-        [
-            helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, "H", "W"]),
-            helper.make_tensor_value_info("s", TensorProto.FLOAT, [1, 3, 5, 7]),
-        ],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        nodes, "mismatched", inputs, [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializers
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
     model.ir_version = 8

@@ -216,7 +216,7 @@ class TestFixModel:
         result = fix_model(model, bound)
         (rewrite,) = result.rewrites
         assert rewrite.verdict is Verdict.PARSE_ERROR and rewrite.after == "pads=[1, 1, 1, 1]"
-        assert "only for those sizes" in rewrite.note and "-1 sizes" in rewrite.note
+        assert "only at those sizes" in rewrite.note and "-1 sizes" in rewrite.note
         (node,) = result.model.graph.node
         assert {a.name for a in node.attribute} == {"strides", "pads"}
         assert_same_on_onnxruntime(model, result.model, dims={"H": 7, "W": 8})
@@ -235,7 +235,7 @@ class TestFixModel:
         model = conv_transpose_model([1, 2, "H", "W"], [2, 3, 3, 3], strides=[2, 2], output_shape=[10, 12])
         result = fix_model(model, {"x": (1, 2, 5, 6)})
         (rewrite,) = result.rewrites
-        assert "only for those sizes" in rewrite.note
+        assert "only at those sizes" in rewrite.note
         assert_same_on_onnxruntime(model, result.model, dims={"H": 5, "W": 6})
 
     @pytest.mark.parametrize("case", ONNX_CASE_PARAMS)

@@ -68,3 +68,22 @@ def test_reader_that_stops_early_ends_it_quietly(tmp_path: Path) -> None:
     code = process.wait(timeout=120)
     assert stderr == b""  # no traceback, no 'Exception ignored' from the interpreter's last flush
     assert code == 1  # as Python recommends for EPIPE: rich's on_broken_pipe, stdout pointed at devnull
+
+
+@pytest.mark.parametrize("columns", ["40", "30"])
+@pytest.mark.parametrize(
+    "command", [["inspect", str(MIXED)], ["fix", str(MIXED), "-o", "out.onnx"], ["check", str(MIXED), "--no-tensorrt"]]
+)
+def test_narrow_output_keeps_words_whole(tmp_path: Path, command: list[str], columns: str) -> None:
+    # At 40 columns (the report's minimum) and below, "10x12" came out as "10x1|2" and "explicit" as "e|xplicit"
+    # (issue 16): every word of the narrow output is a word of the wide one, or a name shortened in its row.
+    def words(columns: str) -> set[str]:
+        result = subprocess.run(
+            [console_script(), *command], capture_output=True, text=True, cwd=tmp_path, env=environment(columns),
+            timeout=300, check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        return set(result.stdout.split())
+
+    narrow, wide = words(columns), words("400")
+    assert {word for word in narrow - wide if "..." not in word and set(word) - set("=#.+-~ ─")} == set()
