@@ -17,7 +17,7 @@ from polygraphy_deconv.trt_network.library import missing_cuda_device
 from tests.cli.conftest import Run
 from tests.data import negative_pads
 from tests.models import conv_transpose_model
-from tests.onnx_model.dynamic_models import mismatched_sizes, unet
+from tests.onnx_model.dynamic_models import dynamic_output_shape, mismatched_sizes, unet
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "models"
 
@@ -62,8 +62,7 @@ class TestCheck:
 
     def test_strict_fails_on_output_shape_over_bound_dynamic_sizes(self, run_cli: Run, tmp_path: Path) -> None:
         # The sizes bound with --input-shapes are the verification's; TensorRT's parser still reads -1 (issue 16).
-        model = conv_transpose_model(["N", 4, "H", "W"], [4, 2, 3, 3], strides=[2, 2], output_shape=[31, 31])
-        onnx.save(model, str(tmp_path / "m.onnx"))
+        onnx.save(dynamic_output_shape(), str(tmp_path / "m.onnx"))
         result = run_cli("check", "m.onnx", "--input-shapes", "x:[2,4,16,16]", "--strict", "--no-tensorrt")
         assert result.returncode == 1, result.stdout + result.stderr
         assert "1 ConvTranspose: 1 parse-error" in result.stdout

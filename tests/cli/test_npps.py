@@ -20,6 +20,7 @@ from polygraphy_deconv.deploy.postprocess import run_postprocess_script
 from polygraphy_deconv.trt_network import patching
 from tests.cli.conftest import Run
 from tests.models import conv_transpose_model
+from tests.onnx_model.dynamic_models import dynamic_output_shape
 from tests.plugin.polygraphy_cli import save_model
 from tests.standin import network as standin
 from tests.standin import producers
@@ -99,7 +100,7 @@ class TestNpps:
         # The parser reads the model's -1 sizes whatever --input-shapes binds (issue 16): a script after the parse
         # cannot help; fix (with the same sizes) or --deconv-fix rewrites the node before it.
         model = tmp_path / "m.onnx"
-        onnx.save(conv_transpose_model(["N", 4, "H", "W"], [4, 2, 3, 3], strides=[2, 2], output_shape=[31, 31]), str(model))
+        onnx.save(dynamic_output_shape(), str(model))
         done = run_cli("npps", str(model), "-o", "p.py", "--input-shapes", "x:[2,4,16,16]")
         assert done.returncode == 1
         line = one_error_line(done.stderr)

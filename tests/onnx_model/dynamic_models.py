@@ -88,3 +88,15 @@ def gather_after_upsample(row: int = 9) -> onnx.ModelProto:
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
     model.ir_version = 8
     return model
+
+
+def dynamic_output_shape() -> onnx.ModelProto:
+    """x [N, 4, H, W] -> ConvTranspose (k3 s2, output_shape [31, 31]): with --input-shapes x:[2,4,16,16] the ONNX
+    window is b=(1,1) e=(1,1), but TensorRT's parser reads -1 for H and W and fails ("negative pre-padding"):
+    parse-error whatever the bound sizes (issue 16)."""
+    from tests.models import conv_transpose_model
+
+    return conv_transpose_model(["N", 4, "H", "W"], [4, 2, 3, 3], strides=[2, 2], output_shape=[31, 31])
+
+
+DYNAMIC_OUTPUT_SHAPE_BOUND = {"x": (2, 4, 16, 16)}  # the sizes the tests of dynamic_output_shape() bind

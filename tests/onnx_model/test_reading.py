@@ -17,6 +17,7 @@ from polygraphy_deconv.core.window import describe_window
 from polygraphy_deconv.errors import DeconvError
 from polygraphy_deconv.onnx_model.reading import analyse_model, analyse_proto, load_model
 from tests.models import conv_transpose_model
+from tests.onnx_model.dynamic_models import DYNAMIC_OUTPUT_SHAPE_BOUND, dynamic_output_shape
 
 K3S2: dict[str, Any] = {"input_shape": [1, 2, 5, 6], "weight_shape": [2, 3, 3, 3], "strides": [2, 2]}
 
@@ -238,8 +239,7 @@ class TestAnalyseModel:
 
     def test_output_shape_on_bound_dynamic_sizes_is_a_parse_error(self) -> None:
         # The bound sizes give the ONNX window; TensorRT's parser reads the model's -1 sizes (issue 16).
-        model = conv_transpose_model(["N", 4, "H", "W"], [4, 2, 3, 3], strides=[2, 2], output_shape=[31, 31])
-        (node,) = analyse_proto(model, {"x": (2, 4, 16, 16)}).nodes
+        (node,) = analyse_proto(dynamic_output_shape(), DYNAMIC_OUTPUT_SHAPE_BOUND).nodes
         finding = node.finding
         assert finding.verdict is Verdict.PARSE_ERROR and finding.verdict.needs_patch
         assert "not the sizes --input-shapes binds" in finding.reason and "pre-padding -16" in finding.reason
