@@ -18,7 +18,7 @@
 
 # TRT_TAG is the container release (YY.MM); the TensorRT it ships is listed in NVIDIA's TensorRT container
 # release notes. The container's TensorRT is kept exactly as shipped: this package does not depend on it
-# (the package index's tensorrt wheels are download stubs) and pip is constrained to its installed version.
+# (TensorRT is tied to the container's CUDA) and pip is constrained to its installed version.
 ARG TRT_TAG=25.01
 
 FROM nvcr.io/nvidia/tensorrt:${TRT_TAG}-py3 AS polygraphy-deconv

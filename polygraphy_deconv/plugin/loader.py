@@ -24,8 +24,8 @@ from polygraphy.logger import G_LOGGER
 class RewriteForParser(BaseLoader):
     """
     Functor that gives the path of the ONNX model to hand to TensorRT's parser: the model itself, or a copy
-    in which every ConvTranspose the parser cannot build (a predicted parse error, output_shape on dynamic
-    sizes) is rewritten. The copy lives in a temporary folder for as long as this loader does.
+    in which every ConvTranspose the parser cannot build (a predicted parse error, negative pads, output_shape on
+    dynamic sizes) is rewritten. The copy lives in a temporary folder for as long as this loader does.
     """
 
     def __init__(

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from polygraphy_deconv.core.attributes import axis_names
 from polygraphy_deconv.core.finding import Verdict, judge
 from polygraphy_deconv.core.model import ConvTransposeNode, NodeBias
 from polygraphy_deconv.core.trt_parser import ParserBuild
@@ -94,10 +95,11 @@ def compare_unit(unit: DeconvolutionUnit, node: ConvTransposeNode, matched_by: s
     reference = finding.reference
     if reference is None:
         undecided = tuple(axis for axis, size in enumerate(finding.input_sizes) if size is None)
-        axes = ", ".join(map(str, undecided)) or "?"
+        names = axis_names(rank)
+        axes = ", ".join(names[axis] for axis in undecided) or "?"
         return result(
             Status.UNDECIDABLE,
-            f"the reference window depends on the input size of axis {axes} (output_shape with a dynamic "
+            f"the reference window depends on the input size of {axes} (output_shape with a dynamic "
             "input); bind it with --input-shapes",
             undecided,
         )
@@ -113,8 +115,8 @@ def compare_unit(unit: DeconvolutionUnit, node: ConvTransposeNode, matched_by: s
     if verdict is Verdict.OK:
         return result(Status.OK, f"window {describe_window(actual)}", verdict=verdict)
     differences = [
-        f"axis {axis}: begin {a.begin} trim {a.trim}, ONNX begin {r.begin} trim {r.trim}"
-        for axis, (a, r) in enumerate(zip(actual, reference))
+        f"{name}: begin {a.begin} trim {a.trim}, ONNX begin {r.begin} trim {r.trim}"
+        for name, a, r in zip(axis_names(len(actual)), actual, reference)
         if (a.begin, a.trim) != (r.begin, r.trim)
     ]
     if verdict is Verdict.TENSOR_BIAS:

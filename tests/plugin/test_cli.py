@@ -12,7 +12,7 @@ import pytest
 from tests.plugin.polygraphy_cli import PolygraphyInstall, current_install, hiding, save_model
 
 HAS_TENSORRT = importlib.util.find_spec("tensorrt") is not None
-NO_TENSORRT = "TensorRT is not installed here (it comes from NVIDIA's containers; the index's wheels are stubs)"
+NO_TENSORRT = "TensorRT is not installed here (NVIDIA's containers, or pip install tensorrt where NVIDIA's servers are reachable)"
 
 
 def generated_script(install: PolygraphyInstall, tmp_path: Path, *flags: str) -> str:
