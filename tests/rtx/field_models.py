@@ -11,15 +11,18 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from tests.data import negative_pads
 from tests.models import conv_transpose_model
+from tests.onnx_model import dynamic_models, producer_models
 
 
 @dataclass(frozen=True)
 class FieldModel:
     name: str
     build: Callable[[], onnx.ModelProto]
-    input_shapes: dict[str, list[int]] | None = None
+    input_shapes: dict[str, list[int]] | None = None  # None: every dynamic dim at the sizes verification picks
     actions: tuple[str, ...] | None = None  # the loader's actions per node, where the test names them
+    onnxruntime_runs: bool = True  # False: onnxruntime 1.32 refuses the original (negative pads)
 
 
 def chain_model(nodes: list[onnx.NodeProto], inputs: list[onnx.ValueInfoProto], initializers: list[onnx.TensorProto],
@@ -92,6 +95,18 @@ FIELD_MODELS = (
     FieldModel("tensor_bias_1d_same", lambda: conv_transpose_model(
         [1, 2, 7], [2, 3, 3], bias="tensor", strides=[2], auto_pad="SAME_UPPER", output_padding=[1]),
         {"x": [1, 2, 7], "B": [3]}),
+    # A U-Net whose H and W are dynamic: it runs only at even sizes (verification picks them).
+    FieldModel("unet_dynamic_sizes", lambda: dynamic_models.unet(("N", 3, "H", "W"))),
+    FieldModel("dynamic_output_shape_bound", dynamic_models.dynamic_output_shape,
+               {name: list(dims) for name, dims in dynamic_models.DYNAMIC_OUTPUT_SHAPE_BOUND.items()}),
+    # paddle2onnx writes SAME_* with output_padding, and 1D nodes as producers write them.
+    FieldModel("paddle2onnx_same_output_padding", producer_models.paddle2onnx_same_output_padding),
+    FieldModel("paddle2onnx_same_dynamic_batch", producer_models.paddle2onnx_same_dynamic_batch),
+    FieldModel("output_shape_1d", producer_models.output_shape_1d),
+    FieldModel("same_upper_output_padding_1d", producer_models.same_upper_output_padding_1d),
+    # tf2onnx's negative pads (docs/deconv-semantics.md): the plugin rewrites them before the parse.
+    *(FieldModel(name, lambda name=name: negative_pads.BUILDERS[name]()[0], onnxruntime_runs=False)
+      for name in ("tf2onnx_end_2d", "tf2onnx_both_2d", "tf2onnx_3d", "begin_negative_1d", "end_negative_tensor_bias_2d")),
     # TensorRT-RTX's own limit: stride > 1 with dilation > 1 on one axis is refused at build time.
     FieldModel("strided_dilated", lambda: conv_transpose_model(
         [1, 2, 5, 6], [2, 2, 3, 3], strides=[2, 2], dilations=[2, 1], output_shape=[13, 13])),
