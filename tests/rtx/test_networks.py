@@ -233,3 +233,23 @@ class TestRtxParserRules:
         assert [n.finding.verdict.value for n in analyse_model(path, rules="rtx").nodes] == ["parse-error"]
         assert [n.finding.verdict.value for n in analyse_model(path, rules="8.6").nodes] != ["parse-error"]
         # (onnxruntime refuses the node, "pads ... cannot be used simultaneously with auto_pad": no values to compare)
+
+
+class TestApiRulesOnTensorRTRTX:
+    """Each API rule of trt_network/versions.py as TensorRT-RTX 1.7.1's official module answers it (the same rules
+    on every emulated TensorRT version: tests/trt_network/test_versions.py). Decided by what the module has: its
+    version, 1.7.1.116, says nothing about TensorRT's."""
+
+    def test_rules(self) -> None:
+        from polygraphy_deconv.trt_network import versions
+        from polygraphy_deconv.trt_network.library import library
+
+        trt = tensorrt_rtx()
+        assert str(library()) == f"TensorRT-RTX {trt.__version__}"
+        assert {t.name for t in versions.reshape_layer_types()} == {"SHUFFLE", "UNSQUEEZE", "SQUEEZE"}
+        assert versions.slice_has_axes()
+        network = trt.Builder(trt.Logger(trt.Logger.ERROR)).create_network(0)
+        assert not versions.output_types_settable(network)  # strongly typed only: ITensor.dtype is read-only
+        x = network.add_input("x", trt.DataType.FLOAT, (-1, 2, 5, 6))
+        shape = network.add_shape(x).get_output(0)
+        assert shape.dtype == trt.DataType.INT64 and versions.shape_integer_type(shape) is np.int64
