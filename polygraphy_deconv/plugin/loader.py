@@ -59,7 +59,7 @@ class RewriteForParser(BaseLoader):
         """
         if self._path is not None:
             return self._path
-        tell_where_tensorrt_comes_from()  # runs before the parse loader imports tensorrt
+        check_tensorrt_library()  # runs before the parse loader imports tensorrt
         if not self._rewrite:
             self._path = self.onnx_path
             return self._path
@@ -214,14 +214,36 @@ class NoteEngineWithoutDevice(BaseLoader):
 ENGINE_BUILT_NOT_RUN = "Deconvolution fix: engine built"
 
 
-def tell_where_tensorrt_comes_from() -> None:
-    """Polygraphy would suggest POLYGRAPHY_AUTOINSTALL_DEPS=1, which installs whatever the package index has under
-    the module's name: say where TensorRT and TensorRT-RTX come from instead."""
+def check_tensorrt_library() -> None:
+    """Before the parse, one line instead of what would follow where the library cannot be used: Polygraphy's
+    POLYGRAPHY_AUTOINSTALL_DEPS hint where it is not installed (it installs whatever the package index has under
+    the module's name), or Polygraphy's own failure where its network creation asks for a flag the library lacks."""
     from polygraphy_deconv.trt_network.library import installed, module_name
 
-    if installed():
+    if not installed():
+        G_LOGGER.critical(f"--deconv-fix/--deconv-check/--deconv-report: {missing_library_message(module_name())}")
+    _check_network_creation()
+
+
+def _check_network_creation() -> None:
+    """Polygraphy 0.49.x's CreateNetwork asks for EXPLICIT_BATCH where the module's version is below 10.0
+    (polygraphy/backend/trt/loader.py@0.49.26:102-105), so it takes TensorRT-RTX 1.x for an old TensorRT, and
+    TensorRT-RTX has no such flag; Polygraphy 0.50 decides by the library (explicit_batch_supported, 0.50.3).
+    Decided by what both have: the flag Polygraphy would ask for, and the flags the module has."""
+    from polygraphy import __version__ as polygraphy_version
+    from polygraphy.backend.trt import CreateNetwork
+
+    from polygraphy_deconv.trt_network.library import library, module_name, tensorrt
+
+    if module_name() != "tensorrt_rtx":  # Polygraphy in its TensorRT-RTX mode: its loaders took tensorrt_rtx too
         return
-    G_LOGGER.critical(f"--deconv-fix/--deconv-check/--deconv-report: {missing_library_message(module_name())}")
+    flags = tensorrt().NetworkDefinitionCreationFlag.__members__
+    if CreateNetwork().explicit_batch and "EXPLICIT_BATCH" not in flags:
+        G_LOGGER.critical(
+            f"Polygraphy {polygraphy_version} cannot create a network on {library()}: it asks for the EXPLICIT_BATCH "
+            "flag, which that library does not have (Polygraphy 0.49 compares TensorRT-RTX's version with "
+            "TensorRT's). Note: use Polygraphy 0.50 or newer with TensorRT-RTX (pip install 'polygraphy>=0.50')."
+        )
 
 
 def missing_library_message(name: str) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -20,10 +22,12 @@ def _oldest_install(tmp_path_factory: pytest.TempPathFactory) -> PolygraphyInsta
     if current.version == OLDEST_POLYGRAPHY:  # CI's second pass already runs on it
         return current
     venv = tmp_path_factory.mktemp("polygraphy-oldest") / "venv"
+    # TensorRT-RTX where this environment has it, so the plugin meets it on the oldest Polygraphy too.
+    rtx = [f"tensorrt-rtx=={version('tensorrt-rtx')}"] if importlib.util.find_spec("tensorrt_rtx") else []
     steps = [
         [sys.executable, "-m", "venv", str(venv)],
         [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-         f"polygraphy=={OLDEST_POLYGRAPHY}", "onnx", "onnxruntime", "numpy", "rich"],
+         f"polygraphy=={OLDEST_POLYGRAPHY}", "onnx", "onnxruntime", "numpy", "rich", *rtx],
         [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps", str(REPO)],
     ]
     for step in steps:

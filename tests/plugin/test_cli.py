@@ -116,6 +116,22 @@ class TestRun:
             assert wanted in line
             assert "NVIDIA's TensorRT containers" in line and "`pip install tensorrt-rtx`" in line
 
+    @pytest.mark.skipif(importlib.util.find_spec("tensorrt_rtx") is None, reason="needs NVIDIA's tensorrt-rtx package")
+    def test_tensorrt_rtx_mode(self, polygraphy_install: PolygraphyInstall, tmp_path: Path) -> None:
+        """On TensorRT-RTX, Polygraphy 0.50 and newer parse, and the plugin patches and builds; Polygraphy 0.49's
+        network creation asks TensorRT-RTX for EXPLICIT_BATCH, and the plugin says so in one line."""
+        model = save_model(tmp_path, {"strides": [2, 2], "output_shape": [10, 12]})
+        done = polygraphy_install.run("run", str(model), "--trt", "--deconv-fix", cwd=tmp_path,
+                                      env={"POLYGRAPHY_USE_TENSORRT_RTX": "1"})
+        output = done.stdout + done.stderr
+        assert "Traceback" not in output, output
+        if tuple(int(p) for p in polygraphy_install.version.split(".")[:2]) < (0, 50):
+            (line,) = [line for line in output.splitlines() if line.startswith("[!]")]
+            assert done.returncode == 1 and "asks for the EXPLICIT_BATCH flag" in line
+            assert "use Polygraphy 0.50 or newer with TensorRT-RTX" in line
+        else:
+            assert "Deconvolution fixed on TensorRT-RTX" in output and "Finished engine building" in output, output
+
     def test_negative_check_and_fix_together(self, tmp_path: Path) -> None:
         model = save_model(tmp_path)
         done = current_install().run("run", str(model), "--trt", "--deconv-fix", "--deconv-check", cwd=tmp_path)
