@@ -155,10 +155,13 @@ NOT_RUN = "engine built"
 def tensorrt_outcome(returncode: int, output: list[str], step: TensorRTStep) -> str:
     """The step's outcome from `polygraphy run`'s exit code and output: passed, failed, or built and not run (the
     plugin's NoteEngineWithoutDevice says so where no CUDA device is)."""
-    from polygraphy_deconv.plugin.loader import ENGINE_BUILT_NOT_RUN
+    from polygraphy_deconv.plugin.loader import ENGINE_BUILT_NOT_RUN, NO_NETWORK_CREATION
 
     if returncode == 0:
         return f"passed on {step.library}"
+    if any(NO_NETWORK_CREATION in line and line.startswith("[!]") for line in output):
+        # This Polygraphy cannot drive the library (0.49 and TensorRT-RTX): the library is there, the step cannot run.
+        return f"skipped: this Polygraphy cannot create networks on {step.library} (Polygraphy 0.50 or newer can)"
     if any(ENGINE_BUILT_NOT_RUN in line for line in output):
         return f"{NOT_RUN} on {step.library}; not run: no supported GPU"
     return f"failed: exit {returncode}"

@@ -210,8 +210,10 @@ class NoteEngineWithoutDevice(BaseLoader):
         return engine
 
 
-# The start of NoteEngineWithoutDevice's message (`polygraphy-deconv check` reads it from the run's output).
+# The start of NoteEngineWithoutDevice's message, and a part of _check_network_creation's (`polygraphy-deconv check`
+# reads them from the run's output).
 ENGINE_BUILT_NOT_RUN = "Deconvolution fix: engine built"
+NO_NETWORK_CREATION = "cannot create a network"
 
 
 def check_tensorrt_library() -> None:
@@ -240,7 +242,7 @@ def _check_network_creation() -> None:
     flags = tensorrt().NetworkDefinitionCreationFlag.__members__
     if CreateNetwork().explicit_batch and "EXPLICIT_BATCH" not in flags:
         G_LOGGER.critical(
-            f"Polygraphy {polygraphy_version} cannot create a network on {library()}: it asks for the EXPLICIT_BATCH "
+            f"Polygraphy {polygraphy_version} {NO_NETWORK_CREATION} on {library()}: it asks for the EXPLICIT_BATCH "
             "flag, which that library does not have (Polygraphy 0.49 compares TensorRT-RTX's version with "
             "TensorRT's). Note: use Polygraphy 0.50 or newer with TensorRT-RTX (pip install 'polygraphy>=0.50')."
         )

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import onnx
+import polygraphy
 import pytest
 
 from polygraphy_deconv.cli import check
@@ -37,6 +38,9 @@ class TestCheck:
         if not step.library:
             assert "TensorRT: skipped: neither TensorRT nor TensorRT-RTX is installed" in out
             assert out.rstrip().endswith("check: PASSED (skipped: TensorRT)")
+        elif step.library.startswith("TensorRT-RTX") and polygraphy.__version__.startswith("0.49."):
+            assert "skipped: this Polygraphy cannot create networks on TensorRT-RTX" in " ".join(out.split())
+            assert out.rstrip().splitlines()[-1].startswith("check: PASSED (skipped: ")
         elif step.library.startswith("TensorRT-RTX") and missing_cuda_device():
             built = f"engine built on {step.library}; not run: no supported GPU"
             assert f"TensorRT (polygraphy run): {built}" in " ".join(out.split())  # the step lines wrap
@@ -243,3 +247,7 @@ class TestTensorRTStep:
             "engine built on TensorRT-RTX 1.7.1.116; not run: no supported GPU"
         )
         assert check.tensorrt_outcome(1, ["[!] Could not parse"], step) == "failed: exit 1"
+        old_polygraphy = "[!] Polygraphy 0.49.26 cannot create a network on TensorRT-RTX 1.7.1.116: it asks for ..."
+        assert check.tensorrt_outcome(1, [old_polygraphy], step).startswith(
+            "skipped: this Polygraphy cannot create networks on TensorRT-RTX 1.7.1.116"
+        )
