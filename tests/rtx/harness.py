@@ -129,7 +129,10 @@ def sizes_to_run(model_path: str) -> dict[str, list[int]] | None:
 
     from polygraphy_deconv.onnx_model.verify import concrete_input_shapes
 
-    inputs = onnx.load(model_path, load_external_data=False).graph.input
+    try:
+        inputs = onnx.load(model_path, load_external_data=False).graph.input
+    except Exception:  # noqa: BLE001 (not a model: the package's analysis says so in its own words)
+        return None
     if all(d.HasField("dim_value") for i in inputs for d in i.type.tensor_type.shape.dim):
         return None
     return {name: list(dims) for name, dims in concrete_input_shapes(model_path).items()}
