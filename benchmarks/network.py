@@ -201,17 +201,22 @@ class PluginStepSeconds:
 def model_reads_refused() -> Iterator[None]:
     """Fail on any read or analysis of an ONNX model for a while: the step after the parse must use the analysis
     RewriteForParser handed on."""
-    from polygraphy_deconv.onnx_model import reading
+    from polygraphy_deconv.onnx_model import analysis, graph, loaded
 
     def refused(*_args: Any, **_kwargs: Any) -> Any:
         raise AssertionError("the step after the parse read or analysed the model again")
 
-    saved = reading.read_model, reading.analyse_proto
-    reading.read_model, reading.analyse_proto = refused, refused
+    # Each module that reads or analyses a model, by the name it calls.
+    targets = [(graph, "read_model"), (analysis, "read_model"), (analysis, "analyse_proto"), (loaded, "read_model"),
+               (loaded, "analyse_proto")]
+    saved = [getattr(module, name) for module, name in targets]
+    for module, name in targets:
+        setattr(module, name, refused)
     try:
         yield
     finally:
-        reading.read_model, reading.analyse_proto = saved
+        for (module, name), value in zip(targets, saved):
+            setattr(module, name, value)
 
 
 def rtx_plugin_step_seconds(units: int, repeats: int) -> PluginStepSeconds | None:

@@ -52,7 +52,7 @@ def build_shifted_model(path: str, nodes: int, configurations: int = 1) -> None:
 def report_seconds(path: str, repeats: int) -> tuple[float, float]:
     """(analysis alone, analysis + report), each the median of `repeats` runs in this process (each run
     times its analysis, then the report of that analysis)."""
-    from polygraphy_deconv.onnx_model.reading import analyse_model
+    from polygraphy_deconv.onnx_model.analysis import analyse_model
     from polygraphy_deconv.report.inspect_table import make_console, print_inspect_report
 
     alone, whole = [], []

@@ -177,8 +177,8 @@ def run_steps(args: argparse.Namespace, console: Any, results: list[tuple[str, s
 
     from polygraphy_deconv.errors import DeconvError
     from polygraphy_deconv.onnx_model.input_shapes import parse_input_shapes
-    from polygraphy_deconv.onnx_model.reading import load_model
-    from polygraphy_deconv.onnx_model.rewrite import FixResult, fix_file, refusal_message
+    from polygraphy_deconv.onnx_model.loaded import load
+    from polygraphy_deconv.onnx_model.rewrite import FixResult, refusal_message
     from polygraphy_deconv.onnx_model.verify import (
         DEFAULT_MEMORY_LIMIT,
         SizesNeeded,
@@ -188,6 +188,7 @@ def run_steps(args: argparse.Namespace, console: Any, results: list[tuple[str, s
         verification_shapes,
         verify_fix,
     )
+    from polygraphy_deconv.onnx_model.writing import fix_file
     from polygraphy_deconv.output_files import check_output_path, signals_held, write_atomically
     from polygraphy_deconv.report.inspect_table import print_inspect_report, print_rule, print_wrapped
     from polygraphy_deconv.report.schema import document_text, findings_document, node_finding_record, verdict_counts
@@ -197,7 +198,7 @@ def run_steps(args: argparse.Namespace, console: Any, results: list[tuple[str, s
     shapes = parse_input_shapes(args.input_shapes)
     if args.json is not None:
         check_output_path(args.json, "--json", [args.model])
-    load_model(args.model)  # a model that does not load fails this step (fix_file reads it again, then fixes it)
+    loaded = load(args.model, shapes)  # the one read of the model: every step below takes it from here
     results.pop()
     # The verification's sizes, chosen once the rewrite is known (shape inference judges the fixed model) and
     # before anything is written: where none can be chosen, the verification fails with what to bind and the
@@ -209,12 +210,14 @@ def run_steps(args: argparse.Namespace, console: Any, results: list[tuple[str, s
     def settle_sizes(planned: FixResult) -> None:
         nonlocal sizes, sizes_problem
         try:
-            chosen = verification_shapes(args.model, shapes, seed=args.seed, memory_limit=limit, fixed=planned.model)
+            chosen = verification_shapes(
+                args.model, shapes, seed=args.seed, memory_limit=limit, fixed=planned.model, original=loaded
+            )
         except SizesNeeded as error:
             sizes_problem = str(error)
             return
         if planned.rewrites:
-            check_verification_memory(args.model, chosen.shapes, limit)
+            check_verification_memory(args.model, chosen.shapes, limit, loaded)
         sizes = chosen
 
     def status(text: str) -> contextlib.AbstractContextManager[Any]:
@@ -235,7 +238,7 @@ def run_steps(args: argparse.Namespace, console: Any, results: list[tuple[str, s
         with status("inspect + fix"):
             result = fix_file(
                 args.model, fixed_path, input_shapes=shapes, external_data="reference" if by_reference else "copy",
-                refuse=False, before_write=settle_sizes,
+                refuse=False, before_write=settle_sizes, loaded=loaded,
             )
         results.pop()
         analysis = result.analysis
@@ -283,7 +286,7 @@ def run_steps(args: argparse.Namespace, console: Any, results: list[tuple[str, s
                     model_folder = os.path.dirname(os.path.abspath(args.model))
                     verification = verify_fix(
                         args.model, fixed_path, args.seed, sizes.shapes,
-                        fixed_data_folder=model_folder if by_reference else None,
+                        fixed_data_folder=model_folder if by_reference else None, original_model=loaded,
                     )
             except DeconvError as error:  # onnxruntime could not run the models: the step failed, and why
                 print_wrapped(console, [f"{shown(str(error))}{sizes.hint()}"])

@@ -58,7 +58,8 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from polygraphy_deconv.errors import DeconvError
     from polygraphy_deconv.onnx_model.input_shapes import parse_input_shapes
-    from polygraphy_deconv.onnx_model.rewrite import FixResult, fix_file
+    from polygraphy_deconv.onnx_model.rewrite import FixResult
+    from polygraphy_deconv.onnx_model.writing import fix_file
     from polygraphy_deconv.report.inspect_table import (
         make_console,
         print_notes,
@@ -73,7 +74,10 @@ def run(args: argparse.Namespace) -> int:
             "--verify compares the fixed model with the original, which --in-place replaces; "
             "write to -o OUT, verify, then move OUT over the model"
         )
+    from polygraphy_deconv.onnx_model.loaded import load
+
     shapes = parse_input_shapes(args.input_shapes)
+    loaded = load(args.model, shapes)  # the one read of the model: every step below takes it from here
     output = args.model if args.in_place else args.output
     sizes = None
 
@@ -92,12 +96,16 @@ def run(args: argparse.Namespace) -> int:
 
         limit = DEFAULT_MEMORY_LIMIT if args.verify_memory_limit is None else args.verify_memory_limit
         try:
-            sizes = verification_shapes(args.model, shapes, seed=args.seed, memory_limit=limit, fixed=planned.model)
+            sizes = verification_shapes(
+                args.model, shapes, seed=args.seed, memory_limit=limit, fixed=planned.model, original=loaded
+            )
         except SizesNeeded as error:
             raise DeconvError(f"{error}; nothing written (without --verify, fix writes the model unverified)") from None
-        check_verification_memory(args.model, sizes.shapes, limit)
+        check_verification_memory(args.model, sizes.shapes, limit, loaded)
 
-    result = fix_file(args.model, args.output, input_shapes=shapes, in_place=args.in_place, before_write=settle_verification)
+    result = fix_file(
+        args.model, args.output, input_shapes=shapes, in_place=args.in_place, before_write=settle_verification, loaded=loaded
+    )
     console = make_console()
 
     print_rewrites(console, result.rewrites)
@@ -128,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
     if sizes.describe():
         print_wrapped(console, [sizes.describe()], first="", rest="  ")
     try:
-        verification = verify_fix(args.model, output, args.seed, sizes.shapes)
+        verification = verify_fix(args.model, output, args.seed, sizes.shapes, original_model=loaded)
     except DeconvError as error:
         raise DeconvError(f"{error}{sizes.hint()}; {output} is written, not verified") from None
     if verification.stand_in:

@@ -49,7 +49,7 @@ def trt_version_rules(version: str) -> ParserRules:
 def run(args: argparse.Namespace) -> int:
 
     from polygraphy_deconv.onnx_model.input_shapes import parse_input_shapes
-    from polygraphy_deconv.onnx_model.reading import analyse_model
+    from polygraphy_deconv.onnx_model.loaded import load
     from polygraphy_deconv.output_files import check_output_path, write_atomically
     from polygraphy_deconv.report.inspect_table import print_inspect_report
     from polygraphy_deconv.report.schema import document_text, findings_document, record_texts, verdict_counts
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     shapes = parse_input_shapes(args.input_shapes)
     if args.json is not None:
         check_output_path(args.json, "--json", [args.model])
-    analysis = analyse_model(args.model, shapes, rules=args.trt_rules)
+    analysis = load(args.model, shapes, rules=args.trt_rules).analysis  # the one read of the model
     findings = [node.finding for node in analysis.nodes]
 
     if args.json is not None:

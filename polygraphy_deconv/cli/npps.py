@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from polygraphy_deconv.deploy.npps_script import check_script_name, script_text
     from polygraphy_deconv.errors import DeconvError
     from polygraphy_deconv.onnx_model.input_shapes import parse_input_shapes
-    from polygraphy_deconv.onnx_model.reading import analyse_model
+    from polygraphy_deconv.onnx_model.loaded import load
     from polygraphy_deconv.output_files import check_output_path, write_atomically
     from polygraphy_deconv.report.schema import verdict_counts
     from polygraphy_deconv.text import shown
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     shapes = parse_input_shapes(args.input_shapes)
     check_script_name(args.output)
     check_output_path(args.output, "output path", [args.model])
-    analysis = analyse_model(args.model, shapes, rules=args.trt_rules)
+    analysis = load(args.model, shapes, rules=args.trt_rules).analysis  # the one read of the model
     check_output_path(args.output, "output path", analysis.input_files)
 
     rejected = [node.finding for node in analysis.nodes if node.finding.parser.parse_error is not None]

@@ -45,3 +45,26 @@ class ModelAnalysis:
     def input_files(self) -> tuple[str, ...]:
         """The model and its external data files: what no output may overwrite."""
         return (self.path, *self.external_data)
+
+
+def parser_sees_dynamic_output_shape(node: ConvTransposeNode) -> bool:
+    """output_shape on sizes the model itself leaves dynamic: TensorRT's parser computes its padding from -1 sizes,
+    whatever --input-shapes binds (each finding knows the model's own sizes)."""
+    finding = node.finding
+    return finding.attributes.output_shape is not None and None in finding.model_input_sizes
+
+
+def needs_rewrite_before_parse(analysis: ModelAnalysis, unbound: ModelAnalysis | None = None) -> list[ConvTransposeNode]:
+    """The nodes the parser cannot build: predicted parse-error, negative pads (which the parser mostly refuses,
+    and which onnx's shape inference refuses in any case), or output_shape on sizes that are dynamic in
+    the model itself (`unbound`, the analysis without --input-shapes, may be given to judge that instead)."""
+    dynamic = {node.index for node in (analysis if unbound is None else unbound).nodes if parser_sees_dynamic_output_shape(node)}
+    return [node for node in analysis.nodes if node.finding.verdict.rewritten_before_parse or node.index in dynamic]
+
+
+def needs_rewrite(analysis: ModelAnalysis) -> list[ConvTransposeNode]:
+    """The nodes `fix` rewrites: every node whose verdict needs a patch, and every node the parser cannot build
+    as it stands (needs_rewrite_before_parse), so that fix and the plugin's pre-parse rewrite write the same
+    nodes out."""
+    before_parse = {node.index for node in needs_rewrite_before_parse(analysis)}
+    return [node for node in analysis.nodes if node.finding.verdict.needs_patch or node.index in before_parse]

@@ -12,46 +12,26 @@ core's patch plan (`NodeFinding.patch`):
 The ConvTranspose keeps its name; the added nodes and tensors get unique names derived from it, and the
 last node writes the original output tensor. Every other node is kept byte for byte, and a fixed node is
 `ok`, so fixing a fixed model changes nothing.
+
+One rewrite (rewrite_model) serves both callers, which differ only in the nodes they choose (core.model):
+`fix` every node that needs a patch (fix_model), the plugin only those TensorRT's parser cannot build at all
+(rewrite_for_parser). Writing the result to files is writing.py's.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-import os
-import stat
-import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 from polygraphy_deconv.core.attributes import ConvTransposeAttributes
 from polygraphy_deconv.core.deconvolution import DeconvolutionPatch, plan_patch
 from polygraphy_deconv.core.finding import Verdict
+from polygraphy_deconv.core.model import ConvTransposeNode, ModelAnalysis, needs_rewrite, needs_rewrite_before_parse
 from polygraphy_deconv.errors import DeconvError
-from polygraphy_deconv.onnx_model.reading import (
-    ConvTransposeNode,
-    ModelAnalysis,
-    _relative_path,
-    analyse_proto,
-    attribute_graphs,
-    check_graph,
-    external_location,
-    external_references,
-    load_model,
-    model_tensors,
-)
-from polygraphy_deconv.onnx_model.tensors import check_tensor_sizes, expected_bytes
-from polygraphy_deconv.output_files import (
-    check_output_path,
-    commit_files,
-    copy_sparse,
-    copy_stream,
-    remove_quietly,
-    same_file,
-    stage_file,
-)
+from polygraphy_deconv.onnx_model.analysis import analyse_proto
+from polygraphy_deconv.onnx_model.graph import attribute_graphs
 from polygraphy_deconv.text import shown
 
 if TYPE_CHECKING:
@@ -87,36 +67,54 @@ class FixResult:
     refused: tuple[ConvTransposeNode, ...] = ()  # nodes that need a rewrite and cannot get one (also in notes)
 
 
-def fix_model(model: onnx.ModelProto, input_shapes: InputShapes | None = None, *, path: str = "") -> FixResult:
-    """A copy of `model` in which every ConvTranspose that TensorRT would build wrong is rewritten.
+def fix_model(
+    model: onnx.ModelProto, input_shapes: InputShapes | None = None, *, path: str = "", analysis: ModelAnalysis | None = None
+) -> FixResult:
+    """A copy of `model` in which every ConvTranspose that TensorRT would build wrong is rewritten: the nodes
+    core.model.needs_rewrite selects (a verdict that needs a patch, or a node TensorRT's parser cannot build as
+    it stands), so that fix and the plugin's pre-parse rewrite write the same nodes out. `analysis`: the
+    model's, where the caller has it (else it is made here; `path`, absolute, names the model in it)."""
+    analysis = analysis or analyse_proto(model, input_shapes, path=path)
+    return rewrite_model(model, analysis, needs_rewrite(analysis), input_shapes)
 
-    A node is rewritten when its verdict needs a patch, or when TensorRT's parser cannot build it as it
-    stands: output_shape on sizes that are dynamic in the model, whose padding the parser computes from -1
-    sizes ("negative pre-padding"), even where the --input-shapes sizes call it ok. That selection is the
-    plugin's pre-parse rewrite's (preparse.needs_rewrite_before_parse), so both write the same nodes out.
-    A node that needs a rewrite and has no window to write (its sizes are not bound) is listed in
-    `refused` and left as it is; fix_file writes nothing then.
 
-    `path` is where the model was read from (absolute), for the analysis it reports.
-    """
+def rewrite_for_parser(model: onnx.ModelProto, analysis: ModelAnalysis) -> FixResult:
+    """The model handed to TensorRT's parser: `model` with the nodes the parser cannot build at all rewritten
+    (core.model.needs_rewrite_before_parse); every other node is left to the network patch after the parse.
+    A node among them that cannot be rewritten is one DeconvError, the same line fix gives."""
+    result = rewrite_model(model, analysis, needs_rewrite_before_parse(analysis), declared_shapes=False)
+    if result.refused:
+        raise DeconvError(f"{refusal_message(model, result.refused)}; TensorRT's parser cannot build it as it is")
+    return result
+
+
+def rewrite_model(
+    model: onnx.ModelProto,
+    analysis: ModelAnalysis,
+    chosen: Sequence[ConvTransposeNode],
+    input_shapes: InputShapes | None = None,
+    *,
+    declared_shapes: bool = True,
+) -> FixResult:
+    """A copy of `model` with each of the `chosen` nodes of its `analysis` rewritten (the one rewrite behind fix
+    and the plugin's pre-parse rewrite; they differ only in which nodes they choose).
+
+    Nothing chosen: the result holds `model` itself (copy it before changing it). A chosen node that has no window to write (its sizes are not bound) is listed in `refused` and left as it
+    is. `declared_shapes`: make the shapes the model declares agree with shape inference after the rewrite
+    (refresh_declared_shapes), for a file that passes onnx's checker; the parser's copy, which only the parser
+    reads, skips that shape inference."""
     import onnx
 
-    # Lazy: preparse imports this module's node rewriting.
-    from polygraphy_deconv.onnx_model.preparse import needs_rewrite_before_parse
-
-    analysis = analyse_proto(model, input_shapes, path=path)
-    before_parse = {n.index for n in needs_rewrite_before_parse(analysis)}
+    if not chosen:  # the plugin's common case: no copy of a large model for nothing
+        return FixResult(model, (), analysis.notes, analysis)
     opset = default_opset(model)
-
     names = NameSource(model.graph)
     rewritten: dict[int, list[onnx.NodeProto]] = {}
     rewrites = []
     refused = []
     notes = list(analysis.notes)
-    for item in analysis.nodes:
+    for item in chosen:
         finding = item.finding
-        if not finding.verdict.needs_patch and item.index not in before_parse:
-            continue
         if finding.reference is None or (finding.patch is None and finding.verdict.needs_patch):
             refused.append(item)
             notes.append(f"cannot rewrite '{item.name}' ({finding.verdict.value}): {finding.reason}")
@@ -164,6 +162,7 @@ def fix_model(model: onnx.ModelProto, input_shapes: InputShapes | None = None, *
             nodes.extend(rewritten.get(index, [node]))
         del fixed.graph.node[:]
         fixed.graph.node.extend(nodes)
+    if rewritten and declared_shapes:
         refresh_declared_shapes(fixed, {model.graph.node[index].output[0] for index in rewritten})
     return FixResult(fixed, tuple(rewrites), tuple(notes), analysis, refused=tuple(refused))
 
@@ -371,243 +370,3 @@ class NameSource:
 
     node = _fresh
     tensor = _fresh
-
-
-# ---------------------------------------------------------------------------------------------------
-# Files
-
-
-def fix_file(
-    src: str,
-    dst: str | None = None,
-    *,
-    input_shapes: InputShapes | None = None,
-    in_place: bool | None = None,
-    external_data: str = "copy",
-    refuse: bool = True,
-    before_write: Callable[[FixResult], None] | None = None,
-) -> FixResult:
-    """Fix the model at `src` and write it to `dst` (or over `src` when `in_place`).
-
-    External data is never loaded. Where `dst` is in another folder than `src`, the referenced files are
-    copied (streamed, holes kept sparse) into one file named after the output, `dst + ".data"`, and the
-    references point there; that file is written only if it does not exist or is the data of the
-    model at `dst` this replaces (never over a file of someone else). In the same folder and in place,
-    the output keeps referring to the input's data files. `external_data="reference"` writes no data
-    at all: the output keeps the input's references, to be read with `src`'s folder as the base
-    (check verifies so, without a copy).
-
-    The output is written in the format its extension names (onnx's registry: .onnx binary, .json,
-    .textproto, .onnxtxt), and keeps the input's permission bits. Every file goes to a temporary file
-    in its folder and is moved into place, so a failure never leaves a partial or overwritten file.
-    With nothing to rewrite and no data to move, `dst` gets an unchanged copy of `src` (byte for byte
-    when the formats agree), and `in_place` leaves `src` untouched.
-
-    A node that needs a rewrite and cannot get one is a DeconvError ("...; nothing written"); with
-    `refuse=False` the result lists it in `refused` instead and nothing is written (check reports it after
-    its inspect table). `before_write` sees the result before any file is written, and may raise to stop.
-    """
-    if in_place:
-        if dst is not None and not same_file(src, dst):
-            raise DeconvError("give either an output path or in-place, not both")
-    elif dst is None:
-        raise DeconvError("no output path given")
-    model = load_model(src)
-    data = external_data_files(model, src)
-    if in_place:
-        dst = os.path.realpath(src)  # a symlinked model is updated where it lives, not replaced by a file
-    else:
-        assert dst is not None
-        check_output_path(dst, "output path", [src, *data.values()])
-    output_format = model_format(dst)
-    check_graph(model, src)
-    check_tensor_sizes(model, src)
-    result = fix_model(model, input_shapes, path=os.path.abspath(src))
-    if result.refused:  # one outcome: a node left unfixed is an error, not a copy that looks fixed
-        if not refuse:
-            return result
-        raise DeconvError(f"{refusal_message(model, result.refused)}; nothing written")
-    if before_write is not None:
-        before_write(result)
-
-    src_dir, dst_dir = os.path.dirname(os.path.abspath(src)), os.path.dirname(os.path.abspath(dst))
-    copy_data = bool(data) and external_data == "copy" and os.path.realpath(src_dir) != os.path.realpath(dst_dir)
-    data_path = f"{dst}.data" if copy_data else ""
-    if copy_data:
-        check_output_path(data_path, "external data file", [src, *data.values()])
-        if os.path.lexists(data_path) and not references_file(dst, os.path.basename(data_path)):
-            raise DeconvError(
-                f"{shown(data_path)} already exists and is not the external data of {shown(dst)}; the fixed model's "
-                "data goes there: move that file away or choose another output name"
-            )
-    rewrite_format = output_format != model_format(src)
-    staged: list[tuple[str, str]] = []  # (temporary, target), moved into place together at the end
-    try:
-        if copy_data:
-            layout = data_layout(data)
-            relocate_external_data(result.model, os.path.basename(data_path), layout)
-            staged.append((stage_file(data_path, functools.partial(write_data_file, layout), like=first_value(data)), data_path))
-        if result.rewrites or copy_data or rewrite_format:
-            serialized = serialize_model(result.model, output_format, dst)
-            staged.append((stage_file(dst, lambda handle: handle.write(serialized), like=src), dst))
-        elif not in_place:
-            staged.append((stage_file(dst, functools.partial(copy_stream, src), like=src), dst))
-        commit_files(staged)
-    except BaseException:
-        for temporary, _ in staged:
-            remove_quietly(temporary)
-        raise
-    return dataclasses.replace(
-        result, data_file=data_path, shared_data=tuple(sorted(data)) if data and not copy_data and not in_place else ()
-    )
-
-
-def first_value(data: Mapping[str, str]) -> str:
-    return data[min(data)]
-
-
-DATA_ALIGNMENT = 4096  # each source file starts on a page in the combined file (mmap-friendly offsets)
-
-
-def data_layout(data: Mapping[str, str]) -> list[tuple[str, str, int, int]]:
-    """(location, source file, offset in the combined file, size) for each data file, in location order."""
-    layout = []
-    at = 0
-    for location, source in sorted(data.items()):
-        size = os.stat(source).st_size
-        layout.append((location, source, at, size))
-        at = -(-(at + size) // DATA_ALIGNMENT) * DATA_ALIGNMENT
-    return layout
-
-
-def write_data_file(layout: Sequence[tuple[str, str, int, int]], handle: IO[bytes]) -> None:
-    end = 0
-    for _, source, at, size in layout:
-        copy_sparse(source, handle, at)
-        end = at + size
-    os.ftruncate(handle.fileno(), end)  # a trailing hole, or the gaps' end, without writing it
-
-
-def relocate_external_data(model: onnx.ModelProto, name: str, layout: Sequence[tuple[str, str, int, int]]) -> None:
-    """Point every external reference into the combined data file `name` (offsets shifted by its file's
-    place there, lengths made explicit: a reference without one would read on into the next file)."""
-    places = {location: (at, size) for location, _, at, size in layout}
-    for tensor in model_tensors(model.graph):
-        reference = external_location(tensor)
-        if reference is None:
-            continue
-        location, offset, length = reference
-        at, size = places[_relative_path(location)]
-        offset = offset or 0
-        values = {"location": name, "offset": str(at + offset), "length": str(size - offset if length is None else length)}
-        kept = [(e.key, e.value) for e in tensor.external_data if e.key not in values]
-        del tensor.external_data[:]
-        for key, value in [*values.items(), *kept]:
-            entry = tensor.external_data.add()
-            entry.key, entry.value = key, value
-
-
-def references_file(model_path: str, location: str) -> bool:
-    """Whether the model at `model_path` (if any) keeps external data in `location`: then that file is the
-    data of an earlier output at this path, which fix may replace together with it."""
-    try:
-        model = load_model(model_path)
-        return any(reference.relative_path == location for reference in external_references(model))
-    except DeconvError:
-        return False
-
-
-def model_format(path: str) -> str:
-    """The serialization format onnx.save would pick for `path` (by extension; binary protobuf by default)."""
-    import onnx
-
-    return onnx.serialization.registry.get_format_from_file_extension(os.path.splitext(path)[1]) or "protobuf"
-
-
-def serialize_model(model: onnx.ModelProto, output_format: str, path: str) -> bytes:
-    """The model in `output_format`; a text format is read back and must give the same model, else the
-    output is refused (a text file nothing can read back is worse than none)."""
-    import onnx
-
-    if output_format == "protobuf":
-        return model.SerializeToString()
-    failure = ""
-    try:
-        serializer = onnx.serialization.registry.get(output_format)
-        with warnings.catch_warnings():  # onnxtxt warns that it is experimental: the read-back below checks it
-            warnings.simplefilter("ignore")
-            data = serializer.serialize_proto(model)
-            if serializer.deserialize_proto(data, onnx.ModelProto()) != model:
-                failure = "it does not read back as the same model"
-    except Exception as error:  # noqa: BLE001 (each text serializer raises its own errors)
-        text = str(error).strip().splitlines()
-        failure = text[0] if text else type(error).__name__
-    if failure:
-        raise DeconvError(
-            f"cannot write the fixed model as {output_format} (the format {shown(path)}'s extension names): {shown(failure)}; "
-            "write it to a .onnx path"
-        )
-    return data if isinstance(data, bytes) else data.encode()
-
-
-def external_data_files(model: onnx.ModelProto, path: str) -> dict[str, str]:
-    """{location: absolute path} of every external data file of the model at `path`, checked without
-    reading a byte: inside the model's folder (also after symlinks), present, a regular file, and long
-    enough for every tensor's offset + length (exactly its size where the reference gives no length)."""
-    folder = os.path.realpath(os.path.dirname(os.path.abspath(path)))
-    files: dict[str, str] = {}
-    shown_path = shown(path)
-    for reference in external_references(model):
-        location = reference.relative_path
-        tensor, where = shown(reference.tensor), shown(reference.location)
-        if "\0" in reference.location:
-            raise DeconvError(
-                f"tensor '{tensor}' of {shown_path} has external data location '{where}' with a NUL byte; "
-                "no file has such a name: the model is malformed"
-            )
-        if reference.leaves_folder:
-            raise DeconvError(
-                f"tensor '{tensor}' of {shown_path} points at external data '{where}' outside the "
-                "model's folder; refusing to follow it (move the data file beside the model and fix its location)"
-            )
-        file = os.path.join(folder, location)
-        real = os.path.realpath(file)
-        if os.path.commonpath([folder, real]) != folder:
-            raise DeconvError(
-                f"external data '{where}' of tensor '{tensor}' of {shown_path} is a link that leads "
-                f"outside the model's folder (to {shown(real)}); refusing to follow it (copy the file in place of the link)"
-            )
-        if not os.path.lexists(file):
-            raise DeconvError(
-                f"external data file '{shown(location)}' of tensor '{tensor}', referenced by {shown_path}, is missing; "
-                "put it beside the model"
-            )
-        try:
-            status = os.stat(file)
-        except OSError as error:
-            raise DeconvError(
-                f"cannot read external data file '{shown(location)}' of {shown_path}: {error.strerror or error}"
-            ) from None
-        if not stat.S_ISREG(status.st_mode):
-            raise DeconvError(f"external data '{shown(location)}' referenced by {shown_path} is not a regular file")
-        end = (reference.offset or 0) + (reference.length or 0)
-        if end > status.st_size:
-            raise DeconvError(
-                f"external data file '{shown(location)}' of {shown_path} holds {status.st_size} bytes, but tensor "
-                f"'{tensor}' needs bytes up to {end}; the file is truncated or belongs to another model"
-            )
-        files[location] = file
-    # A reference without a length reads to the end of its file: that must be exactly the tensor's size.
-    for tensor_proto in model_tensors(model.graph):
-        reference_tuple = external_location(tensor_proto)
-        if reference_tuple is None or reference_tuple[2] is not None:
-            continue
-        expected = expected_bytes(tensor_proto)
-        available = os.stat(files[_relative_path(reference_tuple[0])]).st_size - (reference_tuple[1] or 0)
-        if expected is not None and available != expected:
-            raise DeconvError(
-                f"tensor '{shown(tensor_proto.name)}' of {shown_path} has dims {list(tensor_proto.dims)} ({expected} bytes), "
-                f"but its external data (no length given: to the end of '{shown(reference_tuple[0])}') is {available} bytes; "
-                "the model is malformed or the file belongs to another model"
-            )
-    return files

@@ -3,7 +3,7 @@
 A weight of the wrong byte size (raw_data of 10 bytes for 24 floats, an external `length` of 8 for a
 96-byte tensor) is a malformed model: onnxruntime and TensorRT refuse it or, worse, read past it. `fix`
 checks this before writing (it never reads external data: the references' lengths are compared, and
-their files' sizes are checked in rewrite.external_data_files).
+their files' sizes are checked in writing.external_data_files).
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import math
 from typing import TYPE_CHECKING
 
 from polygraphy_deconv.errors import DeconvError
-from polygraphy_deconv.onnx_model.reading import external_location, model_tensors
+from polygraphy_deconv.onnx_model.external_data import external_location
+from polygraphy_deconv.onnx_model.graph import model_tensors
 from polygraphy_deconv.text import shown
 
 if TYPE_CHECKING:

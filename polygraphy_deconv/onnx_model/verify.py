@@ -13,10 +13,13 @@ import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from polygraphy_deconv.errors import DeconvError
 from polygraphy_deconv.text import shown
+
+if TYPE_CHECKING:
+    from polygraphy_deconv.onnx_model.loaded import LoadedModel
 
 InputShapes = Mapping[str, Sequence[int | str | None]]
 
@@ -77,6 +80,7 @@ def verify_fix(
     input_shapes: InputShapes | None = None,
     *,
     fixed_data_folder: str | None = None,
+    original_model: LoadedModel | None = None,
 ) -> Verification:
     """Run both models on onnxruntime (CPU) with the same seeded random inputs and compare every output
     with Polygraphy's default tolerances (rtol = atol = 1e-5, elementwise).
@@ -86,7 +90,8 @@ def verify_fix(
     models (.json, .textproto, .onnxtxt), which onnxruntime cannot read, are given to it as bytes.
 
     onnxruntime's default logger is set to fatal-only (process-wide): a model it rejects becomes one
-    DeconvError here instead of its own error log plus ours.
+    DeconvError here instead of its own error log plus ours. `original_model`: the model at `original_path` as the
+    command read it (onnxruntime then gets its bytes, and the file is not read again).
     """
     import numpy as np
     import onnxruntime
@@ -101,7 +106,7 @@ def verify_fix(
     for name, dims in (input_shapes or {}).items():
         # Polygraphy's DataLoader fills the dims still dynamic itself (with a warning).
         metadata.add(name, dtype=None, shape=[d if isinstance(d, int) else -1 for d in dims])
-    original_loader, stand_in = original_session_loader(original_path)
+    original_loader, stand_in = original_session_loader(original_path, original_model)
     runners = [
         OnnxrtRunner(original_loader, name=ORIGINAL),
         OnnxrtRunner(session_loader(fixed_path, fixed_data_folder), name=FIXED),
@@ -118,24 +123,29 @@ def verify_fix(
         ) from None
 
     per_function = [accuracy] if hasattr(accuracy, "keys") else list(accuracy)
-    original, fixed = results[ORIGINAL][0], results[FIXED][0]
+    original_outputs, fixed_outputs = results[ORIGINAL][0], results[FIXED][0]
     outputs = []
-    for name in original:
-        a, b = np.asarray(original[name]), np.asarray(fixed[name]) if name in fixed else np.zeros(0)
+    for name in original_outputs:
+        a = np.asarray(original_outputs[name])
+        b = np.asarray(fixed_outputs[name]) if name in fixed_outputs else np.zeros(0)
         passed = all(_output_passed(result, name) for result in per_function)
         diff = max_abs_diff(a, b) if a.shape == b.shape else None
         outputs.append(OutputComparison(name, passed and diff is not None, tuple(a.shape), tuple(b.shape), diff))
     return Verification(bool(accuracy) and all(o.passed for o in outputs), tuple(outputs), seed, stand_in)
 
 
-def original_session_loader(path: str) -> tuple[Callable[[], Any], tuple[str, ...]]:
+def original_session_loader(path: str, original: LoadedModel | None = None) -> tuple[Callable[[], Any], tuple[str, ...]]:
     """The session loader of the original model, and the nodes run by ONNX's formula instead: onnxruntime
     refuses ConvTranspose nodes with negative pads since its ONNX shape inference does (1.32 does, 1.23.2 runs
-    them), and where it refuses this model, those nodes are written out as formula_stand_in does."""
-    from polygraphy_deconv.onnx_model.reading import load_model
+    them), and where it refuses this model, those nodes are written out as formula_stand_in does. `original`: the
+    model at `path` as the command read it, else it is read here."""
+    from polygraphy_deconv.onnx_model.loaded import load
 
-    loader = session_loader(path)
-    model = load_model(path)
+    original = original or load(path)
+    model = original.model
+    # The bytes already read, where onnxruntime can find the external data beside them (it opens the path else).
+    in_memory = not original.external_references or external_folder_supported()
+    loader = session_loader(path, model_bytes=original.model_bytes if in_memory else None)
     if not any(_has_negative_pads(node) for node in model.graph.node):
         return loader, ()
     try:
@@ -166,7 +176,7 @@ def formula_stand_in(model: Any) -> tuple[Any, tuple[str, ...]]:
     import onnx
     from onnx import helper
 
-    from polygraphy_deconv.onnx_model.reading import node_label
+    from polygraphy_deconv.onnx_model.graph import node_label
     from polygraphy_deconv.onnx_model.rewrite import NameSource, default_opset, int64_constant
 
     opset = default_opset(model)
@@ -239,7 +249,7 @@ def session_loader(path: str, data_folder: str | None = None, *, model_bytes: by
     `path` (its external data read from there)."""
     import onnxruntime
 
-    from polygraphy_deconv.onnx_model.rewrite import model_format
+    from polygraphy_deconv.onnx_model.writing import model_format
 
     text_format = model_format(path) != "protobuf"
 
@@ -288,13 +298,17 @@ class MemoryEstimate:
     unknown: tuple[str, ...]  # outputs whose shape is not known before running
 
 
-def verification_memory(model_path: str, input_shapes: InputShapes | None = None) -> MemoryEstimate:
+def verification_memory(
+    model_path: str, input_shapes: InputShapes | None = None, original: LoadedModel | None = None
+) -> MemoryEstimate:
     """The bytes the verification's tensors take: every graph input at the bound shape (dynamic dims
     as Polygraphy's data loader fills them, 1) and every graph output as shape inference gives it, the
-    outputs counted OUTPUT_COPIES times. Model weights and outputs of unknown shape are not counted."""
-    from polygraphy_deconv.onnx_model.reading import bind_input_shapes, infer_shapes, load_model
+    outputs counted OUTPUT_COPIES times. Model weights and outputs of unknown shape are not counted. `original`:
+    the model at `model_path` as the command read it, else it is read here."""
+    from polygraphy_deconv.onnx_model.analysis import bind_input_shapes, infer_shapes
+    from polygraphy_deconv.onnx_model.graph import load_model
 
-    model = load_model(model_path)
+    model = _copy(original.model) if original is not None else load_model(model_path)  # the sizes are bound in it
     initializers = {init.name for init in model.graph.initializer}
     if input_shapes:
         bind_input_shapes(model.graph, input_shapes)
@@ -324,10 +338,12 @@ def verification_memory(model_path: str, input_shapes: InputShapes | None = None
     return MemoryEstimate(total, tuple(sorted(sizes, key=lambda item: -item[2])[:3]), tuple(unknown))
 
 
-def check_verification_memory(model_path: str, input_shapes: InputShapes | None, limit: int) -> None:
+def check_verification_memory(
+    model_path: str, input_shapes: InputShapes | None, limit: int, original: LoadedModel | None = None
+) -> None:
     """Refuse (one DeconvError, before anything is written or run) a verification whose tensors would
     take more than `limit` bytes."""
-    estimate = verification_memory(model_path, input_shapes)
+    estimate = verification_memory(model_path, input_shapes, original)
     if estimate.total <= limit:
         return
     largest = ", ".join(f"{shown(name)} {list(shape)}: {byte_text(size)}" for name, shape, size in estimate.tensors)
@@ -454,16 +470,19 @@ def verification_shapes(
     seed: int | None = None,
     memory_limit: int | None = None,
     fixed: Any = None,
+    original: LoadedModel | None = None,
 ) -> VerificationShapes:
     """The shapes to verify the model at (see above; `seed` and `memory_limit` as the verification's). `fixed`:
     the fixed model (an onnx.ModelProto), which shape inference judges in the original's place: it states every
     rewritten node in a form shape inference gets right (SAME_* with output_padding, which it declares one
     output_padding too large, and negative pads, which it refuses); onnxruntime runs the original. Raises
     SizesNeeded with one line naming the inputs and the dims to bind when no candidate works, DeconvError on
-    bad --input-shapes."""
-    from polygraphy_deconv.onnx_model.reading import analyse_proto, bind_input_shapes, load_model
+    bad --input-shapes. `original`: the model at `model_path` as the command read it, else it is read here."""
+    from polygraphy_deconv.onnx_model.analysis import analyse_proto, bind_input_shapes
+    from polygraphy_deconv.onnx_model.loaded import load
 
-    model = fixed if fixed is not None else load_model(model_path)
+    original = original or load(model_path)
+    model = fixed if fixed is not None else original.model
     if any(_has_negative_pads(node) for node in model.graph.node):
         model = formula_stand_in(model)[0]  # what the verification runs; strict shape inference refuses the pads
     given = {name: tuple(dims) for name, dims in (input_shapes or {}).items()}
@@ -524,7 +543,7 @@ def verification_shapes(
         inferred = _strict_inference(candidate)
         if inferred is None or not _empty_dims(inferred.graph) <= empty:
             return None
-        from polygraphy_deconv.onnx_model.reading import value_info_dims
+        from polygraphy_deconv.onnx_model.analysis import value_info_dims
 
         dims = value_info_dims(inferred.graph, {x for _, x in nodes})
         for (attrs, x), size_independent in zip(nodes, always):
@@ -535,7 +554,7 @@ def verification_shapes(
         return inferred
 
     limit = DEFAULT_MEMORY_LIMIT if memory_limit is None else memory_limit
-    trial = OnnxruntimeTrial(model_path, model, seed)
+    trial = OnnxruntimeTrial(model_path, model, seed, original)
     candidates = candidate_sizes(model)
     batch = [label for label, dim in variables.items() if dim.batch]
     rounds = [False, True] if batch and len(batch) < len(variables) else [True]
@@ -576,7 +595,7 @@ def concrete_input_shapes(
     (verification_shapes: the smallest candidate sizes ONNX shape inference finds consistent and onnxruntime
     runs). For a harness that feeds the model (tests/rtx). Raises SizesNeeded (one line naming the
     --input-shapes to pass) where no candidate runs, DeconvError on bad --input-shapes."""
-    from polygraphy_deconv.onnx_model.reading import load_model
+    from polygraphy_deconv.onnx_model.graph import load_model
     from polygraphy_deconv.onnx_model.rewrite import fix_model
 
     model = load_model(model_path)
@@ -600,8 +619,9 @@ class OnnxruntimeTrial:
     loader with the same seed) at candidate shapes, one session for all of them. `runs` is None where onnxruntime
     cannot judge sizes: it does not load the model at all (the verification reports that)."""
 
-    def __init__(self, model_path: str, model: Any, seed: int | None) -> None:
+    def __init__(self, model_path: str, model: Any, seed: int | None, original: LoadedModel | None = None) -> None:
         self.model_path = model_path
+        self.original = original
         self.model = model
         self.seed = 1 if seed is None else seed
         self.session: Any = None
@@ -616,7 +636,7 @@ class OnnxruntimeTrial:
         onnxruntime.set_default_logger_severity(4)
         if self.session is None:
             try:
-                self.session = original_session_loader(self.model_path)[0]()
+                self.session = original_session_loader(self.model_path, self.original)[0]()
             except Exception:  # noqa: BLE001 (onnxruntime's own classes): a refusal that is not about sizes
                 self.loadable = False
                 return None

@@ -66,21 +66,24 @@ class RewriteForParser(BaseLoader):
         import onnx
 
         from polygraphy_deconv.errors import DeconvError
-        from polygraphy_deconv.onnx_model.preparse import rewrite_for_parser
-        from polygraphy_deconv.onnx_model.reading import analyse_proto, external_references
+        from polygraphy_deconv.onnx_model.analysis import analyse_proto
+        from polygraphy_deconv.onnx_model.loaded import load
+        from polygraphy_deconv.onnx_model.rewrite import rewrite_for_parser
         from polygraphy_deconv.text import shown
 
         try:
-            rewrite = rewrite_for_parser(self.onnx_path, self._input_shapes)
+            loaded = load(self.onnx_path, self._input_shapes)  # the one read of the model
+            rewrite = rewrite_for_parser(loaded.model, loaded.analysis)
         except DeconvError as error:
             G_LOGGER.critical(str(error))
-        if not rewrite.nodes:
-            self._analysis = rewrite.analysis
+        rewritten = tuple(r.node for r in rewrite.rewrites)
+        if not rewritten:
+            self._analysis = loaded.analysis
             self._path = self.onnx_path
             return self._path
         self._folder = tempfile.TemporaryDirectory(prefix="polygraphy-deconv-parse-")
         source = os.path.dirname(os.path.abspath(self.onnx_path))
-        for reference in {r.relative_path for r in external_references(rewrite.model)}:
+        for reference in {r.relative_path for r in loaded.external_references}:
             # The parser reads external data relative to the model file: link each file, never copy it.
             link = os.path.join(self._folder.name, reference)
             os.makedirs(os.path.dirname(link), exist_ok=True)
@@ -90,8 +93,8 @@ class RewriteForParser(BaseLoader):
         onnx.save(rewrite.model, path)
         # What was parsed, analysed in memory (its rewritten nodes are ordinary ones); named as the user's model.
         self._analysis = analyse_proto(rewrite.model, self._input_shapes, path=os.path.abspath(self.onnx_path))
-        self.rewritten = rewrite.nodes
-        names = ", ".join(f"'{shown(name)}'" for name in rewrite.nodes)
+        self.rewritten = rewritten
+        names = ", ".join(f"'{shown(name)}'" for name in rewritten)
         G_LOGGER.info(f"Deconvolution fix: rewritten before the parse (TensorRT cannot parse them as they are): {names}")
         self._path = path
         return path
@@ -100,7 +103,7 @@ class RewriteForParser(BaseLoader):
         """The analysis of the model handed to the parser (after the call): the one this loader made, else (the
         model as it is, unread so far) the model's."""
         from polygraphy_deconv.errors import DeconvError
-        from polygraphy_deconv.onnx_model.reading import analyse_model
+        from polygraphy_deconv.onnx_model.analysis import analyse_model
 
         if self._analysis is None:
             try:

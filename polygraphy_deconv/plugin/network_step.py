@@ -32,7 +32,7 @@ def patch_parsed_network(
     from polygraphy.logger import G_LOGGER
 
     from polygraphy_deconv.errors import DeconvError
-    from polygraphy_deconv.onnx_model.reading import analyse_model
+    from polygraphy_deconv.onnx_model.analysis import analyse_model
     from polygraphy_deconv.report.network_table import show_network_report, write_network_report
     from polygraphy_deconv.text import shown
     from polygraphy_deconv.trt_network.patching import Action, Mode, fix_network

@@ -11,8 +11,8 @@ import pytest
 
 from polygraphy_deconv.cli.main import main
 from polygraphy_deconv.core.finding import Verdict
-from polygraphy_deconv.onnx_model import rewrite
-from polygraphy_deconv.onnx_model.reading import analyse_model
+from polygraphy_deconv.onnx_model import rewrite, writing
+from polygraphy_deconv.onnx_model.analysis import analyse_model
 from tests.cli.conftest import Run
 from tests.cli.test_inspect import two_node_model
 from tests.models import conv_transpose_model
@@ -161,7 +161,7 @@ class TestFix:
             broken = conv_transpose_model(**TENSOR_BIAS, seed=9)
             return rewrite.FixResult(broken, result.rewrites, result.notes, result.analysis)
 
-        monkeypatch.setattr(rewrite, "fix_model", bad_fix_model)
+        monkeypatch.setattr(writing, "fix_model", bad_fix_model)
         source = save(conv_transpose_model(**TENSOR_BIAS), tmp_path / "m.onnx")
         code = main(["fix", source, "-o", str(tmp_path / "f.onnx"), "--verify"])
         out = capsys.readouterr().out

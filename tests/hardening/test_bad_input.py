@@ -32,7 +32,8 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from polygraphy_deconv.cli.main import main
-from polygraphy_deconv.onnx_model import reading
+from polygraphy_deconv.onnx_model import analysis as reading_analysis
+from polygraphy_deconv.onnx_model import loaded as loaded_module
 from tests.cli.conftest import Run
 from tests.models import conv_transpose_model
 
@@ -543,7 +544,7 @@ class TestInPlace:
         result = run_cli("fix", "link.onnx", "--in-place")
         assert result.returncode == 0, result.stderr
         assert os.path.islink(tmp_path / "link.onnx")  # still a link, not replaced by a file
-        assert [n.finding.verdict.value for n in reading.analyse_model(str(real)).nodes] == ["ok"]
+        assert [n.finding.verdict.value for n in reading_analysis.analyse_model(str(real)).nodes] == ["ok"]
         assert sorted(os.listdir(tmp_path)) == ["link.onnx", "store"]
         assert os.listdir(tmp_path / "store") == ["m.onnx"]
 
@@ -603,7 +604,7 @@ class TestUnexpectedError:
         def broken(*args: object, **kwargs: object) -> None:
             raise RuntimeError("something inside broke\nsecond line")
 
-        monkeypatch.setattr(reading, "analyse_model", broken)
+        monkeypatch.setattr(loaded_module, "analyse_proto", broken)
         model = save(conv_transpose_model(**SHIFTED), tmp_path)  # type: ignore[arg-type]
         code, _, err = run_main("inspect", str(model))
         assert code == 1

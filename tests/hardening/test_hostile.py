@@ -157,7 +157,7 @@ class TestOutputNeverOverAReferencedFile:
         assert (tmp_path / "w.bin").read_bytes() == before
 
     def test_analysis_lists_every_referenced_file(self, tmp_path: Path) -> None:
-        from polygraphy_deconv.onnx_model.reading import analyse_model
+        from polygraphy_deconv.onnx_model.analysis import analyse_model
 
         model = model_referencing(tmp_path, "../w.bin")
         assert os.path.realpath(tmp_path / "w.bin") in {os.path.realpath(p) for p in analyse_model(str(model)).input_files}
@@ -205,7 +205,7 @@ class TestModes:
 class TestTextFormats:
     @pytest.mark.parametrize("extension", [".json", ".textproto", ".onnxtxt"])
     def test_fixed_text_model_reads_back(self, tmp_path: Path, extension: str) -> None:
-        from polygraphy_deconv.onnx_model.reading import analyse_model
+        from polygraphy_deconv.onnx_model.analysis import analyse_model
 
         source = tmp_path / f"m{extension}"
         onnx.save(shifted(), str(source))  # onnx.save picks the text format by extension
@@ -529,7 +529,7 @@ class TestInvalidGraphs:
     def test_many_problems_are_counted(self) -> None:
         from onnx import helper
 
-        from polygraphy_deconv.onnx_model.reading import graph_note
+        from polygraphy_deconv.onnx_model.graph import graph_note
 
         model = shifted()
         for index in range(10):
@@ -540,7 +540,8 @@ class TestInvalidGraphs:
     def test_inspect_leaves_very_large_graphs_to_fix(self) -> None:
         from onnx import helper
 
-        from polygraphy_deconv.onnx_model.reading import GRAPH_CHECK_NODES, analyse_proto
+        from polygraphy_deconv.onnx_model.analysis import analyse_proto
+        from polygraphy_deconv.onnx_model.graph import GRAPH_CHECK_NODES
 
         model = shifted()
         previous = "y"

@@ -21,7 +21,7 @@ import pytest
 from onnx import TensorProto, helper
 
 from polygraphy_deconv.core.finding import Verdict
-from polygraphy_deconv.onnx_model.reading import analyse_model
+from polygraphy_deconv.onnx_model.analysis import analyse_model
 from tests.cli.conftest import console_script
 
 GiB = 1 << 30

@@ -16,9 +16,9 @@ from onnx import numpy_helper
 from polygraphy_deconv.core.finding import Verdict
 from polygraphy_deconv.core.producers import TF2ONNX
 from polygraphy_deconv.core.window import reference_window
-from polygraphy_deconv.onnx_model.preparse import rewrite_for_parser
-from polygraphy_deconv.onnx_model.reading import analyse_proto
-from polygraphy_deconv.onnx_model.rewrite import fix_model
+from polygraphy_deconv.onnx_model.analysis import analyse_proto
+from polygraphy_deconv.onnx_model.loaded import load
+from polygraphy_deconv.onnx_model.rewrite import fix_model, rewrite_for_parser
 from polygraphy_deconv.onnx_model.verify import formula_stand_in, verify_fix
 from tests.data import negative_pads
 from tests.numerics import crop, full_transposed_convolution
@@ -130,8 +130,9 @@ class TestFix:
         model, feeds, expected = recorded(name)
         path = tmp_path / "m.onnx"
         onnx.save(model, str(path))
-        rewrite = rewrite_for_parser(str(path))
-        assert rewrite.nodes == (name,)
+        loaded = load(str(path))
+        rewrite = rewrite_for_parser(loaded.model, loaded.analysis)
+        assert tuple(r.node for r in rewrite.rewrites) == (name,)
         assert_equal_to_recorded(run(rewrite.model, feeds), expected)
 
     @pytest.mark.parametrize("name", NAMES)

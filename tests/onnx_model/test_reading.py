@@ -15,7 +15,8 @@ from polygraphy_deconv.core.attributes import InvalidConvTranspose
 from polygraphy_deconv.core.finding import Verdict
 from polygraphy_deconv.core.window import describe_window
 from polygraphy_deconv.errors import DeconvError
-from polygraphy_deconv.onnx_model.reading import analyse_model, analyse_proto, load_model
+from polygraphy_deconv.onnx_model.analysis import analyse_model, analyse_proto
+from polygraphy_deconv.onnx_model.graph import load_model
 from tests.models import conv_transpose_model
 from tests.onnx_model.dynamic_models import DYNAMIC_OUTPUT_SHAPE_BOUND, dynamic_output_shape
 
@@ -369,7 +370,7 @@ class TestScanGraph:
     def test_basic(self) -> None:
         # A main graph with a Constant, an attribute tensor, a sparse initializer and an If whose branches hold a
         # ConvTranspose and a Constant: one pass finds what the separate walks find.
-        from polygraphy_deconv.onnx_model.reading import model_tensors, scan_graph
+        from polygraphy_deconv.onnx_model.graph import model_tensors, scan_graph
 
         weight = numpy_helper.from_array(np.ones((1, 1, 2), np.float32), "W")
         branch_deconv = helper.make_node("ConvTranspose", ["x", "W"], ["b"], name="inner", strides=[2])

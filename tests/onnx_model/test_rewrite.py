@@ -15,8 +15,9 @@ from onnx import TensorProto, helper, numpy_helper
 
 from polygraphy_deconv.core.finding import Verdict
 from polygraphy_deconv.errors import DeconvError
-from polygraphy_deconv.onnx_model.reading import analyse_model, analyse_proto
-from polygraphy_deconv.onnx_model.rewrite import fix_file, fix_model
+from polygraphy_deconv.onnx_model.analysis import analyse_model, analyse_proto
+from polygraphy_deconv.onnx_model.rewrite import fix_model
+from polygraphy_deconv.onnx_model.writing import fix_file
 from tests.models import conv_transpose_model, random_feeds, run_onnxruntime
 from tests.onnx_cases import ONNX_CASE_PARAMS, OnnxCase
 
@@ -56,10 +57,13 @@ def rewrite_for_parser_model(model: onnx.ModelProto, shapes: dict[str, tuple[int
     """The first node of the plugin's pre-parse rewrite of `model` (saved to a temporary file)."""
     import tempfile
 
+    from polygraphy_deconv.onnx_model.loaded import load
+
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "m.onnx")
         onnx.save(model, path)
-        node: onnx.NodeProto = rewrite(path, shapes).model.graph.node[0]
+        loaded = load(path, shapes)
+        node: onnx.NodeProto = rewrite(loaded.model, loaded.analysis).model.graph.node[0]
         return node
 
 
@@ -221,7 +225,7 @@ class TestFixModel:
         assert {a.name for a in node.attribute} == {"strides", "pads"}
         assert_same_on_onnxruntime(model, result.model, dims={"H": 7, "W": 8})
         # The same selection as the plugin's pre-parse rewrite, and the same rewritten node.
-        from polygraphy_deconv.onnx_model.preparse import rewrite_for_parser
+        from polygraphy_deconv.onnx_model.rewrite import rewrite_for_parser
 
         assert rewrite_for_parser_model(model, bound, rewrite_for_parser) == result.model.graph.node[0]
 

@@ -9,7 +9,6 @@ import onnx
 import pytest
 
 from polygraphy_deconv.errors import DeconvError
-from polygraphy_deconv.onnx_model.rewrite import fix_file
 from polygraphy_deconv.onnx_model.verify import (
     SizesNeeded,
     VerificationShapes,
@@ -17,6 +16,7 @@ from polygraphy_deconv.onnx_model.verify import (
     verification_shapes,
     verify_fix,
 )
+from polygraphy_deconv.onnx_model.writing import fix_file
 from tests.models import conv_transpose_model
 from tests.onnx_model.dynamic_models import gather_after_upsample, mismatched_sizes, unet
 

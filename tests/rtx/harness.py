@@ -187,8 +187,8 @@ def run_model(
     build_engine: bool = True,
 ) -> ModelOutcome:
     """Section 2 of the issue on one model: parse, patch with the loader, read back, build, compare values."""
-    from polygraphy_deconv.onnx_model.preparse import needs_rewrite_before_parse
-    from polygraphy_deconv.onnx_model.reading import analyse_model
+    from polygraphy_deconv.core.model import needs_rewrite_before_parse
+    from polygraphy_deconv.onnx_model.analysis import analyse_model
 
     if input_shapes is None:
         input_shapes = sizes_to_run(model_path)

@@ -166,7 +166,7 @@ class TestDeploymentPaths:
 
         from polygraphy_deconv.cli.main import main as cli
         from polygraphy_deconv.deploy.postprocess import run_postprocess_script
-        from polygraphy_deconv.onnx_model.reading import analyse_model
+        from polygraphy_deconv.onnx_model.analysis import analyse_model
         from polygraphy_deconv.plugin.loader import PatchDeconvolutions
         from polygraphy_deconv.trt_network.comparison import Status, compare_units
         from polygraphy_deconv.trt_network.units import find_units
@@ -223,7 +223,7 @@ class TestRtxParserRules:
 
     def test_same_next_to_pads_is_a_parse_error(self, tmp_path: Path) -> None:
         """Rule 5 (core/trt_parser.py): as TensorRT 10 and 11, not as 8.6."""
-        from polygraphy_deconv.onnx_model.reading import analyse_model
+        from polygraphy_deconv.onnx_model.analysis import analyse_model
         from tests.rtx.harness import parse_errors
 
         path = save(conv_transpose_model([1, 2, 5, 6], [2, 3, 3, 3], strides=[2, 2], auto_pad="SAME_UPPER",

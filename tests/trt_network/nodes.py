@@ -1,4 +1,4 @@
-"""ConvTranspose nodes for the network tests, analysed by the core (as onnx_model.reading would)."""
+"""ConvTranspose nodes for the network tests, analysed by the core (as onnx_model.analysis would)."""
 
 from __future__ import annotations
 

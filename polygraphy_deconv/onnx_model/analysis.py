@@ -1,22 +1,17 @@
-"""Reading ConvTranspose nodes and their spatial input sizes from an ONNX model.
+"""Analysing the ConvTranspose nodes of an ONNX model: their spatial input sizes and the core's judgement.
 
 External weight data is never read: the model is loaded with `load_external_data=False`, and every
 size comes from tensor dims (initializer dims, graph inputs, ONNX shape inference). Each node is then
-judged by the core (`analyse_node`).
+judged by the core (`analyse_node`); nodes of one configuration are analysed once (`configuration_key`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import itertools
 import os
-import stat
-import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
-from pathlib import PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
 from polygraphy_deconv.core.attributes import ConvTransposeAttributes, InvalidConvTranspose
@@ -24,6 +19,15 @@ from polygraphy_deconv.core.finding import analyse_node
 from polygraphy_deconv.core.model import ConvTransposeNode, ModelAnalysis, NodeBias
 from polygraphy_deconv.core.trt_parser import NEWEST_RULES, ParserRules
 from polygraphy_deconv.errors import DeconvError
+from polygraphy_deconv.onnx_model.external_data import external_location, location_leaves_folder, referenced_path
+from polygraphy_deconv.onnx_model.graph import (
+    GRAPH_CHECK_NODES,
+    graph_note,
+    node_label,
+    read_model,
+    scan_graph,
+    sparse_tensors,
+)
 from polygraphy_deconv.text import shown
 
 if TYPE_CHECKING:
@@ -43,145 +47,6 @@ def analyse_model(
     """
     model, serialized = read_model(path)
     return analyse_proto(model, input_shapes, path=os.path.abspath(path), serialized=serialized, rules=rules)
-
-
-def load_model(path: str) -> onnx.ModelProto:
-    """Load an ONNX model without its external data; one clear DeconvError for anything that is not one."""
-    return read_model(path)[0]
-
-
-PROTOBUF_LIMIT = (1 << 31) - 1  # protobuf's limit on a serialized message (2 GiB - 1), ONNX's on a model file
-
-
-def read_model(path: str) -> tuple[onnx.ModelProto, bytes | None]:
-    """load_model, and the file's bytes where they are the model's protobuf encoding (None for a text
-    format): shape inference can take them as they are instead of encoding the model again."""
-    if not os.path.exists(path):
-        raise DeconvError(f"model file not found: {shown(path)}")
-    if os.path.isdir(path):
-        raise DeconvError(f"{shown(path)} is a directory, not an ONNX model file")
-    try:
-        status = os.stat(path)
-    except OSError as error:
-        raise DeconvError(f"cannot read {shown(path)}: {error.strerror or error}") from None
-    # A FIFO or a device would block or never end the read.
-    if not stat.S_ISREG(status.st_mode):
-        raise DeconvError(f"{shown(path)} is not a regular file (a FIFO, device or socket); give an ONNX model file")
-    if status.st_size == 0:
-        raise DeconvError(f"{shown(path)} is empty, not an ONNX model")
-    if status.st_size > PROTOBUF_LIMIT:
-        # Refused before reading a byte: reading it would only end in a MemoryError or a parse error.
-        raise DeconvError(
-            f"{shown(path)} is {status.st_size / (1 << 30):.1f} GiB, over the 2 GiB limit of a protobuf message: it is "
-            "not an ONNX model file (a model this large keeps its weights in external data files beside it)"
-        )
-
-    import onnx
-    from google.protobuf.message import DecodeError
-    from google.protobuf.text_format import ParseError as TextFormatError
-    from onnx.parser import ParseError as OnnxTextError
-
-    serialized = None
-    try:
-        # onnx.load picks the format by file extension; the binary one is read here to keep its bytes.
-        extension = os.path.splitext(path)[1]
-        if onnx.serialization.registry.get_format_from_file_extension(extension) in (None, "protobuf"):
-            with open(path, "rb") as handle:
-                serialized = handle.read()
-            model = onnx.load_model_from_string(serialized)
-        else:
-            with warnings.catch_warnings():  # the onnxtxt reader warns that it is experimental, on every load
-                warnings.simplefilter("ignore")
-                model = onnx.load(path, load_external_data=False)
-    except OSError as error:
-        raise DeconvError(f"cannot read {shown(path)}: {error.strerror or error}") from None
-    except (DecodeError, TextFormatError, OnnxTextError, ValueError, RuntimeError) as error:
-        raise DeconvError(f"{shown(path)} is not an ONNX model (it does not parse as an ONNX protobuf: {error})") from None
-    # Random bytes occasionally parse as a protobuf with nothing but unknown fields.
-    if not model.HasField("graph") or not model.opset_import:
-        raise DeconvError(f"{shown(path)} is not an ONNX model (no graph or no opset import); is it truncated or another file type?")
-    return model, serialized
-
-
-GRAPH_CHECK_NODES = 20_000
-
-
-def graph_problems(graph: onnx.GraphProto, limit: int = 3) -> tuple[list[str], int]:
-    """How the main graph breaks ONNX's structural rules (what onnx.checker reports): a tensor defined
-    twice, a node input that nothing defines before the node (dangling, or a cycle: ONNX requires the
-    nodes in topological order), a graph output nothing defines. Returns up to `limit` descriptions and
-    the number of problems. Names a subgraph takes from the outer scope are not looked at."""
-    problems: list[str] = []
-    count = 0
-
-    def problem(text: str) -> None:
-        nonlocal count
-        count += 1
-        if len(problems) < limit:
-            problems.append(text)
-
-    defined: set[str] = set()
-    for value in graph.input:
-        if value.name in defined:
-            problem(f"graph input '{shown(value.name)}' is declared twice")
-        defined.add(value.name)
-    initializers: set[str] = set()
-    for name in itertools.chain((t.name for t in graph.initializer), (s.values.name for s in graph.sparse_initializer)):
-        if name in initializers:
-            problem(f"initializer '{shown(name)}' is defined twice")
-        initializers.add(name)
-    defined |= initializers  # an initializer may also be a graph input (its default value)
-    defined.add("")  # an empty name is an omitted optional input or output
-    later: set[str] | None = None  # every node output, built only when an input is missing
-    for index, node in enumerate(graph.node):
-        inputs, outputs = node.input, node.output
-        if not defined.issuperset(inputs):  # the common case costs one C-level set test
-            for name in inputs:
-                if name not in defined:
-                    if later is None:
-                        later = {output for n in graph.node for output in n.output}
-                    why = "defined only by a later node (a cycle, or nodes out of order)" if name in later else "which nothing defines"
-                    problem(f"node '{shown(node_label(node, index))}' reads '{shown(name)}', {why}")
-        if not defined.isdisjoint(outputs):
-            for name in outputs:
-                if name and name in defined:
-                    problem(f"tensor '{shown(name)}' is defined twice (again by node '{shown(node_label(node, index))}')")
-        size = len(defined)
-        defined.update(outputs)
-        if len(defined) - size < len(outputs) and len({name for name in outputs if name}) < sum(1 for name in outputs if name):
-            problem(f"node '{shown(node_label(node, index))}' names one output twice")
-    for value in graph.output:
-        if value.name not in defined:
-            problem(f"graph output '{shown(value.name)}' is not computed by any node")
-    return problems, count
-
-
-def graph_note(graph: onnx.GraphProto) -> str:
-    """One note for the problems graph_problems finds ("" for a valid graph)."""
-    problems, count = graph_problems(graph)
-    if not count:
-        return ""
-    more = f" (and {count - len(problems)} more)" if count > len(problems) else ""
-    return f"the graph is not valid ONNX: {'; '.join(problems)}{more}; onnx.checker.check_model says more"
-
-
-def check_graph(model: onnx.ModelProto, path: str) -> None:
-    """Refuse (one DeconvError) a model whose main graph graph_problems rejects."""
-    note = graph_note(model.graph)
-    if note:
-        raise DeconvError(f"{shown(path)}: {note}; fix the model before rewriting it")
-
-
-def is_conv_transpose(node: onnx.NodeProto) -> bool:
-    return node.op_type == "ConvTranspose" and node.domain in ("", "ai.onnx")
-
-
-def node_label(node: onnx.NodeProto, index: int) -> str:
-    """The node's name; an unnamed node is called as TensorRT's parser names its layers, `node_of_<first output>`
-    (onnx-tensorrt@10.1-GA:importerUtils.cpp:1934; seen on TensorRT-RTX), else ConvTranspose_<index in graph.node>."""
-    if node.name:
-        return node.name
-    return f"node_of_{node.output[0]}" if node.output and node.output[0] else f"{node.op_type}_{index}"
 
 
 def analyse_proto(
@@ -270,7 +135,7 @@ def analyse_proto(
     # Every file a reference names, wherever it is: no output may be written over one of them.
     data_files = sorted({referenced_path(folder, location) for location in {location for _, location in locations}}) if path else []
     for tensor_name, location in locations:
-        if _location_leaves_folder(location):
+        if location_leaves_folder(location):
             notes.append(
                 f"tensor '{shown(tensor_name)}' keeps its data outside the model's folder ('{shown(location)}'); "
                 "inspect never reads weight data, but fix and check refuse such a model"
@@ -585,182 +450,3 @@ def type_dims(value_type: onnx.TypeProto) -> Dims | None:
     if not value_type.HasField("tensor_type") or not value_type.tensor_type.HasField("shape"):
         return None
     return tuple(d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None for d in value_type.tensor_type.shape.dim)
-
-
-@dataclass(frozen=True)
-class GraphScan:
-    """What one pass over a graph's nodes collects."""
-
-    conv_transposes: tuple[tuple[int, onnx.NodeProto], ...]  # (index in graph.node, node)
-    constant_outputs: frozenset[str]  # outputs of Constant nodes
-    attribute_tensors: tuple[onnx.TensorProto, ...]  # tensors in node attributes, those in subgraphs included
-    subgraph_conv_transposes: tuple[tuple[str, int], ...]  # (label of the node holding subgraphs, ConvTranspose count)
-
-
-def scan_graph(graph: onnx.GraphProto) -> GraphScan:
-    """The ConvTranspose nodes, the Constant outputs, the tensors held in node attributes (in
-    model_tensors order) and the ConvTranspose nodes in subgraphs, in one pass over the nodes."""
-    conv_transposes: list[tuple[int, onnx.NodeProto]] = []
-    constants: set[str] = set()
-    tensors: list[onnx.TensorProto] = []
-    holders: list[tuple[str, int]] = []
-    for index, node in enumerate(graph.node):
-        op_type = node.op_type
-        if op_type == "ConvTranspose":
-            if node.domain in ("", "ai.onnx"):
-                conv_transposes.append((index, node))
-        elif op_type == "Constant" and node.domain in ("", "ai.onnx"):
-            constants.update(node.output)
-        attributes = node.attribute
-        if not attributes:  # most nodes
-            continue
-        graphs: list[onnx.GraphProto] = []
-        for attribute in attributes:
-            kind = attribute.type
-            if kind == _TENSOR:
-                tensors.append(attribute.t)
-            elif kind == _TENSORS:
-                tensors.extend(attribute.tensors)
-            elif kind == _GRAPH:
-                graphs.append(attribute.g)
-            elif kind == _GRAPHS:
-                graphs.extend(attribute.graphs)
-        if graphs:
-            for sub in graphs:
-                tensors.extend(model_tensors(sub))
-            found = sum(_count_conv_transposes(sub) for sub in graphs)
-            if found:
-                holders.append((node_label(node, index), found))
-    return GraphScan(tuple(conv_transposes), frozenset(constants), tuple(tensors), tuple(holders))
-
-
-def _count_conv_transposes(graph: onnx.GraphProto) -> int:
-    """ConvTranspose nodes in the graph and its subgraphs."""
-    total = 0
-    for node in graph.node:
-        total += is_conv_transpose(node)
-        if node.attribute:
-            for sub in attribute_graphs(node):
-                total += _count_conv_transposes(sub)
-    return total
-
-
-def attribute_graphs(node: onnx.NodeProto) -> list[onnx.GraphProto]:
-    """The subgraphs a node holds (If, Loop, Scan, custom ops); a list, because this runs for every node."""
-    if not node.attribute:  # most nodes: nothing to look at
-        return []
-    graphs: list[onnx.GraphProto] = []
-    for attribute in node.attribute:
-        if attribute.type == _GRAPH:
-            graphs.append(attribute.g)
-        elif attribute.type == _GRAPHS:
-            graphs.extend(attribute.graphs)
-    return graphs
-
-
-_GRAPH, _GRAPHS = 5, 10  # onnx.AttributeProto.GRAPH, GRAPHS (onnx.proto: stable enum values)
-_TENSOR, _TENSORS = 4, 9  # onnx.AttributeProto.TENSOR, TENSORS
-
-
-@dataclass(frozen=True)
-class ExternalReference:
-    """Where one tensor of the model keeps its data outside the model file (never opened here)."""
-
-    tensor: str
-    location: str  # as written in the model
-    offset: int | None
-    length: int | None
-
-    @property
-    def leaves_folder(self) -> bool:
-        """Absolute, a drive, or '..' in it: the location names a file outside the model's folder."""
-        return _location_leaves_folder(self.location)
-
-    @property
-    def relative_path(self) -> str:
-        return _relative_path(self.location)
-
-
-@functools.lru_cache(maxsize=256)  # a model has a few locations and thousands of tensors using them
-def _location_leaves_folder(location: str) -> bool:
-    posix, windows = PurePosixPath(location.replace("\\", "/")), PureWindowsPath(location)
-    return posix.is_absolute() or windows.is_absolute() or bool(windows.drive) or ".." in posix.parts
-
-
-def referenced_path(folder: str, location: str) -> str:
-    """The file an external data location names, seen from the model's folder: absolute ones as they are
-    (a Windows drive path cannot name a file here and is kept as written), relative ones joined and
-    normalised ('../w.bin' leaves the folder)."""
-    posix = location.replace("\\", "/")
-    return os.path.normpath(posix if os.path.isabs(posix) else os.path.join(folder, posix))
-
-
-@functools.lru_cache(maxsize=256)
-def _relative_path(location: str) -> str:
-    return str(PurePosixPath(location.replace("\\", "/")))
-
-
-def external_references(model: onnx.ModelProto) -> list[ExternalReference]:
-    """Every external data reference of the model (main graph, subgraphs, attribute tensors), unvalidated
-    except for its form: a reference without a location or with a non-integer offset/length is an error."""
-    references = []
-    for tensor in model_tensors(model.graph):
-        reference = external_location(tensor)
-        if reference is not None:
-            references.append(ExternalReference(tensor.name, *reference))
-    return references
-
-
-def external_location(tensor: onnx.TensorProto) -> tuple[str, int | None, int | None] | None:
-    """(location, offset, length) of a tensor that keeps its data outside the model; None for one that
-    does not. A reference without a location or with a non-integer offset/length is an error."""
-    if tensor.data_location != _EXTERNAL:
-        return None
-    location = offset = length = None  # the last entry of a key counts
-    for entry in tensor.external_data:
-        key = entry.key
-        if key == "location":
-            location = entry.value
-        elif key == "offset":
-            offset = entry.value
-        elif key == "length":
-            length = entry.value
-    if not location:
-        raise DeconvError(f"tensor '{shown(tensor.name)}' has external data without a location; the model is malformed")
-    return location, _external_number(tensor, "offset", offset), _external_number(tensor, "length", length)
-
-
-def _external_number(tensor: onnx.TensorProto, key: str, text: str | None) -> int | None:
-    if text is None or text == "":
-        return None
-    if text.isdigit():
-        return int(text)
-    raise DeconvError(
-        f"tensor '{shown(tensor.name)}' has external data {key} '{shown(text)}', not a non-negative integer; the model is malformed"
-    )
-
-
-_EXTERNAL = 1  # onnx.TensorProto.EXTERNAL (onnx.proto: stable enum value)
-
-
-def sparse_tensors(graph: onnx.GraphProto) -> Iterator[onnx.TensorProto]:
-    """The values and indices tensors of the graph's sparse initializers."""
-    for sparse in graph.sparse_initializer:
-        yield sparse.values
-        yield sparse.indices
-
-
-def model_tensors(graph: onnx.GraphProto) -> Iterator[onnx.TensorProto]:
-    """Every tensor stored in the graph: initializers (dense, sparse), attribute tensors, subgraphs."""
-    yield from graph.initializer
-    yield from sparse_tensors(graph)
-    for node in graph.node:
-        if not node.attribute:
-            continue
-        for attribute in node.attribute:
-            if attribute.type == _TENSOR:
-                yield attribute.t
-            elif attribute.type == _TENSORS:
-                yield from attribute.tensors
-        for sub in attribute_graphs(node):
-            yield from model_tensors(sub)
