@@ -86,7 +86,7 @@ def parse_errors(path: str) -> list[str]:
     return [parser.get_error(i).desc() for i in range(parser.num_errors)] or ["the parser failed without an error"]
 
 
-def parse_with_plugin(path: str, input_shapes: Mapping[str, Sequence[int]] | None, rewrite: Any) -> tuple[Any, ...]:
+def parse_with_plugin(rewrite: Any) -> tuple[Any, ...]:
     """What `polygraphy run --trt --deconv-fix` parses: Polygraphy's NetworkFromOnnxPath on RewriteForParser's path."""
     from polygraphy.backend.trt import NetworkFromOnnxPath
 
@@ -220,7 +220,7 @@ def run_model(
     rewrite = RewriteForParser(model_path, input_shapes)
     try:
         parse_path = rewrite()
-        network = parse_with_plugin(parse_path, input_shapes, rewrite)
+        network = parse_with_plugin(rewrite)
     except PolygraphyException as error:
         if rewrite.rewritten:
             outcome.problems.append(f"the model still fails to parse after the pre-parse rewrite: {error}")
