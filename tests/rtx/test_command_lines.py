@@ -214,3 +214,16 @@ class TestModes:
         report = json.loads((tmp_path / "r.json").read_text())
         assert [r["network"]["action"] for r in report["findings"]] == ["needs-patch"]
         assert report["summary"]["library"] == "TensorRT-RTX 1.7.1.116"
+
+
+def test_python_api_sample(tmp_path: Path) -> None:
+    """samples/python_api.py, the loaders as Polygraphy's Python API chains them, on TensorRT-RTX."""
+    sample = Path(__file__).resolve().parents[2] / "samples" / "python_api.py"
+    done = run("python", sample, "--report", "r.json", cwd=tmp_path)
+    output = done.stdout + done.stderr
+    assert "Traceback" not in output, output
+    assert "Deconvolution fixed on TensorRT-RTX" in output and (tmp_path / "r.json").is_file()
+    if NO_DEVICE:
+        assert done.returncode == 1 and ENGINE_NOTE in output and output.rstrip().splitlines()[-1].startswith("FAILED: ")
+    else:
+        assert done.returncode == 0 and output.rstrip().endswith("PASSED"), output
