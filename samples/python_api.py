@@ -14,7 +14,6 @@ Exit code: 0 when TensorRT and onnxruntime agree within the tolerances, 1 otherw
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -48,7 +47,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
     from polygraphy.backend.onnxrt import OnnxrtRunner, SessionFromOnnx
-    from polygraphy.backend.trt import CreateConfig, EngineBytesFromNetwork, EngineFromBytes, NetworkFromOnnxPath, TrtRunner
+    from polygraphy.backend.trt import (
+        CreateConfig,
+        EngineBytesFromNetwork,
+        EngineFromBytes,
+        NetworkFromOnnxPath,
+        TrtRunner,
+    )
     from polygraphy.comparator import Comparator, DataLoader
     from polygraphy.exception import PolygraphyException
 

@@ -224,6 +224,6 @@ def test_python_api_sample(tmp_path: Path) -> None:
     assert "Traceback" not in output, output
     assert "Deconvolution fixed on TensorRT-RTX" in output and (tmp_path / "r.json").is_file()
     if NO_DEVICE:
-        assert done.returncode == 1 and ENGINE_NOTE in output and output.rstrip().splitlines()[-1].startswith("FAILED: ")
+        assert done.returncode == 1 and ENGINE_NOTE in output and done.stdout.rstrip().splitlines()[-1].startswith("FAILED: ")
     else:
-        assert done.returncode == 0 and output.rstrip().endswith("PASSED"), output
+        assert done.returncode == 0 and done.stdout.rstrip().endswith("PASSED"), output
