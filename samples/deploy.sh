@@ -22,7 +22,7 @@
 # checks the rewrite on onnxruntime (fix --verify), then the engine against onnxruntime on MODEL.
 #
 # Exit code: 0 the engine matches onnxruntime; 1 a step failed or the outputs differ (no model.engine is left);
-# 2 usage error; 3 TensorRT (the tensorrt Python package, or trtexec for the trtexec path) is not installed here:
+# 2 usage error; 3 TensorRT (the Python package Polygraphy takes, or trtexec for the trtexec path) is not installed here:
 # checked first, and nothing is written then. Needs this package installed; TensorRT comes with NVIDIA's
 # TensorRT containers (the Dockerfile at the repository root) or NVIDIA's package index.
 set -euo pipefail
@@ -49,10 +49,12 @@ if [[ ! -f "$model" ]]; then
   exit 1
 fi
 
-# TensorRT first: without it nothing below can build an engine, so nothing is created.
-if ! "$python" -c 'import tensorrt as trt; trt.Builder' >/dev/null 2>&1; then
-  echo "deploy: error: TensorRT's Python package is not installed for $python; use NVIDIA's TensorRT container" \
-    "(docker build -t polygraphy-deconv . at the repository root) or NVIDIA's package index; nothing was written" >&2
+# TensorRT first, where Polygraphy takes it (tensorrt, or tensorrt_rtx under POLYGRAPHY_USE_TENSORRT_RTX=1): without
+# it nothing below can build an engine, so nothing is created.
+if ! "$python" -c 'from polygraphy.mod.trt_importer import lazy_import_trt; lazy_import_trt().Builder' >/dev/null 2>&1; then
+  echo "deploy: error: TensorRT's Python package (TensorRT-RTX's under POLYGRAPHY_USE_TENSORRT_RTX=1) is not" \
+    "installed for $python; use NVIDIA's TensorRT container (docker build -t polygraphy-deconv . at the repository" \
+    "root), pip install tensorrt, or pip install tensorrt-rtx with POLYGRAPHY_USE_TENSORRT_RTX=1; nothing was written" >&2
   exit 3
 fi
 if [[ "$path" == trtexec || "$path" == all ]] && ! command -v trtexec >/dev/null 2>&1; then
