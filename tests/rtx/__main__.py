@@ -15,9 +15,6 @@ import io
 import os
 import sys
 
-# Polygraphy's TensorRT-RTX mode, read once when polygraphy is imported (tests/rtx/harness.py).
-os.environ["POLYGRAPHY_USE_TENSORRT_RTX"] = "1"
-
 from tests.rtx.harness import ModelOutcome, available, run_model
 
 
@@ -47,6 +44,11 @@ def report(outcome: ModelOutcome) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if "polygraphy" not in sys.modules:
+        # Polygraphy's TensorRT-RTX mode, read once when polygraphy is imported (tests/rtx/harness.py). Under pytest
+        # polygraphy is imported already, in that mode (tests/conftest.py), and the environment stays as it is:
+        # subprocesses of other tests must not inherit the switch.
+        os.environ["POLYGRAPHY_USE_TENSORRT_RTX"] = "1"
     parser = argparse.ArgumentParser(prog="python -m tests.rtx", description=__doc__.split("\n\n")[1])
     parser.add_argument("model")
     parser.add_argument("--trt-outputs-mark-all", action="store_true", help="as polygraphy's --trt-outputs mark all")

@@ -12,7 +12,12 @@ SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "models"
 
 
 def test_passes_on_a_sample(capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    before = os.environ.get("POLYGRAPHY_USE_TENSORRT_RTX")
     assert main([str(SAMPLES / "mixed.onnx"), "--trt-outputs-mark-all"]) == 0
+    # Polygraphy's switch set in this process's environment would reach every later test's subprocesses.
+    assert os.environ.get("POLYGRAPHY_USE_TENSORRT_RTX") == before
     out = capsys.readouterr().out.splitlines()
     assert out[-1] == "tensorrt-rtx: PASSED"
     assert any(line.startswith("  up_output_shape_past_end: parse-error -> rewritten before the parse") for line in out)
