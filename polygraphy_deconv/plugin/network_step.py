@@ -3,7 +3,7 @@ scripts `polygraphy-deconv npps` writes for `polygraphy convert --trt-npps`: com
 the parsed network with its ONNX node, patch it (Mode.FIX) or only report (Mode.CHECK, Mode.REPORT), report
 through Polygraphy's logger (and as JSON), and fail with one critical message (PolygraphyException: the command
 exits 1) on bad input, on a unit that cannot be patched safely (Mode.FIX), or on a unit that needs a patch
-(Mode.CHECK). The arrays behind a patch's new weights live as long as the network (fix_network keeps them).
+(Mode.CHECK). The arrays behind a patch's new weights live as long as the network (patch_unit keeps them).
 """
 
 from __future__ import annotations

@@ -114,8 +114,8 @@ class UnitResult:
 
 @dataclass
 class NetworkFix:
-    """The results for every unit, and the arrays that TensorRT's Weights point into (kept alive with the network
-    by fix_network)."""
+    """The results for every unit, and the arrays that TensorRT's Weights point into (patch_unit keeps them alive
+    with the network)."""
 
     results: tuple[UnitResult, ...]
     keep_alive: list[Any] = field(default_factory=list)
@@ -180,7 +180,8 @@ def patch_unit(
     keep_alive: list[Any],
     index: NetworkIndex | None = None,
 ) -> DeconvolutionPatch:
-    """Give `unit` the layer window `wanted` (every spatial axis of the layer). Raises UnpatchableUnit.
+    """Give `unit` the layer window `wanted` (every spatial axis of the layer). Raises UnpatchableUnit. The arrays
+    behind the new Weights are kept alive as long as the network, and also appended to `keep_alive`.
 
     `index` may be one built before other units were patched: units share no layers, a patch only
     appends layers and rewires the consumers of its own unit's output, so what this unit reads of the
@@ -198,8 +199,11 @@ def patch_unit(
     deconv.padding_mode = trt.PaddingMode.EXPLICIT_ROUND_DOWN
     deconv.pre_padding = _dims(patch.pre_padding)
     deconv.post_padding = _dims(patch.post_padding)
-    bias = _bias_operand(network, layers, patch, keep_alive)
-    tail = _extend(network, layers, patch, keep_alive)
+    arrays: list[Any] = []  # what the new Weights point into: kept with the network, where they are made
+    bias = _bias_operand(network, layers, patch, arrays)
+    tail = _extend(network, layers, patch, arrays)
+    _keep_with(network, arrays)
+    keep_alive.extend(arrays)
     if bias is not None:
         add = network.add_elementwise(tail, bias, trt.ElementWiseOperation.SUM)
         add.name = f"{layers.prefix}/bias_add"
@@ -408,7 +412,6 @@ def fix_network(
             )
     done = tuple(r for r in results if r is not None)
     assert len(done) == len(results)
-    _keep_with(network, keep_alive)
     return NetworkFix(done, keep_alive, str(library()))
 
 
