@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import ast
 import gc
-import weakref
 import sys
+import weakref
 from pathlib import Path
 from typing import Any
 
