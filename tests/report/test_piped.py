@@ -4,6 +4,7 @@ spaces, and a reader that stops early ends the command quietly (no traceback, no
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -72,18 +73,41 @@ def test_reader_that_stops_early_ends_it_quietly(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("columns", ["40", "30"])
 @pytest.mark.parametrize(
-    "command", [["inspect", str(MIXED)], ["fix", str(MIXED), "-o", "out.onnx"], ["check", str(MIXED), "--no-tensorrt"]]
+    "command", [["inspect", "mixed.onnx"], ["fix", "mixed.onnx", "-o", "out.onnx"], ["check", "mixed.onnx", "--no-tensorrt"]]
 )
 def test_narrow_output_keeps_words_whole(tmp_path: Path, command: list[str], columns: str) -> None:
     # At 40 columns (the report's minimum) and below, "10x12" came out as "10x1|2" and "explicit" as "e|xplicit"
     # (issue 16): every word of the narrow output is a word of the wide one, or a name shortened in its row.
+    # The model is named relative to the working folder: a path wider than the terminal has to fold, and
+    # test_path_wider_than_the_terminal_folds_whole shows how.
+    shutil.copy(MIXED, tmp_path / "mixed.onnx")
+
     def words(columns: str) -> set[str]:
         result = subprocess.run(
             [console_script(), *command], capture_output=True, text=True, cwd=tmp_path, env=environment(columns),
             timeout=300, check=False,
         )
         assert result.returncode == 0, result.stderr
-        return set(result.stdout.split())
+        path = str(tmp_path / "mixed.onnx")  # shown absolute: folded where wider than the terminal
+        return {word for word in result.stdout.split() if word not in path}
 
     narrow, wide = words(columns), words("400")
     assert {word for word in narrow - wide if "..." not in word and set(word) - set("=#.+-~ ─")} == set()
+
+
+@pytest.mark.parametrize("command", [["inspect"], ["check", "--no-tensorrt"]])
+def test_path_wider_than_the_terminal_folds_whole(tmp_path: Path, command: list[str]) -> None:
+    # A model path wider than the terminal folds at the width, characters in order, nothing dropped or
+    # shortened: the lines joined give back a path the user can copy.
+    folder = tmp_path.joinpath("a-folder-name-long-enough", "to-pass-forty-columns")
+    folder.mkdir(parents=True)
+    model = folder / "mixed.onnx"
+    shutil.copy(MIXED, model)
+    result = subprocess.run(
+        [console_script(), command[0], str(model), *command[1:]], capture_output=True, text=True, cwd=tmp_path,
+        env=environment("40"), timeout=300, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(len(line) == 40 and str(model).startswith(line) for line in lines)  # folded at the width
+    assert str(model) in "".join(lines)
