@@ -73,7 +73,8 @@ def test_reader_that_stops_early_ends_it_quietly(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("columns", ["40", "30"])
 @pytest.mark.parametrize(
-    "command", [["inspect", "mixed.onnx"], ["fix", "mixed.onnx", "-o", "out.onnx"], ["check", "mixed.onnx", "--no-tensorrt"]]
+    "command",
+    [["inspect", "mixed.onnx"], ["fix", "mixed.onnx", "-o", "out.onnx"], ["check", "mixed.onnx", "--no-tensorrt"]],
 )
 def test_narrow_output_keeps_words_whole(tmp_path: Path, command: list[str], columns: str) -> None:
     # At 40 columns (the report's minimum) and below, "10x12" came out as "10x1|2" and "explicit" as "e|xplicit"
@@ -84,8 +85,13 @@ def test_narrow_output_keeps_words_whole(tmp_path: Path, command: list[str], col
 
     def words(columns: str) -> set[str]:
         result = subprocess.run(
-            [console_script(), *command], capture_output=True, text=True, cwd=tmp_path, env=environment(columns),
-            timeout=300, check=False,
+            [console_script(), *command],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=environment(columns),
+            timeout=300,
+            check=False,
         )
         assert result.returncode == 0, result.stderr
         path = str(tmp_path / "mixed.onnx")  # shown absolute: folded where wider than the terminal
@@ -104,8 +110,13 @@ def test_path_wider_than_the_terminal_folds_whole(tmp_path: Path, command: list[
     model = folder / "mixed.onnx"
     shutil.copy(MIXED, model)
     result = subprocess.run(
-        [console_script(), command[0], str(model), *command[1:]], capture_output=True, text=True, cwd=tmp_path,
-        env=environment("40"), timeout=300, check=False,
+        [console_script(), command[0], str(model), *command[1:]],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=environment("40"),
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
