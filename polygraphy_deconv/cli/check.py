@@ -245,8 +245,8 @@ def run_steps(args: argparse.Namespace, console: Any, results: list[tuple[str, s
         assert analysis is not None
         findings = [node.finding for node in analysis.nodes]
         print_rule(console, "inspect")
-        print_inspect_report(
-            findings, model=analysis.path, biases=[n.bias for n in analysis.nodes], model_notes=analysis.notes,
+        print_inspect_report(  # the model as the user named it (the JSON has its absolute path)
+            findings, model=args.model, biases=[n.bias for n in analysis.nodes], model_notes=analysis.notes,
             console=console,
         )
         if result.refused:  # after the table, which shows why; check writes nothing, so nothing to say about that

@@ -73,8 +73,8 @@ def run(args: argparse.Namespace) -> int:
         text = document_text(document, texts)
         write_atomically(args.json, lambda handle: handle.write(text.encode()), like=args.model)
 
-    print_inspect_report(
-        findings, model=analysis.path, biases=[n.bias for n in analysis.nodes], model_notes=analysis.notes,
+    print_inspect_report(  # the model as the user named it (the JSON has its absolute path)
+        findings, model=args.model, biases=[n.bias for n in analysis.nodes], model_notes=analysis.notes,
         all_rows=args.all_rows,
     )
     return 0
