@@ -327,8 +327,9 @@ def show_network_report(fix: NetworkFix, model: str, mode: Mode | None = None, r
             G_LOGGER.verbose(f"{shown(result.unit.deconvolution)}: {result.action.value}: {shown(result.detail)}")
 
 
-def _network_parts(fix: NetworkFix, analysis: ModelAnalysis, rewritten: Sequence[str]) -> tuple[list[dict[str, Any]], list[str]]:
-    """Each node's "network" part (in the order of `analysis.nodes`), and the layers mapped to no node."""
+def _node_results(fix: NetworkFix, analysis: ModelAnalysis) -> tuple[list[UnitResult | None], list[str]]:
+    """Each node's unit result (None where no unit maps to it), in the order of `analysis.nodes`, and the layers
+    mapped to no node."""
     by_node: dict[int, UnitResult] = {}  # by position in the graph: node names may repeat
     unmatched_layers = []
     for result in fix.results:
@@ -336,34 +337,70 @@ def _network_parts(fix: NetworkFix, analysis: ModelAnalysis, rewritten: Sequence
             unmatched_layers.append(result.unit.deconvolution)
         else:
             by_node[result.comparison.node.index] = result
+    return [by_node.get(node.index) for node in analysis.nodes], unmatched_layers
+
+
+def _network_part(found: UnitResult | None, rewritten: bool) -> dict[str, Any]:
+    """A node's "network" part."""
+    if found is None:
+        part: dict[str, Any] = {
+            "layers": [],
+            "actual": None,
+            "action": Action.UNMATCHED.value,
+            "detail": "no deconvolution layer of the network maps to this node",
+        }
+    else:
+        after = found.after.window() if found.after is not None else None
+        part = {
+            "layers": list((found.after or found.unit).layers),
+            "actual": window_record(found.unit.window()),
+            "patched": window_record(after),
+            "action": found.action.value,
+            "detail": found.detail,
+        }
+    part["rewritten_before_parse"] = rewritten
+    return part
+
+
+def _network_parts(fix: NetworkFix, analysis: ModelAnalysis, rewritten: Sequence[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Each node's "network" part (in the order of `analysis.nodes`), and the layers mapped to no node."""
+    found, unmatched_layers = _node_results(fix, analysis)
     rewritten_names = set(rewritten)
-    parts: list[dict[str, Any]] = []
-    for node in analysis.nodes:
-        found = by_node.get(node.index)
-        if found is None:
-            part: dict[str, Any] = {
-                "layers": [],
-                "actual": None,
-                "action": Action.UNMATCHED.value,
-                "detail": "no deconvolution layer of the network maps to this node",
-            }
-        else:
-            after = found.after.window() if found.after is not None else None
-            part = {
-                "layers": list((found.after or found.unit).layers),
-                "actual": window_record(found.unit.window()),
-                "patched": window_record(after),
-                "action": found.action.value,
-                "detail": found.detail,
-            }
-        part["rewritten_before_parse"] = node.name in rewritten_names
-        parts.append(part)
+    parts = [_network_part(result, node.name in rewritten_names) for node, result in zip(analysis.nodes, found)]
     return parts, unmatched_layers
 
 
-def _network_summary(fix: NetworkFix, analysis: ModelAnalysis, rewritten: Sequence[str], parts: Sequence[dict[str, Any]],
+def _network_part_texts(fix: NetworkFix, analysis: ModelAnalysis, rewritten: Sequence[str]
+                        ) -> tuple[list[str], list[str], Counter[str]]:
+    """json.dumps of each node's "network" part, the layers mapped to no node, and the count of each action. Units
+    of one configuration differ in their layer names only ("layers", the part's first key): the rest of the text is
+    encoded once per configuration."""
+    import json
+    from json.encoder import encode_basestring_ascii as quoted  # what json.dumps writes for a str
+
+    found, unmatched_layers = _node_results(fix, analysis)
+    rewritten_names = set(rewritten)
+    rests: dict[Hashable, str] = {}
+    texts, actions = [], Counter[str]()
+    for node, result in zip(analysis.nodes, found):
+        flag = node.name in rewritten_names
+        if result is None:
+            key: Hashable = flag
+        else:
+            after = result.after.window() if result.after is not None else None
+            key = (result.unit.window(), after, result.action, result.detail, flag)
+        rest = rests.get(key)
+        if rest is None:
+            part = _network_part(result, flag)
+            rest = rests[key] = json.dumps(part)[len('{"layers": ' + json.dumps(part["layers"])) :]
+        layers = [] if result is None else (result.after or result.unit).layers
+        texts.append('{"layers": [' + ", ".join(map(quoted, layers)) + "]" + rest)
+        actions[Action.UNMATCHED.value if result is None else result.action.value] += 1
+    return texts, unmatched_layers, actions
+
+
+def _network_summary(fix: NetworkFix, analysis: ModelAnalysis, rewritten: Sequence[str], actions: Counter[str],
                      unmatched_layers: list[str]) -> dict[str, Any]:
-    actions = Counter(part["action"] for part in parts)
     return {
         "nodes": len(analysis.nodes),
         "verdicts": verdict_counts(node.finding.verdict for node in analysis.nodes),
@@ -383,7 +420,8 @@ def network_document(fix: NetworkFix, analysis: ModelAnalysis, rewritten: Sequen
         record = node_finding_record(node.finding, node.bias)
         record["network"] = part
         records.append(record)
-    summary = _network_summary(fix, analysis, rewritten, parts, unmatched_layers)
+    actions = Counter(part["action"] for part in parts)
+    summary = _network_summary(fix, analysis, rewritten, actions, unmatched_layers)
     return findings_document("network", analysis.path, records, summary)
 
 
@@ -392,14 +430,12 @@ def network_document_text(fix: NetworkFix, analysis: ModelAnalysis, rewritten: S
     (the nodes of one configuration encoded once, as `inspect --json` does), its "network" part encoded alone and
     put in as the record's last key. A deep network's thousands of record dicts would cost more to build, encode
     one by one and collect than the patch itself."""
-    import json
-
-    parts, unmatched_layers = _network_parts(fix, analysis, rewritten)
+    part_texts, unmatched_layers, actions = _network_part_texts(fix, analysis, rewritten)
     texts = record_texts([node.finding for node in analysis.nodes], [node.bias for node in analysis.nodes],
                          analysis.same_configuration)
     # json.dumps(record) with "network" as its last key: the finding's text, then ', "network": {...}}'.
-    finding_texts = [f'{text[:-1]}, "network": {json.dumps(part)}}}' for text, part in zip(texts, parts)]
-    summary = _network_summary(fix, analysis, rewritten, parts, unmatched_layers)
+    finding_texts = [f'{text[:-1]}, "network": {part}}}' for text, part in zip(texts, part_texts)]
+    summary = _network_summary(fix, analysis, rewritten, actions, unmatched_layers)
     return document_text(findings_document("network", analysis.path, [], summary), finding_texts)
 
 

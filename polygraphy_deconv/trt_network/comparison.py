@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 from polygraphy_deconv.core.attributes import axis_names
@@ -65,11 +65,38 @@ def unit_build(unit: DeconvolutionUnit) -> ParserBuild:
 def compare_unit(unit: DeconvolutionUnit, node: ConvTransposeNode, matched_by: str) -> UnitComparison:
     """The unit next to its node: can it be read as the node's, and what does the core's judge (the one `inspect`
     uses on the parser's predicted build) say of it."""
+    return UnitComparison(unit, node, matched_by, *_judged(unit, node))
+
+
+# What compare_unit decides: status, reason, undecided axes, verdict.
+_Judgement = tuple[Status, str, tuple[int, ...], Verdict | None]
+
+
+def _judgement_key(unit: DeconvolutionUnit, node: ConvTransposeNode) -> Hashable:
+    """Everything _judge reads of a unit and its node: units of one configuration share a judgement."""
+    attributes, finding = node.finding.attributes, node.finding
+    return (unit.geometry, unit.slice, unit.bias, unit.groups, unit.unreadable, unit.one_dimensional, node.bias,
+            attributes.kernel_shape, attributes.strides, attributes.dilations, attributes.group, finding.reference,
+            finding.input_sizes)
+
+
+def _judged(unit: DeconvolutionUnit, node: ConvTransposeNode, memo: dict[Hashable, _Judgement] | None = None
+            ) -> _Judgement:
+    if memo is None:
+        return _judge(unit, node)
+    key = _judgement_key(unit, node)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = _judge(unit, node)
+    return found
+
+
+def _judge(unit: DeconvolutionUnit, node: ConvTransposeNode) -> _Judgement:
     finding = node.finding
 
     def result(status: Status, reason: str, undecided: tuple[int, ...] = (), verdict: Verdict | None = None
-               ) -> UnitComparison:
-        return UnitComparison(unit, node, matched_by, status, reason, undecided, verdict)
+               ) -> _Judgement:
+        return status, reason, undecided, verdict
 
     if unit.unreadable is not None:
         return result(Status.UNREADABLE, unit.unreadable)
@@ -137,11 +164,13 @@ def compare_units(units: Sequence[DeconvolutionUnit], nodes: Sequence[ConvTransp
     counts = Counter(node.name for node in nodes)
     by_name = {node.name: node for node in nodes if counts[node.name] == 1}
     comparisons = []
+    memo: dict[Hashable, _Judgement] = {}  # a deep network repeats a few configurations
     for unit in units:
-        if unit.output in by_output:
-            comparisons.append(compare_unit(unit, by_output[unit.output], "output name"))
-        elif unit.deconvolution in by_name:
-            comparisons.append(compare_unit(unit, by_name[unit.deconvolution], "layer name"))
+        node, matched_by = by_output.get(unit.output), "output name"
+        if node is None:
+            node, matched_by = by_name.get(unit.deconvolution), "layer name"
+        if node is not None:
+            comparisons.append(UnitComparison(unit, node, matched_by, *_judged(unit, node, memo)))
         else:
             reason = (
                 f"several ConvTranspose nodes are named '{unit.deconvolution}' and the unit's output tensor "

@@ -51,6 +51,7 @@ from polygraphy_deconv.trt_network.units import (
     find_units,
     optional_input,
     read_unit,
+    reread_padding,
     weights_array,
 )
 from polygraphy_deconv.trt_network.versions import output_types_settable, set_output_type, shape_integer_type
@@ -194,11 +195,14 @@ def patch_unit(
     old one (through the unit's squeeze for a 1D unit).
     """
     patch = _plan(unit, wanted)
-    layers = _UnitLayers.locate(index or NetworkIndex(network), unit)
-    deconv = layers.deconvolution
-    deconv.padding_mode = trt.PaddingMode.EXPLICIT_ROUND_DOWN
-    deconv.pre_padding = _dims(patch.pre_padding)
-    deconv.post_padding = _dims(patch.post_padding)
+    index = index or NetworkIndex(network)
+    if pads_alone(unit, patch):  # the usual patch: nothing to locate, add or connect
+        _pad(_UnitLayers.deconvolution_of(index, unit), patch)
+        return patch
+    if _needs_links(unit, patch):
+        index.read_links()  # before this patch adds layers (see NetworkIndex.read_links)
+    layers = _UnitLayers.locate(index, unit)
+    _pad(layers.deconvolution, patch)
     arrays: list[Any] = []  # what the new Weights point into: kept with the network, where they are made
     bias = _bias_operand(network, layers, patch, arrays)
     tail = _extend(network, layers, patch, arrays)
@@ -210,6 +214,24 @@ def patch_unit(
         tail = add.get_output(0)
     _connect(network, layers, tail)
     return patch
+
+
+def pads_alone(unit: DeconvolutionUnit, patch: DeconvolutionPatch) -> bool:
+    """Whether the patch changes the deconvolution's padding and nothing else: a unit of one layer, no extension."""
+    return not patch.needs_extension and unit.layers == (unit.deconvolution,)
+
+
+def _pad(deconvolution: trt.IDeconvolutionLayer, patch: DeconvolutionPatch) -> None:
+    deconvolution.padding_mode = trt.PaddingMode.EXPLICIT_ROUND_DOWN
+    deconvolution.pre_padding = _dims(patch.pre_padding)
+    deconvolution.post_padding = _dims(patch.post_padding)
+
+
+def _needs_links(unit: DeconvolutionUnit, patch: DeconvolutionPatch) -> bool:
+    """Whether patching the unit asks who consumes what: a unit with layers after its deconvolution (are they read
+    only inside it?), or a patch that puts a new tail in place of the old one (whose consumers are rewired). A patch
+    of the padding alone asks nothing."""
+    return patch.needs_extension or unit.fill_slice is not None or unit.bias_add is not None
 
 
 def _plan(unit: DeconvolutionUnit, wanted: Window) -> DeconvolutionPatch:
@@ -241,13 +263,21 @@ class _UnitLayers:
     def layer(self, name: str) -> trt.ILayer:
         return self.index.layers[self.positions[name]]
 
+    @staticmethod
+    def deconvolution_of(index: NetworkIndex, unit: DeconvolutionUnit) -> trt.IDeconvolutionLayer:
+        """The unit's deconvolution layer, where the index read it."""
+        if unit.index >= len(index.layers) or index.layers[unit.index].name != unit.deconvolution:
+            raise UnpatchableUnit(unit.deconvolution, "the layer changed since the network was read")
+        return as_deconvolution(index.layers[unit.index])
+
     @classmethod
     def locate(cls, index: NetworkIndex, unit: DeconvolutionUnit) -> _UnitLayers:
-        found = {name: index.position_of(name) for name in unit.layers}
-        if found[unit.deconvolution] != unit.index or None in found.values():
+        deconv = cls.deconvolution_of(index, unit)
+        found = {name: index.position_of(name) for name in unit.layers if name != unit.deconvolution}
+        if None in found.values():
             raise UnpatchableUnit(unit.deconvolution, "the layer changed since the network was read")
         positions = {name: position for name, position in found.items() if position is not None}
-        deconv = as_deconvolution(index.layers[unit.index])
+        positions[unit.deconvolution] = unit.index
         last_inner = unit.bias_add or unit.fill_slice
         inner_tail = deconv.get_output(0) if last_inner is None else index.layers[positions[last_inner]].get_output(0)
         if last_inner is not None:
@@ -381,6 +411,9 @@ def fix_network(
     index = NetworkIndex(network)
     ends = frozenset(node.output for node in nodes)
     comparisons = compare_units(find_units(network, index, ends), nodes)
+    if mode.patches and any(_needs_links(c.unit, _checked_plan(c.unit.geometry, c.wanted_layer_window())[0])
+                            for c in comparisons if c.needs_patch and c.unit.unreadable is None):
+        index.read_links()  # before the first patch (see NetworkIndex.read_links)
     keep_alive: list[Any] = []
     results: list[UnitResult | None] = []
     patched: list[tuple[int, UnitComparison, DeconvolutionPatch]] = []
@@ -403,7 +436,8 @@ def fix_network(
         index.refresh()
         descriptions: dict[DeconvolutionPatch, str] = {}  # units share equal patches
         for position, comparison, patch in patched:
-            after = read_unit(index, comparison.unit.index, ends)
+            unit = comparison.unit
+            after = reread_padding(index, unit) if pads_alone(unit, patch) else read_unit(index, unit.index, ends)
             description = descriptions.get(patch)
             if description is None:
                 description = descriptions[patch] = patch.describe()

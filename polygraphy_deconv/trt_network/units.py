@@ -23,7 +23,7 @@ import enum
 import functools
 from collections.abc import Hashable, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from polygraphy_deconv.core.deconvolution import DeconvolutionGeometry, deconvolution_window
@@ -67,7 +67,6 @@ class DeconvolutionUnit:
     bias: LayerBias
     output: str  # name of the unit's final tensor
     input_dims: tuple[int | None, ...]  # the unit's input (3D for a 1D unit)
-    output_dims: tuple[int | None, ...]  # the unit's final tensor
     unreadable: str | None = None  # why a layer after the deconvolution cannot be read as part of the unit
     groups: int = 1  # the deconvolution's num_groups
     unsqueeze: str | None = None  # 1D: the 3D -> 4D reshape before the deconvolution
@@ -183,28 +182,38 @@ def as_elementwise(layer: trt.ILayer) -> trt.IElementWiseLayer:
 
 
 class NetworkIndex:
-    """Who produces and who consumes each tensor of a network (by tensor name), built once per walk.
+    """A network's layers and their types, read once per walk; who produces and who consumes each tensor (by
+    tensor name) read only where a question needs it.
+
+    Finding the deconvolutions takes every layer and its type. Most units need nothing more: the parser names a
+    ConvTranspose's output tensor after its ONNX output (read_unit's `ends`), so a unit that ends at its
+    deconvolution has no neighbours to look for. Only a question about producers or consumers (a fill-slice, a
+    bias add, a squeeze after the deconvolution; rewiring a patched unit's consumers) reads every layer's inputs and
+    outputs, once (read_links), and from then on `refresh` keeps them up to date.
 
     Only live layers count as consumers: those whose outputs reach a network output. Layers a patch left
     without consumers are dead (TensorRT drops them when it builds) and must not hide a unit.
 
     After a change, `refresh` brings the index up to date by reading again only the layers added since
-    and the layers marked with `touch` (inputs set, output tensors renamed), then recomputing which
-    layers are live and who consumes what: the network as it now is, without reading every layer again.
+    and the layers marked with `touch` (inputs set, output tensors renamed), then, where the links have been read,
+    recomputing which layers are live and who consumes what: the network as it now is, without reading every layer
+    again.
     """
 
     def __init__(self, network: trt.INetworkDefinition) -> None:
         self.network = network
         self.layers: list[trt.ILayer] = []
-        self.positions: dict[str, int] = {}
-        self.producer: dict[str, int] = {}
+        self.types: list[trt.LayerType] = []
+        self._positions: dict[str, int] | None = None  # layer name -> position, read where a name is looked up
+        self._linked = False  # producers, consumers and liveness read (read_links)
+        self._producer: dict[str, int] = {}
         # Each layer's inputs, read once: the tensor name per slot, None for an unset slot.
         self._inputs: list[tuple[str | None, ...]] = []
         self._touched: set[int] = set()
         self._shared: dict[Any, Any] = {}
-        self.outputs: list[str] = []
-        self.live: set[int] = set()
+        self._live: set[int] = set()
         self._consumers: dict[str, tuple[int, ...]] = {}  # tensor name -> (layer, slot, layer, slot, ...)
+        self.outputs: list[str] = []
         self.refresh()
 
     def share(self, value: _Value) -> _Value:
@@ -217,26 +226,46 @@ class NetworkIndex:
         self._touched.add(position)
 
     def refresh(self) -> None:
-        """Read the layers added since the last read and the touched ones; recompute liveness and consumers."""
+        """Read the layers added since the last read; where the links have been read, read the new and the touched
+        layers' inputs and outputs again and recompute liveness and consumers."""
         network = self.network
         known = len(self.layers)
-        touched = self._touched
-        if touched:  # their output names are read again below (a name may have moved to a new tensor)
-            self.producer = {name: index for name, index in self.producer.items() if index not in touched}
-        for position in sorted(touched):
-            self._read_layer(self.layers[position], position)
-        touched.clear()
         for position in range(known, network.num_layers):
             layer = network.get_layer(position)
             self.layers.append(layer)
-            self.positions[layer.name] = position
-            self._inputs.append(())
-            self._read_layer(layer, position)
+            self.types.append(layer.type)
+            if self._positions is not None:
+                self._positions[layer.name] = position
         self.outputs = [network.get_output(i).name for i in range(network.num_outputs)]
+        touched = self._touched
+        if self._linked:
+            if touched:  # their output names are read again below (a name may have moved to a new tensor)
+                self._producer = {name: index for name, index in self._producer.items() if index not in touched}
+            for position in sorted(touched):
+                self._read_layer(position)
+            for position in range(known, len(self.layers)):
+                self._inputs.append(())
+                self._read_layer(position)
+            self._link()
+        touched.clear()
+
+    def read_links(self) -> None:
+        """Read every layer's inputs and outputs (once), and who is live and consumes what.
+
+        Read before a network changes: a patch that needs the links (patching.patch_unit) reads them before it adds
+        its own layers, and fix_network before the first patch where any unit will need them, so that every
+        unit patched with this index sees the network as it was read (layers added since are read by `refresh`)."""
+        if self._linked:
+            return
+        self._linked = True
+        self._inputs = [()] * len(self.layers)
+        for position in range(len(self.layers)):
+            self._read_layer(position)
+        self._touched.clear()
         self._link()
 
-    def _read_layer(self, layer: trt.ILayer, position: int) -> None:
-        producer = self.producer
+    def _read_layer(self, position: int) -> None:
+        layer, producer = self.layers[position], self._producer
         count = layer.num_outputs
         if count == 1:
             producer[layer.get_output(0).name] = position
@@ -250,7 +279,7 @@ class NetworkIndex:
         )
 
     def _link(self) -> None:
-        producer, inputs = self.producer, self._inputs
+        producer, inputs = self._producer, self._inputs
         live: set[int] = set()
         pending = [producer[name] for name in self.outputs if name in producer]
         while pending:
@@ -273,16 +302,31 @@ class NetworkIndex:
                     first[name] = (index, slot)
         for name, extra in more.items():
             first[name] = (*first[name], *extra)
-        self.live = live
+        self._live = live
         self._consumers = first
+
+    @property
+    def live(self) -> set[int]:
+        """Positions of the layers whose outputs reach a network output."""
+        self.read_links()
+        return self._live
+
+    @property
+    def producer(self) -> dict[str, int]:
+        """Tensor name -> position of the layer producing it."""
+        self.read_links()
+        return self._producer
 
     def consumers(self, tensor_name: str) -> list[tuple[int, int]]:
         """(layer position, input slot) of every live layer reading the tensor, in layer order."""
+        self.read_links()
         flat = self._consumers.get(tensor_name, ())
         return list(zip(flat[::2], flat[1::2]))
 
     def position_of(self, layer_name: str) -> int | None:
-        return self.positions.get(layer_name)
+        if self._positions is None:
+            self._positions = {layer.name: position for position, layer in enumerate(self.layers)}
+        return self._positions.get(layer_name)
 
     def producer_of(self, tensor: trt.ITensor) -> trt.ILayer | None:
         index = self.producer.get(tensor.name)
@@ -290,16 +334,17 @@ class NetworkIndex:
 
     def value_consumers(self, tensor: trt.ITensor) -> list[tuple[int, int]]:
         """Consumers that read the tensor's values (a shape layer reads only its dims)."""
-        return [(i, s) for i, s in self.consumers(tensor.name) if self.layers[i].type != trt.LayerType.SHAPE]
+        return [(i, s) for i, s in self.consumers(tensor.name) if self.types[i] != trt.LayerType.SHAPE]
 
     def sole_consumer(self, tensor: trt.ITensor) -> trt.ILayer | None:
         """The one layer reading this tensor's values, if it is one and the tensor is no network output."""
         name = tensor.name
         if name in self.outputs:
             return None
+        self.read_links()
         flat = self._consumers.get(name, ())
         if len(flat) == 2:  # the usual case: one consumer, and no list to build
-            return self.layers[flat[0]] if flat[1] == 0 and self.layers[flat[0]].type != trt.LayerType.SHAPE else None
+            return self.layers[flat[0]] if flat[1] == 0 and self.types[flat[0]] != trt.LayerType.SHAPE else None
         consumers = self.value_consumers(tensor)
         if len(consumers) != 1 or consumers[0][1] != 0:
             return None
@@ -542,12 +587,6 @@ def read_unit(index: NetworkIndex, position: int, ends: AbstractSet[str] = froze
     geometry = deconvolution_geometry(layer, source_dims)
     unit_input = source
 
-    unsqueeze = None
-    if source is not None and len(geometry.strides) == 2:
-        producer = index.producer_of(source)
-        if producer is not None and _reshapes(producer, 3, 4) and index.sole_consumer(source) is not None:
-            unsqueeze = producer
-
     tail = layer.get_output(0)
     bias = deconvolution_bias(index, layer)
     slice_axes: tuple[tuple[int, int], ...] | None = None
@@ -574,12 +613,15 @@ def read_unit(index: NetworkIndex, position: int, ends: AbstractSet[str] = froze
             tail = after.get_output(0)
             after = None if tail.name in ends else index.sole_consumer(tail)
 
-    if unreadable is None and unsqueeze is not None and after is not None and _reshapes(after, 4, 3):
-        squeeze = after.name
-        unit_input = optional_input(unsqueeze, 0)
-        tail = after.get_output(0)
-    else:
-        unsqueeze = None
+    # 1D: a squeeze back to 3D after the unit, and before the deconvolution the unsqueeze that feeds it alone.
+    unsqueeze = None
+    if unreadable is None and after is not None and source is not None and len(geometry.strides) == 2:
+        producer = index.producer_of(source)
+        if (producer is not None and _reshapes(after, 4, 3) and _reshapes(producer, 3, 4)
+                and index.sole_consumer(source) is not None):
+            unsqueeze, squeeze = producer, after.name
+            unit_input = optional_input(producer, 0)
+            tail = after.get_output(0)
 
     return DeconvolutionUnit(
         deconvolution=layer.name,
@@ -590,7 +632,6 @@ def read_unit(index: NetworkIndex, position: int, ends: AbstractSet[str] = froze
         output=tail.name,
         groups=int(layer.num_groups),
         input_dims=source_dims if unit_input is source else () if unit_input is None else dims_of(unit_input),
-        output_dims=index.share(dims_of(tail)),
         unreadable=unreadable,
         unsqueeze=None if unsqueeze is None else unsqueeze.name,
         fill_slice=fill_slice,
@@ -599,18 +640,31 @@ def read_unit(index: NetworkIndex, position: int, ends: AbstractSet[str] = froze
     )
 
 
+def reread_padding(index: NetworkIndex, unit: DeconvolutionUnit) -> DeconvolutionUnit:
+    """A unit of one deconvolution layer as it is after a patch of its padding alone: the padding mode, pre- and
+    post-padding read again from the layer. Everything else the patch left as it was read (the layer's kernel,
+    strides, dilations, input and bias), so `read_unit` would read the same: this is that read, without the reads a
+    padding patch cannot change."""
+    assert unit.layers == (unit.deconvolution,), "a unit with layers around its deconvolution: read_unit"
+    layer = as_deconvolution(index.layers[unit.index])
+    geometry = unit.geometry
+    patched = _geometry(unit.input_dims[2:], geometry.kernel, geometry.strides, geometry.dilations,
+                        layer.pre_padding[:], layer.post_padding[:], layer.padding_mode)
+    return replace(unit, geometry=patched)
+
+
 def find_units(
     network: trt.INetworkDefinition, index: NetworkIndex | None = None, ends: AbstractSet[str] = frozenset()
 ) -> tuple[DeconvolutionUnit, ...]:
-    """Every live deconvolution unit of the network, in layer order (`index`: one already built for it;
-    `ends`: the ConvTranspose nodes' ONNX output names, see read_unit)."""
+    """Every deconvolution unit of the network, in layer order (`index`: one already built for it; `ends`: the
+    ConvTranspose nodes' ONNX output names, see read_unit).
+
+    Every deconvolution layer is a unit, whether or not its output reaches a network output: telling would take
+    reading every layer's inputs and outputs, which most networks never need (NetworkIndex). A unit TensorRT drops
+    when it builds is compared and patched like any other, and the patch changes nothing the engine computes."""
     index = index or NetworkIndex(network)
-    live, deconvolution = index.live, trt.LayerType.DECONVOLUTION  # read once: a deep network has 10,000s of layers
-    return tuple(
-        read_unit(index, position, ends)
-        for position, layer in enumerate(index.layers)
-        if position in live and layer.type == deconvolution
-    )
+    deconvolution = trt.LayerType.DECONVOLUTION  # read once: a deep network has 10,000s of layers
+    return tuple(read_unit(index, position, ends) for position, kind in enumerate(index.types) if kind == deconvolution)
 
 
 def layer_window_for(unit: DeconvolutionUnit, wanted: Sequence[AxisWindow]) -> Window:
