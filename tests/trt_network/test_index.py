@@ -1,0 +1,75 @@
+"""What the network step reads: every layer and its type, and who produces and consumes what only where a unit needs
+it (NetworkIndex). A deep network of units that end at their deconvolution is patched without reading any layer's
+inputs and outputs; what it reads back is what a full read of the patched network gives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from benchmarks.network import build_chain
+from polygraphy_deconv.trt_network.patching import Action, fix_network
+from polygraphy_deconv.trt_network.units import NetworkIndex, find_units, read_unit
+from tests.standin import network as standin
+from tests.standin import producers
+from tests.trt_network.nodes import conv_transpose_node, random_weights
+
+
+@pytest.fixture
+def link_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of layers each reading of the links went through (NetworkIndex.read_links, where it reads)."""
+    reads: list[int] = []
+    original = NetworkIndex.read_links
+
+    def counted(self: NetworkIndex) -> None:
+        if not self._linked:
+            reads.append(len(self.layers))
+        original(self)
+
+    monkeypatch.setattr(NetworkIndex, "read_links", counted)
+    return reads
+
+
+def test_units_ending_at_their_deconvolution_are_patched_without_reading_links(link_reads: list[int]) -> None:
+    # The benchmark's chain: 4 layers a unit, every deconvolution output named after its ONNX output, every unit
+    # shifted by one (a patch of the padding alone).
+    network, nodes, _keep = build_chain(50)
+    fix = fix_network(network, nodes)
+    assert [r.action for r in fix.results] == [Action.PATCHED] * 50
+    assert link_reads == []
+    # What was read back is what a full read of the patched network finds, links and all.
+    fresh = NetworkIndex(network)
+    fresh.read_links()
+    ends = frozenset(node.output for node in nodes)
+    assert [r.after for r in fix.results] == [read_unit(fresh, r.unit.index, ends) for r in fix.results]
+    assert fix_network(network, nodes).results[0].action is Action.OK
+
+
+def test_units_with_neighbours_read_the_links_once(link_reads: list[int]) -> None:
+    # ONNX's parser builds output_padding > pads_end as a fill-slice and a bias add after the deconvolution: those
+    # neighbours are found through the links, read once for the whole network, before the first patch.
+    node = conv_transpose_node({"strides": [2, 2], "output_padding": [1, 1]}, [1, 4, 5, 6], [4, 2, 3, 3])
+    weight, bias = random_weights([4, 2, 3, 3], 1)
+    network = producers.PRODUCERS["parser"].build(node.finding.attributes, [1, 4, 5, 6], weight, bias,
+                                                       bias_kind=node.bias)
+    (result,) = fix_network(network, [node]).results
+    assert result.unit.fill_slice is not None and result.unit.bias_add is not None
+    assert len(link_reads) == 1
+
+
+def test_a_deconvolution_reaching_no_output_is_a_unit_and_patched() -> None:
+    # Every deconvolution layer is a unit, whether or not TensorRT will drop it: deciding would take reading every
+    # layer's inputs and outputs. Its patch changes nothing the engine computes.
+    network, nodes, _keep = build_chain(2)
+    dangling: Any = network.add_deconvolution_nd(
+        network.get_input(0), 4, standin.Dims([2, 2]), np.zeros((4, 4, 2, 2), np.float32), np.zeros(4, np.float32)
+    )
+    dangling.name = "unused"
+    dangling.post_padding = standin.Dims([1, 1])
+    units = find_units(network)
+    assert [u.deconvolution for u in units] == ["up0", "up1", "unused"]
+    fix = fix_network(network, nodes)
+    assert [r.action for r in fix.results] == [Action.PATCHED, Action.PATCHED, Action.UNMATCHED]
+    network.check()
