@@ -133,8 +133,8 @@ def patch_seconds(units: int) -> float:
 def standin_shape_seconds(units: int) -> float:
     """Seconds the stand-in takes to compute every tensor shape of the patched chain once, in Python.
 
-    fix_network makes it do that twice (reading the network, reading it back after patching); TensorRT
-    computes shapes in C++. This shows how much of patch_seconds is the stand-in rather than the patch.
+    fix_network makes it do that once (reading each deconvolution's input dims); TensorRT computes shapes in C++.
+    This shows how much of patch_seconds is the stand-in rather than the patch.
     """
     from tests.standin.network import tensorrt_module
 
@@ -195,6 +195,35 @@ class PluginStepSeconds:
     preparse: float  # RewriteForParser: read and analyse the model (before the parse)
     parse: float  # Polygraphy's NetworkFromOnnxPath: the baseline
     step: float  # PatchDeconvolutions: compare, patch, read the patched units back, report (table and JSON)
+    floor: float  # binding_floor_seconds on a network of the same parse: the TensorRT calls the step cannot skip
+
+
+def binding_floor_seconds(network: Any, trt: Any) -> float:
+    """Seconds of the calls into TensorRT's bindings that any step finding, reading, padding and reading back every
+    deconvolution of `network` makes, and nothing else: every layer and its type (which are deconvolutions); per
+    deconvolution its input dims, kernel, strides, dilations, padding and mode, output name, bias, groups and name;
+    the three padding setters; the padding read back. What the step takes beyond this is the package's Python."""
+    start = time.perf_counter()
+    layers = [network.get_layer(i) for i in range(network.num_layers)]
+    deconvolution = trt.LayerType.DECONVOLUTION
+    found = [layer for layer in layers if layer.type == deconvolution]
+    for layer in found:
+        layer.__class__ = trt.IDeconvolutionLayer
+    read = [
+        (layer.get_input(0).shape[:], layer.kernel_size_nd[:], layer.stride_nd[:], layer.dilation_nd[:],
+         layer.pre_padding[:], layer.post_padding[:], layer.padding_mode, layer.get_output(0).name, layer.bias,
+         layer.num_groups, layer.name)
+        for layer in found
+    ]
+    mode, pre, post = trt.PaddingMode.EXPLICIT_ROUND_DOWN, trt.Dims([1, 1]), trt.Dims([0, 0])
+    for layer in found:
+        layer.padding_mode = mode
+        layer.pre_padding = pre
+        layer.post_padding = post
+    back = [(layer.pre_padding[:], layer.post_padding[:], layer.padding_mode) for layer in found]
+    seconds = time.perf_counter() - start
+    assert len(read) == len(back) == len(found)
+    return seconds
 
 
 @contextlib.contextmanager
@@ -232,13 +261,14 @@ def rtx_plugin_step_seconds(units: int, repeats: int) -> PluginStepSeconds | Non
     if importlib.util.find_spec("tensorrt_rtx") is None:
         return None
     with polygraphy_mode(rtx=True), tempfile.TemporaryDirectory() as folder:
+        import tensorrt_rtx
         from polygraphy.backend.trt import NetworkFromOnnxPath
         from polygraphy.logger import G_LOGGER
 
         from polygraphy_deconv.plugin.loader import PatchDeconvolutions, RewriteForParser
 
         path = chain_model_file(units, folder)
-        preparse, parse, step = [], [], []
+        preparse, parse, step, floor = [], [], [], []
         severity = G_LOGGER.module_severity
         G_LOGGER.module_severity = G_LOGGER.WARNING  # the report's blocks are printed at INFO: time them, not show
         try:
@@ -258,6 +288,9 @@ def rtx_plugin_step_seconds(units: int, repeats: int) -> PluginStepSeconds | Non
                     step.append(time.perf_counter() - start)
                     G_LOGGER.module_severity = G_LOGGER.WARNING
                 del network
+                builder, network, parser = NetworkFromOnnxPath(rewrite)()
+                floor.append(binding_floor_seconds(network, tensorrt_rtx))
+                del builder, network, parser
         finally:
             G_LOGGER.module_severity = severity
-        return PluginStepSeconds(min(preparse), min(parse), min(step))
+        return PluginStepSeconds(min(preparse), min(parse), min(step), min(floor))

@@ -40,7 +40,7 @@ from polygraphy_deconv.core.model import ConvTransposeNode
 from polygraphy_deconv.core.window import Window, window_length
 from polygraphy_deconv.errors import DeconvError
 from polygraphy_deconv.trt_network.comparison import Status, UnitComparison, compare_units
-from polygraphy_deconv.trt_network.library import library
+from polygraphy_deconv.trt_network.library import library, tensorrt
 from polygraphy_deconv.trt_network.units import (
     DeconvolutionUnit,
     LayerBias,
@@ -218,13 +218,21 @@ def patch_unit(
 
 def pads_alone(unit: DeconvolutionUnit, patch: DeconvolutionPatch) -> bool:
     """Whether the patch changes the deconvolution's padding and nothing else: a unit of one layer, no extension."""
-    return not patch.needs_extension and unit.layers == (unit.deconvolution,)
+    return unit.alone and not patch.needs_extension
 
 
 def _pad(deconvolution: trt.IDeconvolutionLayer, patch: DeconvolutionPatch) -> None:
-    deconvolution.padding_mode = trt.PaddingMode.EXPLICIT_ROUND_DOWN
-    deconvolution.pre_padding = _dims(patch.pre_padding)
-    deconvolution.post_padding = _dims(patch.post_padding)
+    mode, pre, post = _padding(tensorrt(), patch)
+    deconvolution.padding_mode = mode
+    deconvolution.pre_padding = pre
+    deconvolution.post_padding = post
+
+
+@functools.lru_cache(maxsize=256)
+def _padding(module: Any, patch: DeconvolutionPatch) -> tuple[Any, Any, Any]:
+    """The patch's padding mode and Dims in `module`, made once per distinct patch (the setters copy them)."""
+    return (module.PaddingMode.EXPLICIT_ROUND_DOWN, module.Dims(list(patch.pre_padding)),
+            module.Dims(list(patch.post_padding)))
 
 
 def _needs_links(unit: DeconvolutionUnit, patch: DeconvolutionPatch) -> bool:

@@ -23,7 +23,7 @@ import enum
 import functools
 from collections.abc import Hashable, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from polygraphy_deconv.core.deconvolution import DeconvolutionGeometry, deconvolution_window
@@ -73,6 +73,19 @@ class DeconvolutionUnit:
     fill_slice: str | None = None  # a SampleMode.FILL slice of the deconvolution's output (an extension)
     bias_add: str | None = None  # an elementwise SUM of a per-channel bias after it (LayerBias.ADD)
     squeeze: str | None = None  # 1D: the 4D -> 3D reshape at the end
+
+    def with_geometry(self, geometry: DeconvolutionGeometry) -> DeconvolutionUnit:
+        """dataclasses.replace(self, geometry=geometry), at a third of its cost (a deep network reads back
+        thousands of units)."""
+        return DeconvolutionUnit(
+            self.deconvolution, self.index, geometry, self.slice, self.bias, self.output, self.input_dims,
+            self.unreadable, self.groups, self.unsqueeze, self.fill_slice, self.bias_add, self.squeeze,
+        )
+
+    @property
+    def alone(self) -> bool:
+        """The unit is its deconvolution layer alone (an unsqueeze comes only with a squeeze)."""
+        return self.fill_slice is None and self.bias_add is None and self.squeeze is None
 
     @property
     def layers(self) -> tuple[str, ...]:
@@ -157,7 +170,10 @@ def optional_input(layer: trt.ILayer, index: int) -> trt.ITensor | None:
 
 
 def as_deconvolution(layer: trt.ILayer) -> trt.IDeconvolutionLayer:
-    layer.__class__ = trt.IDeconvolutionLayer  # the bindings hand out ILayer; Polygraphy casts the same way
+    # The bindings hand out ILayer; Polygraphy casts the same way. A layer object cast before (the index keeps one
+    # per layer) keeps its class: the walk, the patch and the read-back each ask for the deconvolution.
+    if layer.__class__.__name__ != "IDeconvolutionLayer":
+        layer.__class__ = trt.IDeconvolutionLayer
     return cast("trt.IDeconvolutionLayer", layer)
 
 
@@ -588,12 +604,13 @@ def read_unit(index: NetworkIndex, position: int, ends: AbstractSet[str] = froze
     unit_input = source
 
     tail = layer.get_output(0)
+    tail_name = tail.name
     bias = deconvolution_bias(index, layer)
     slice_axes: tuple[tuple[int, int], ...] | None = None
     unreadable: str | None = None
     fill_slice = bias_add = squeeze = None
 
-    after = None if tail.name in ends else index.sole_consumer(tail)
+    after = None if tail_name in ends else index.sole_consumer(tail)
     # Only a FILL slice is an extension (the parser's, or a patch's); any other slice is the model's own
     # (an ONNX Slice after the ConvTranspose) and stays outside the unit.
     if after is not None and after.type == trt.LayerType.SLICE and as_slice(after).mode == trt.SampleMode.FILL:
@@ -604,14 +621,16 @@ def read_unit(index: NetworkIndex, position: int, ends: AbstractSet[str] = froze
             slice_axes = tuple(axes)
             fill_slice = after.name
             tail = after.get_output(0)
-            after = None if tail.name in ends else index.sole_consumer(tail)
+            tail_name = tail.name
+            after = None if tail_name in ends else index.sole_consumer(tail)
     if unreadable is None and bias == LayerBias.NONE and after is not None:
         channels = int(layer.num_output_maps)
         if _bias_operand(index, after, tail, channels) is not None:
             bias = LayerBias.ADD
             bias_add = after.name
             tail = after.get_output(0)
-            after = None if tail.name in ends else index.sole_consumer(tail)
+            tail_name = tail.name
+            after = None if tail_name in ends else index.sole_consumer(tail)
 
     # 1D: a squeeze back to 3D after the unit, and before the deconvolution the unsqueeze that feeds it alone.
     unsqueeze = None
@@ -621,7 +640,7 @@ def read_unit(index: NetworkIndex, position: int, ends: AbstractSet[str] = froze
                 and index.sole_consumer(source) is not None):
             unsqueeze, squeeze = producer, after.name
             unit_input = optional_input(producer, 0)
-            tail = after.get_output(0)
+            tail_name = after.get_output(0).name
 
     return DeconvolutionUnit(
         deconvolution=layer.name,
@@ -629,7 +648,7 @@ def read_unit(index: NetworkIndex, position: int, ends: AbstractSet[str] = froze
         geometry=geometry,
         slice=slice_axes,
         bias=bias,
-        output=tail.name,
+        output=tail_name,
         groups=int(layer.num_groups),
         input_dims=source_dims if unit_input is source else () if unit_input is None else dims_of(unit_input),
         unreadable=unreadable,
@@ -645,12 +664,12 @@ def reread_padding(index: NetworkIndex, unit: DeconvolutionUnit) -> Deconvolutio
     post-padding read again from the layer. Everything else the patch left as it was read (the layer's kernel,
     strides, dilations, input and bias), so `read_unit` would read the same: this is that read, without the reads a
     padding patch cannot change."""
-    assert unit.layers == (unit.deconvolution,), "a unit with layers around its deconvolution: read_unit"
+    assert unit.alone, "a unit with layers around its deconvolution: read_unit"
     layer = as_deconvolution(index.layers[unit.index])
     geometry = unit.geometry
     patched = _geometry(unit.input_dims[2:], geometry.kernel, geometry.strides, geometry.dilations,
                         layer.pre_padding[:], layer.post_padding[:], layer.padding_mode)
-    return replace(unit, geometry=patched)
+    return unit.with_geometry(patched)
 
 
 def find_units(

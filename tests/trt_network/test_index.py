@@ -73,3 +73,20 @@ def test_a_deconvolution_reaching_no_output_is_a_unit_and_patched() -> None:
     fix = fix_network(network, nodes)
     assert [r.action for r in fix.results] == [Action.PATCHED, Action.PATCHED, Action.UNMATCHED]
     network.check()
+
+
+def test_with_geometry_is_replace() -> None:
+    # Every field given a value of its own: a field added to DeconvolutionUnit and not copied fails here.
+    import dataclasses
+
+    from polygraphy_deconv.core.deconvolution import DeconvolutionGeometry
+    from polygraphy_deconv.trt_network.units import DeconvolutionUnit, LayerBias
+
+    geometry = DeconvolutionGeometry((5, 1), (2, 1), (3, 1), (1, 1), (0, 0), (0, 0))
+    values = {"deconvolution": "d", "index": 7, "geometry": geometry, "slice": ((0, 1), (0, 0)), "bias": LayerBias.ADD,
+              "output": "o", "input_dims": (1, 4, 5), "unreadable": "u", "groups": 2, "unsqueeze": "us",
+              "fill_slice": "f", "bias_add": "b", "squeeze": "sq"}
+    assert set(values) == {field.name for field in dataclasses.fields(DeconvolutionUnit)}
+    unit = DeconvolutionUnit(**values)  # type: ignore[arg-type]
+    patched = dataclasses.replace(geometry, pre_padding=(1, 0))
+    assert unit.with_geometry(patched) == dataclasses.replace(unit, geometry=patched)
