@@ -195,10 +195,16 @@ def patch_unit(
     old one (through the unit's squeeze for a 1D unit).
     """
     patch = _plan(unit, wanted)
-    index = index or NetworkIndex(network)
+    _apply(network, unit, patch, keep_alive, index or NetworkIndex(network))
+    return patch
+
+
+def _apply(network: trt.INetworkDefinition, unit: DeconvolutionUnit, patch: DeconvolutionPatch, keep_alive: list[Any],
+           index: NetworkIndex) -> None:
+    """patch_unit's steps after the plan."""
     if pads_alone(unit, patch):  # the usual patch: nothing to locate, add or connect
         _pad(_UnitLayers.deconvolution_of(index, unit), patch)
-        return patch
+        return
     if _needs_links(unit, patch):
         index.read_links()  # before this patch adds layers (see NetworkIndex.read_links)
     layers = _UnitLayers.locate(index, unit)
@@ -213,7 +219,6 @@ def patch_unit(
         add.name = f"{layers.prefix}/bias_add"
         tail = add.get_output(0)
     _connect(network, layers, tail)
-    return patch
 
 
 def pads_alone(unit: DeconvolutionUnit, patch: DeconvolutionPatch) -> bool:
@@ -419,12 +424,8 @@ def fix_network(
     index = NetworkIndex(network)
     ends = frozenset(node.output for node in nodes)
     comparisons = compare_units(find_units(network, index, ends), nodes)
-    if mode.patches and any(_needs_links(c.unit, _checked_plan(c.unit.geometry, c.wanted_layer_window())[0])
-                            for c in comparisons if c.needs_patch and c.unit.unreadable is None):
-        index.read_links()  # before the first patch (see NetworkIndex.read_links)
-    keep_alive: list[Any] = []
     results: list[UnitResult | None] = []
-    patched: list[tuple[int, UnitComparison, DeconvolutionPatch]] = []
+    planned: list[tuple[int, UnitComparison, DeconvolutionPatch]] = []
     for comparison in comparisons:
         action = _ACTIONS.get(comparison.status)
         if action is not None:
@@ -433,17 +434,27 @@ def fix_network(
             results.append(UnitResult(comparison, Action.NEEDS_PATCH, comparison.reason))
         else:
             try:
-                patch = patch_unit(network, comparison.unit, comparison.wanted_layer_window(), keep_alive, index)
+                patch = _plan(comparison.unit, comparison.wanted_layer_window())
             except UnpatchableUnit as error:
                 results.append(UnitResult(comparison, Action.UNPATCHABLE, error.reason))
                 continue
-            patched.append((len(results), comparison, patch))
-            results.append(None)  # filled in once the unit is read back
-    if patched:
+            planned.append((len(results), comparison, patch))
+            results.append(None)  # filled in once the unit is patched and read back
+    if any(_needs_links(comparison.unit, patch) for _, comparison, patch in planned):
+        index.read_links()  # before the first patch (see NetworkIndex.read_links)
+    keep_alive: list[Any] = []
+    for position, comparison, patch in planned:
+        try:
+            _apply(network, comparison.unit, patch, keep_alive, index)
+        except UnpatchableUnit as error:
+            results[position] = UnitResult(comparison, Action.UNPATCHABLE, error.reason)
+    if planned:
         # Read every patched unit back from the network as it now is: what the report shows is measured.
         index.refresh()
         descriptions: dict[DeconvolutionPatch, str] = {}  # units share equal patches
-        for position, comparison, patch in patched:
+        for position, comparison, patch in planned:
+            if results[position] is not None:  # unpatchable after all
+                continue
             unit = comparison.unit
             after = reread_padding(index, unit) if pads_alone(unit, patch) else read_unit(index, unit.index, ends)
             description = descriptions.get(patch)
