@@ -23,6 +23,7 @@ from polygraphy_deconv.core.window import describe_window
 from polygraphy_deconv.report.layout import (
     Line,
     block_lines,
+    block_room,
     cell_width,
     columns_line,
     field,
@@ -252,7 +253,8 @@ def _windows_fields(finding: NodeFinding, width: int, used: set[str]) -> list[Li
     )
     zero = build.extension and not build.extension_has_bias
     for axes, picture in picture_groups(
-        [reference, build.window], ["ONNX", "TensorRT"], ["", remark], [False, zero], used=used
+        [reference, build.window], ["ONNX", "TensorRT"], ["", remark], [False, zero], used=used,
+        width=block_room(width, LABEL_WIDTH),
     ):
         lines += block_lines(axes, picture, LABEL_WIDTH)
     return lines
@@ -416,7 +418,7 @@ def print_inspect_report(
         verdict_width = max(7, *(len(f.verdict.value) for f in firsts))
         rest = 4 + input_width + output_width + verdict_width + 4 * 2
         longest = max(4, *(cell_width(shown(f.node)) for f in firsts))
-        name_width = min(longest, max(width - rest, 12))
+        name_width = min(longest, max(width - rest, 6))  # a shortened name is shown whole in a field below
         # Where the width allows, the attributes (and an ok node's one window) stand in the row itself.
         row_biases = [None if biases is None else biases[g[0]] for g in listed]
         attributes_width = max(10, *(cell_width(_attributes(f, b)) for f, b in zip(firsts, row_biases)))

@@ -126,6 +126,11 @@ def field(label: str, atoms: Iterable[str], width: int, label_width: int) -> lis
     return [((text, ""),) for text in wrapped(atoms, width, first, outdent=INDENT)]
 
 
+def block_room(width: int, label_width: int) -> int:
+    """Columns left for a picture's lines beside its label (block_lines) in a report `width` wide."""
+    return width - len(INDENT) - label_width - len(FIELD_GAP)
+
+
 def block_lines(label: str, lines: Sequence[str], label_width: int) -> list[Line]:
     """Pre-drawn lines (a picture) under a row, the label on the first one; not wrapped."""
     first = INDENT + label.ljust(label_width) + FIELD_GAP

@@ -22,6 +22,7 @@ from polygraphy_deconv.core.window import Window, describe_window
 from polygraphy_deconv.report.layout import (
     Line,
     block_lines,
+    block_room,
     cell_width,
     columns_line,
     field,
@@ -194,7 +195,8 @@ def _unit_lines(group: Sequence[UnitResult], widths: tuple[int, int, int], width
         windows = [reference, actual] + ([after] if after is not None else [])
         labels = ["ONNX", "TensorRT", "patched"][: len(windows)]
         zero = [False, result.unit.extension_loses_bias, False][: len(windows)]
-        for axes, picture in picture_groups(windows, labels, zero_extension=zero, used=used):
+        pictures = picture_groups(windows, labels, zero_extension=zero, used=used, width=block_room(width, LABEL_WIDTH))
+        for axes, picture in pictures:
             lines += block_lines(axes, picture, LABEL_WIDTH)
     return lines
 

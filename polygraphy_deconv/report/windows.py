@@ -204,12 +204,14 @@ def picture_groups(
     remarks: Sequence[str] = (),
     zero_extension: Sequence[bool] = (),
     used: set[str] | None = None,
+    width: int | None = None,
 ) -> list[tuple[str, list[str]]]:
     """Pictures of the windows of one node (the first is the reference, which must know every full
     length; one label per window; a remark shown where a window is None; `zero_extension` marks the
     windows whose elements past the full result hold 0 instead of the bias; `used` collects the bar
     characters drawn, for bar_legend). Axes whose windows have the same (begin, trim) share one picture,
-    named 'H and W'. Returns (axes, lines) pairs; nothing when a full length is unknown."""
+    named 'H and W'. Returns (axes, lines) pairs; nothing when a full length is unknown. A picture wider than
+    `width` columns is left out (the words beside it say the same): pictures are drawn, never wrapped."""
     reference = windows[0]
     if reference is None or any(axis.full is None for axis in reference):
         return []
@@ -226,10 +228,13 @@ def picture_groups(
             (label, None if w is None else w[axes[0]], remark) for label, w, remark in zip(labels, windows, remarks)
         ]
         marks = [ZERO_EXTENDED if zero else EXTENDED for zero in zero_extension]
+        picture = axis_picture(fulls, rows, marks)
+        if width is not None and max(map(len, picture)) > width:
+            continue
         if used is not None:
             spans = [None if window is None else (window.begin, window.trim) for _, window, _ in rows]
             full_bar, bars = axis_bars(fulls[0], spans, marks)
             used.update(full_bar, *bars)
             used.discard(" ")
-        pictures.append((joined([names[a] for a in axes]), axis_picture(fulls, rows, marks)))
+        pictures.append((joined([names[a] for a in axes]), picture))
     return pictures

@@ -78,9 +78,10 @@ def test_reader_that_stops_early_ends_it_quietly(tmp_path: Path) -> None:
 )
 def test_narrow_output_keeps_words_whole(tmp_path: Path, command: list[str], columns: str) -> None:
     # At 40 columns (the report's minimum) and below, "10x12" came out as "10x1|2" and "explicit" as "e|xplicit"
-    # (issue 16): every word of the narrow output is a word of the wide one, or a name shortened in its row.
-    # The model is named relative to the working folder: a path wider than the terminal has to fold, and
-    # test_path_wider_than_the_terminal_folds_whole shows how.
+    # (issue 16): every word of the narrow output is a word of the wide one, or a name shortened in its row. And
+    # every line fits 40 columns: rows shorten their names, and window pictures too wide are left out (the words
+    # beside them say the same). The model is named relative to the working folder: a path wider than the terminal
+    # has to fold, and test_path_wider_than_the_terminal_folds_whole shows how.
     shutil.copy(MIXED, tmp_path / "mixed.onnx")
 
     def words(columns: str) -> set[str]:
@@ -94,6 +95,7 @@ def test_narrow_output_keeps_words_whole(tmp_path: Path, command: list[str], col
             check=False,
         )
         assert result.returncode == 0, result.stderr
+        assert max(map(len, result.stdout.splitlines())) <= max(int(columns), 40)
         path = str(tmp_path / "mixed.onnx")  # shown absolute: folded where wider than the terminal
         return {word for word in result.stdout.split() if word not in path}
 
