@@ -93,15 +93,28 @@ def tensorrt_step() -> TensorRTStep:
     return TensorRTStep(why=why)
 
 
-def polygraphy_command(model: str, report: str, seed: int | None, input_shapes: list[str] | None) -> list[str]:
-    """The `polygraphy run` command line of the TensorRT step (the console script next to this Python)."""
+def polygraphy_command(model: str, report: str, seed: int | None, input_shapes: list[str] | None,
+                       reference: str | None = None) -> list[str]:
+    """The `polygraphy run` command line of the TensorRT step (the console script next to this Python): TensorRT with
+    --deconv-fix against onnxruntime on the model, or against the outputs saved in `reference` (reference_command)."""
+    compare = ["--onnxrt"] if reference is None else ["--load-outputs", reference]
+    return _polygraphy_run(model, ["--trt", *compare, "--deconv-fix", "--deconv-report", report], seed, input_shapes)
+
+
+def reference_command(fixed: str, outputs: str, seed: int | None, input_shapes: list[str] | None) -> list[str]:
+    """onnxruntime on the fixed model, its outputs saved to `outputs`: the TensorRT step's reference where this
+    onnxruntime refuses the original (negative pads). The same seed and sizes give both runs the same inputs."""
+    return _polygraphy_run(fixed, ["--onnxrt", "--save-outputs", outputs], seed, input_shapes)
+
+
+def _polygraphy_run(model: str, options: list[str], seed: int | None, input_shapes: list[str] | None) -> list[str]:
     import os
     import shutil
     import sys
 
     beside = os.path.join(os.path.dirname(sys.executable), "polygraphy")
     executable = beside if os.path.exists(beside) else (shutil.which("polygraphy") or "polygraphy")
-    command = [executable, "run", model, "--trt", "--onnxrt", "--deconv-fix", "--deconv-report", report]
+    command = [executable, "run", model, *options]
     if seed is not None:
         command += ["--seed", str(seed)]
     if input_shapes:
@@ -175,6 +188,7 @@ def run_steps(args: argparse.Namespace, console: Any, results: list[tuple[str, s
     import subprocess
     import tempfile
 
+    from polygraphy_deconv.core.finding import Verdict
     from polygraphy_deconv.errors import DeconvError
     from polygraphy_deconv.onnx_model.input_shapes import parse_input_shapes
     from polygraphy_deconv.onnx_model.loaded import load
@@ -182,6 +196,7 @@ def run_steps(args: argparse.Namespace, console: Any, results: list[tuple[str, s
     from polygraphy_deconv.onnx_model.verify import (
         DEFAULT_MEMORY_LIMIT,
         SizesNeeded,
+        Verification,
         VerificationShapes,
         check_verification_memory,
         external_folder_supported,
@@ -271,6 +286,7 @@ def run_steps(args: argparse.Namespace, console: Any, results: list[tuple[str, s
             ["rewrote", shown(rewrite.node), f"({rewrite.verdict.value}):", rewrite.before, "->", rewrite.after]
             for rewrite in result.rewrites
         ])
+        verification: Verification | None = None
         if not result.rewrites:
             # The fixed model is the model: comparing it with itself would prove nothing.
             print_wrapped(console, ["nothing to rewrite, so nothing to verify"])
@@ -297,7 +313,13 @@ def run_steps(args: argparse.Namespace, console: Any, results: list[tuple[str, s
                 print_wrapped(console, [shown(comparison.describe()) for comparison in verification.outputs])
                 results.append((VERIFY_STEP, "passed" if verification.passed else "failed"))
 
-        print_rule(console, "TensorRT: polygraphy run --trt --onnxrt --deconv-fix")
+        # Where this onnxruntime refused the original (negative pads, run by the verification as ONNX's formula
+        # writes them), Polygraphy's onnxruntime runner would refuse it too.
+        refused_by_onnxruntime = bool(verification.stand_in) if verification is not None else any(
+            f.verdict is Verdict.NEGATIVE_PADS for f in findings
+        )
+        print_rule(console, "TensorRT: polygraphy run --trt --deconv-fix against onnxruntime on the fixed model"
+                   if refused_by_onnxruntime else "TensorRT: polygraphy run --trt --onnxrt --deconv-fix")
         step = None if args.no_tensorrt else tensorrt_step()
         if step is None:
             results.append(("TensorRT", "skipped: --no-tensorrt"))
@@ -311,16 +333,41 @@ def run_steps(args: argparse.Namespace, console: Any, results: list[tuple[str, s
             bound = sizes.input_shapes_arguments() if sizes is not None and sizes.shapes else args.input_shapes
             if sizes is None and sizes_problem:
                 print_wrapped(console, [f"note: no sizes chosen for the dynamic dims: {shown(sizes_problem)}"])
-            command = polygraphy_command(
-                os.path.abspath(args.model), os.path.join(workdir, "network-report.json"), args.seed, bound
-            )
             environment = dict(os.environ, **dict(step.environment))
-            shown_command = " ".join([*(f"{k}={v}" for k, v in step.environment), *command])
-            console.print("  " + shown(shown_command), markup=False, soft_wrap=True)
-            with status(f"polygraphy run on {step.library} (parse, patch, build, compare)"):
-                process = subprocess.run(command, check=False, capture_output=True, text=True, env=environment)
-            output = (process.stdout + process.stderr).strip().splitlines()
-            outcome = tensorrt_outcome(process.returncode, output, step)
+
+            def polygraphy(command: list[str], doing: str) -> tuple[int, list[str]]:
+                shown_command = " ".join([*(f"{k}={v}" for k, v in step.environment), *command])
+                console.print("  " + shown(shown_command), markup=False, soft_wrap=True)
+                with status(doing):
+                    process = subprocess.run(command, check=False, capture_output=True, text=True, env=environment)
+                return process.returncode, (process.stdout + process.stderr).strip().splitlines()
+
+            reference = None
+            if refused_by_onnxruntime:
+                # Polygraphy's onnxruntime runner would refuse the original as the verification's did: TensorRT is
+                # compared with onnxruntime's outputs of the fixed model, which the verification proved equal to
+                # the original's meaning. A binary copy with its weights beside it: Polygraphy reads it by path.
+                reference_model = os.path.join(workdir, "reference.onnx")
+                fix_file(args.model, reference_model, input_shapes=shapes, external_data="copy", refuse=False,
+                         loaded=loaded)
+                print_wrapped(console, [(
+                    "onnxruntime refuses the original's negative pads: TensorRT is compared with onnxruntime's "
+                    "outputs of the fixed model"
+                )])
+                reference = os.path.join(workdir, "onnxruntime-outputs.json")
+                code, output = polygraphy(
+                    reference_command(reference_model, reference, args.seed, bound),
+                    "polygraphy run on onnxruntime (the fixed model)",
+                )
+            if reference is not None and code != 0:
+                outcome = f"failed: onnxruntime on the fixed model, exit {code}"
+            else:
+                code, output = polygraphy(
+                    polygraphy_command(os.path.abspath(args.model), os.path.join(workdir, "network-report.json"),
+                                       args.seed, bound, reference),
+                    f"polygraphy run on {step.library} (parse, patch, build, compare)",
+                )
+                outcome = tensorrt_outcome(code, output, step)
             # Built and not run: the plugin's own lines (its summary and the engine note), not the deserialization
             # errors that follow on a machine without a GPU.
             tail = [line for line in output if "Deconvolution" in line] if outcome.startswith(NOT_RUN) else output[-25:]

@@ -85,6 +85,32 @@ class TestCheck:
         assert "refuses the negative pads of 'tf2onnx_end_2d'; they ran as ONNX's formula writes them" in text
         assert "fix + verify (onnxruntime): passed" in text
 
+    def test_negative_pads_compare_tensorrt_with_the_fixed_model_on_onnxruntime(self, run_cli: Run,
+                                                                                 tmp_path: Path) -> None:
+        # Polygraphy's onnxruntime runner refuses the original as the verification's onnxruntime did: the TensorRT
+        # step saves onnxruntime's outputs of the fixed model and compares TensorRT (the original, --deconv-fix)
+        # with them.
+        model, _ = negative_pads.tf2onnx_end_2d()
+        onnx.save(model, str(tmp_path / "m.onnx"))
+        result = run_cli("check", "m.onnx")
+        assert result.returncode == 0, result.stdout + result.stderr
+        text = " ".join(result.stdout.split())
+        step = check.tensorrt_step()
+        if not step.library or polygraphy.__version__.startswith("0.49."):
+            pytest.skip(f"no TensorRT step here ({step.library or step.why})")
+        assert "refuses the original's negative pads: TensorRT is compared with onnxruntime's outputs of the " \
+               "fixed model" in text
+        commands = [line.split() for line in result.stdout.splitlines() if "--save-outputs" in line or "--deconv-report" in line]
+        (reference, tensorrt) = commands
+        saved = reference[reference.index("--save-outputs") + 1]
+        assert reference[reference.index("run") + 1].endswith("reference.onnx") and "--onnxrt" in reference
+        assert tensorrt[tensorrt.index("run") + 1] == str(tmp_path / "m.onnx") and "--onnxrt" not in tensorrt
+        assert tensorrt[tensorrt.index("--load-outputs") + 1] == saved and "--deconv-fix" in tensorrt
+        if missing_cuda_device():
+            assert result.stdout.rstrip().splitlines()[-1].startswith("check: BUILT, NOT RUN (engine built on ")
+        else:
+            assert result.stdout.rstrip().splitlines()[-1].startswith("check: PASSED")
+
     def test_negative_usage(self, run_cli: Run) -> None:
         result = run_cli("check")
         assert result.returncode == 2
