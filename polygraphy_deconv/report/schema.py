@@ -144,15 +144,20 @@ def record_texts(findings: Sequence[NodeFinding], biases: Sequence[str], same_co
     there is none; empty: none anywhere): its text is reused with the name replaced, so a decoder's
     5,000 equal nodes are encoded once."""
     import json
+    from json.encoder import encode_basestring_ascii as quoted  # what json.dumps writes for a str
 
     texts: list[str] = []
+    rests: dict[int, str] = {}  # the text after "node" of each configuration's first record
     for position, (finding, bias) in enumerate(zip(findings, biases)):
         first = same_configuration[position] if same_configuration else position
         if first != position:
             # "node" is the first key of every record: the rest of the text is the same.
-            head = '{"node": ' + json.dumps(findings[first].node)
-            if texts[first].startswith(head):
-                texts.append('{"node": ' + json.dumps(finding.node) + texts[first][len(head):])
+            rest = rests.get(first)
+            if rest is None:
+                head = '{"node": ' + quoted(findings[first].node)
+                rest = rests[first] = texts[first][len(head):] if texts[first].startswith(head) else ""
+            if rest:
+                texts.append('{"node": ' + quoted(finding.node) + rest)
                 continue
         texts.append(json.dumps(node_finding_record(finding, bias)))
     return texts
@@ -167,6 +172,8 @@ def document_text(document: Mapping[str, Any], finding_texts: Sequence[str] | No
     head = [f"  {json.dumps(key)}: {json.dumps(value)}" for key, value in document.items() if key != "findings"]
     if finding_texts is None:
         finding_texts = [json.dumps(record) for record in document.get("findings", [])]
-    findings = ",\n".join(f"    {text}" for text in finding_texts)
-    body = "  \"findings\": [\n" + findings + "\n  ]" if findings else '  "findings": []'
-    return "{\n" + ",\n".join([*head, body]) + "\n}\n"
+    if not finding_texts:
+        return "{\n" + ",\n".join([*head, '  "findings": []']) + "\n}\n"
+    # One join of every piece: a deep network's document is megabytes, each concatenation a copy of it.
+    return "".join(["{\n", *(line + ",\n" for line in head), '  "findings": [\n    ', ",\n    ".join(finding_texts),
+                    "\n  ]\n}\n"])
