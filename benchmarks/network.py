@@ -114,6 +114,19 @@ def rtx_patch_seconds(units: int) -> float | None:
         return seconds
 
 
+def rtx_floor_seconds(units: int) -> float | None:
+    """binding_floor_seconds on a fresh chain of `units` units in TensorRT-RTX's network (None without tensorrt_rtx):
+    how the bindings' own calls scale with the network, next to rtx_patch_seconds."""
+    import importlib.util
+
+    if importlib.util.find_spec("tensorrt_rtx") is None:
+        return None
+    import tensorrt_rtx
+
+    network, _nodes, _keep = build_chain(units, tensorrt_rtx)
+    return binding_floor_seconds(network, tensorrt_rtx)
+
+
 def patch_seconds(units: int) -> float:
     """Seconds `fix_network` takes on a fresh chain of `units` units (4 layers each); asserts it patched all."""
     from tests.standin.network import tensorrt_module
