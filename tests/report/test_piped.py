@@ -28,20 +28,20 @@ def environment(columns: str | None) -> dict[str, str]:
     return env
 
 
+def run_piped(command: list[str], folder: Path, columns: str | None) -> subprocess.CompletedProcess[str]:
+    """The console script with its output piped, at COLUMNS=`columns` (unset: None), in `folder`."""
+    return subprocess.run(
+        [console_script(), *command], capture_output=True, text=True, cwd=folder, env=environment(columns),
+        timeout=300, check=False,
+    )
+
+
 @pytest.mark.parametrize("columns, width", [(None, 80), ("80", 80), ("160", 160)])
 @pytest.mark.parametrize("command", [["inspect", str(MIXED)], ["fix", str(MIXED), "-o", "out.onnx"]])
 def test_piped_output_fits_and_has_no_trailing_spaces(
     tmp_path: Path, command: list[str], columns: str | None, width: int
 ) -> None:
-    result = subprocess.run(
-        [console_script(), *command],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=environment(columns),
-        timeout=120,
-        check=False,
-    )
+    result = run_piped(command, tmp_path, columns)
     assert (result.returncode, result.stderr) == (0, "")
     lines = result.stdout.splitlines()
     assert all(line == line.rstrip() for line in lines)
@@ -85,15 +85,7 @@ def test_narrow_output_keeps_words_whole(tmp_path: Path, command: list[str], col
     shutil.copy(MIXED, tmp_path / "mixed.onnx")
 
     def words(columns: str) -> set[str]:
-        result = subprocess.run(
-            [console_script(), *command],
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-            env=environment(columns),
-            timeout=300,
-            check=False,
-        )
+        result = run_piped(command, tmp_path, columns)
         assert result.returncode == 0, result.stderr
         assert max(map(len, result.stdout.splitlines())) <= max(int(columns), 40)
         path = str(tmp_path / "mixed.onnx")  # shown absolute: folded where wider than the terminal
@@ -111,15 +103,7 @@ def test_path_wider_than_the_terminal_folds_whole(tmp_path: Path, command: list[
     folder.mkdir(parents=True)
     model = folder / "mixed.onnx"
     shutil.copy(MIXED, model)
-    result = subprocess.run(
-        [console_script(), command[0], str(model), *command[1:]],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=environment("40"),
-        timeout=300,
-        check=False,
-    )
+    result = run_piped([command[0], str(model), *command[1:]], tmp_path, "40")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert any(len(line) == 40 and str(model).startswith(line) for line in lines)  # folded at the width
