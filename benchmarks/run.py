@@ -61,15 +61,16 @@ def inspect_rows(launcher: Launcher, workdir: str, repeats: int, blocks: int) ->
     nodes = build_synthetic_model(small, blocks=blocks, channels=8)
     build_synthetic_model(large, blocks=blocks, channels=32)
     json_path = os.path.join(workdir, "findings.json")
-    models = [
-        (f"inspect, synthetic {nodes:,} nodes ({blocks:,} ConvTranspose)", small),
-        ("inspect, MONAI UNet decoder (120 nodes, 4 ConvTranspose)", str(ROOT / "benchmarks/models/monai_unet.onnx")),
+    models = [  # (name, model, target): issue 17's 1.25 at 100,000 nodes, issue 5's 1.5 on the decoder
+        (f"inspect, synthetic {nodes:,} nodes ({blocks:,} ConvTranspose)", small, "<= 1.25"),
+        ("inspect, MONAI UNet decoder (120 nodes, 4 ConvTranspose)", str(ROOT / "benchmarks/models/monai_unet.onnx"),
+         "<= 1.5"),
     ]
-    for name, model in models:
+    for name, model, target in models:
         base = measure_process(baseline_command(model), repeats)
         ours = measure_process(inspect_command(model, json_path), repeats)
         rows.append(row(f"{name}: wall time", f"{ours.seconds:.2f} s", f"{base.seconds:.2f} s",
-                        ours.seconds / base.seconds, "<= 1.5"))
+                        ours.seconds / base.seconds, target))
         rows.append(row(f"{name}: peak memory", f"{ours.peak_mib:.0f} MiB", f"{base.peak_mib:.0f} MiB",
                         ours.peak_mib / base.peak_mib, "report"))
     small_cost: ProcessCost = measure_process(inspect_command(small, json_path), repeats)
