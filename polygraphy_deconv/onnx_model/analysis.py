@@ -114,9 +114,7 @@ def analyse_proto(
             known = nodes[first]
             same_configuration.append(first)
             name = node_label(node, index)
-            finding = dataclasses.replace(
-                known.finding, attributes=dataclasses.replace(known.finding.attributes, node=name)
-            )
+            finding = known.finding.renamed(name)
             item = ConvTransposeNode(name, index, node.output[0], known.bias, finding)
         nodes.append(item)
 

@@ -57,3 +57,18 @@ class TestAnalyseNode:
 
     def test_negative_undecided_needs_no_patch(self) -> None:
         assert not Verdict.UNDECIDED.needs_patch and not Verdict.OK.needs_patch
+
+
+def test_renamed_is_replace_of_the_node_name() -> None:
+    # What the analysis gives each further node of one configuration: equal to replacing the name in the attributes,
+    # and leaving the original alone.
+    import dataclasses
+
+    attrs = ConvTransposeAttributes.from_onnx(
+        "first", {"strides": [2, 2], "pads": [1, 0, 0, 1], "output_padding": [1, 1], "group": 2}, [4, 2, 3, 3]
+    )
+    finding = dataclasses.replace(analyse_node(attrs, [5, 6], bias_is_tensor=True), notes=("a note",), producer="p")
+    renamed = finding.renamed("second")
+    assert renamed == dataclasses.replace(finding, attributes=dataclasses.replace(finding.attributes, node="second"))
+    assert renamed.node == "second" and finding.node == "first"
+    assert hash(renamed) == hash(dataclasses.replace(finding, attributes=dataclasses.replace(attrs, node="second")))
