@@ -23,7 +23,7 @@ from polygraphy_deconv.core.window import describe_window
 from polygraphy_deconv.report.layout import (
     Line,
     block_lines,
-    block_room,
+    block_width,
     cell_width,
     columns_line,
     field,
@@ -254,7 +254,7 @@ def _windows_fields(finding: NodeFinding, width: int, used: set[str]) -> list[Li
     zero = build.extension and not build.extension_has_bias
     for axes, picture in picture_groups(
         [reference, build.window], ["ONNX", "TensorRT"], ["", remark], [False, zero], used=used,
-        width=block_room(width, LABEL_WIDTH),
+        fits=lambda axes, picture: block_width(axes, picture, LABEL_WIDTH) <= width,
     ):
         lines += block_lines(axes, picture, LABEL_WIDTH)
     return lines

@@ -126,9 +126,9 @@ def field(label: str, atoms: Iterable[str], width: int, label_width: int) -> lis
     return [((text, ""),) for text in wrapped(atoms, width, first, outdent=INDENT)]
 
 
-def block_room(width: int, label_width: int) -> int:
-    """Columns left for a picture's lines beside its label (block_lines) in a report `width` wide."""
-    return width - len(INDENT) - label_width - len(FIELD_GAP)
+def block_width(label: str, lines: Sequence[str], label_width: int) -> int:
+    """How wide block_lines draws these lines beside this label (a label longer than `label_width` pushes them)."""
+    return len(INDENT) + max(len(label), label_width) + len(FIELD_GAP) + max(map(len, lines), default=0)
 
 
 def block_lines(label: str, lines: Sequence[str], label_width: int) -> list[Line]:

@@ -22,7 +22,7 @@ from polygraphy_deconv.core.window import Window, describe_window
 from polygraphy_deconv.report.layout import (
     Line,
     block_lines,
-    block_room,
+    block_width,
     cell_width,
     columns_line,
     field,
@@ -195,7 +195,8 @@ def _unit_lines(group: Sequence[UnitResult], widths: tuple[int, int, int], width
         windows = [reference, actual] + ([after] if after is not None else [])
         labels = ["ONNX", "TensorRT", "patched"][: len(windows)]
         zero = [False, result.unit.extension_loses_bias, False][: len(windows)]
-        pictures = picture_groups(windows, labels, zero_extension=zero, used=used, width=block_room(width, LABEL_WIDTH))
+        pictures = picture_groups(windows, labels, zero_extension=zero, used=used,
+                                  fits=lambda axes, picture: block_width(axes, picture, LABEL_WIDTH) <= width)
         for axes, picture in pictures:
             lines += block_lines(axes, picture, LABEL_WIDTH)
     return lines

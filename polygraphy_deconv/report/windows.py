@@ -16,7 +16,7 @@ Pure (no rich, no onnx): the plugin's network report and `inspect` share it.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from polygraphy_deconv.core.attributes import axis_names
 from polygraphy_deconv.core.window import AxisWindow, Window
@@ -204,14 +204,14 @@ def picture_groups(
     remarks: Sequence[str] = (),
     zero_extension: Sequence[bool] = (),
     used: set[str] | None = None,
-    width: int | None = None,
+    fits: Callable[[str, list[str]], bool] | None = None,
 ) -> list[tuple[str, list[str]]]:
     """Pictures of the windows of one node (the first is the reference, which must know every full
     length; one label per window; a remark shown where a window is None; `zero_extension` marks the
     windows whose elements past the full result hold 0 instead of the bias; `used` collects the bar
     characters drawn, for bar_legend). Axes whose windows have the same (begin, trim) share one picture,
-    named 'H and W'. Returns (axes, lines) pairs; nothing when a full length is unknown. A picture wider than
-    `width` columns is left out (the words beside it say the same): pictures are drawn, never wrapped."""
+    named 'H and W'. Returns (axes, lines) pairs; nothing when a full length is unknown. A picture that `fits(axes,
+    lines)` refuses is left out (the words beside it say the same): pictures are drawn, never wrapped."""
     reference = windows[0]
     if reference is None or any(axis.full is None for axis in reference):
         return []
@@ -229,12 +229,13 @@ def picture_groups(
         ]
         marks = [ZERO_EXTENDED if zero else EXTENDED for zero in zero_extension]
         picture = axis_picture(fulls, rows, marks)
-        if width is not None and max(map(len, picture)) > width:
+        axes_label = joined([names[a] for a in axes])
+        if fits is not None and not fits(axes_label, picture):
             continue
         if used is not None:
             spans = [None if window is None else (window.begin, window.trim) for _, window, _ in rows]
             full_bar, bars = axis_bars(fulls[0], spans, marks)
             used.update(full_bar, *bars)
             used.discard(" ")
-        pictures.append((joined([names[a] for a in axes]), picture))
+        pictures.append((axes_label, picture))
     return pictures

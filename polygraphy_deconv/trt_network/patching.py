@@ -48,6 +48,7 @@ from polygraphy_deconv.trt_network.units import (
     as_deconvolution,
     as_shuffle,
     as_slice,
+    dims_of,
     find_units,
     optional_input,
     read_unit,
@@ -187,8 +188,11 @@ def patch_unit(
     `index` may be one built before other units were patched: units share no layers, a patch only
     appends layers and rewires the consumers of its own unit's output, so what this unit reads of the
     index (its layers' positions, the consumers of its own tensors, the network output names) stays true.
-    Reusing one index keeps patching a whole network linear in its layers. Every existing layer the patch
-    changes is marked on the index (`touch`), so `index.refresh()` afterwards shows the network as it is.
+    Links the index has not read yet are read when this patch needs them, from the network as it is then
+    (NetworkIndex.read_links). Reusing one index keeps patching a whole network linear in its layers. Every
+    existing layer the patch changes is marked on the index (`touch`), so `index.refresh()` afterwards shows
+    the network as it is. A static extension is sized from the deconvolution's input as it is now: patch
+    units in layer order (fix_network does), so that a patch changing a size comes before the units it feeds.
 
     The steps: plan, locate the unit's layers, pad the deconvolution, take its bias off where an extension must
     hold the bias, add the extension (a fill-slice) and the bias add, and connect the new tail in place of the
@@ -348,20 +352,24 @@ def _extend(network: trt.INetworkDefinition, layers: _UnitLayers, patch: Deconvo
     where the output dims are, else sized by shapeOf(output) + a constant, the way the ONNX parser builds it."""
     import numpy as np
 
-    unit, tail = layers.unit, layers.deconvolution.get_output(0)
+    unit, deconv = layers.unit, layers.deconvolution
+    tail = deconv.get_output(0)
     if not patch.needs_extension:
         return tail
     rank = len(unit.geometry.strides) + 2
     before = [0, 0, *patch.extension_before]
     after = [0, 0, *patch.extension_after]
     start = [-b for b in before]
-    # The deconvolution's new output dims, from the unit as read and the core (no shape query: on a deep network
-    # that would walk every layer above this one after each patch).
+    # The deconvolution's new output dims, from its input dims as they are now (a patch of a unit before this one
+    # may have changed them since the unit was read) and the core.
+    source = optional_input(deconv, 0)
+    input_dims = dims_of(source) if source is not None else ()
     lengths = window_length(deconvolution_window(replace(
-        unit.geometry, pre_padding=patch.pre_padding, post_padding=patch.post_padding, padding_mode="EXPLICIT_ROUND_DOWN"
+        unit.geometry, input_sizes=input_dims[2:] if len(input_dims) == rank else (None,) * (rank - 2),
+        pre_padding=patch.pre_padding, post_padding=patch.post_padding, padding_mode="EXPLICIT_ROUND_DOWN",
     )))
-    batch = unit.input_dims[0] if unit.input_dims else None
-    out_dims = (batch, int(layers.deconvolution.num_output_maps), *lengths)
+    batch = input_dims[0] if input_dims else None
+    out_dims = (batch, int(deconv.num_output_maps), *lengths)
     if None not in out_dims:
         shape = [int(d or 0) + b + a for d, b, a in zip(out_dims, before, after)]
         fill = network.add_slice(tail, _dims(start), _dims(shape), _dims([1] * rank))

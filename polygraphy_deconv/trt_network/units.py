@@ -74,11 +74,11 @@ class DeconvolutionUnit:
     bias_add: str | None = None  # an elementwise SUM of a per-channel bias after it (LayerBias.ADD)
     squeeze: str | None = None  # 1D: the 4D -> 3D reshape at the end
 
-    def with_geometry(self, geometry: DeconvolutionGeometry) -> DeconvolutionUnit:
-        """dataclasses.replace(self, geometry=geometry), at a third of its cost (a deep network reads back
-        thousands of units)."""
+    def with_geometry(self, geometry: DeconvolutionGeometry, input_dims: tuple[int | None, ...]) -> DeconvolutionUnit:
+        """dataclasses.replace(self, geometry=geometry, input_dims=input_dims), at a third of its cost (a deep network
+        reads back thousands of units)."""
         return DeconvolutionUnit(
-            self.deconvolution, self.index, geometry, self.slice, self.bias, self.output, self.input_dims,
+            self.deconvolution, self.index, geometry, self.slice, self.bias, self.output, input_dims,
             self.unreadable, self.groups, self.unsqueeze, self.fill_slice, self.bias_add, self.squeeze,
         )
 
@@ -244,15 +244,8 @@ class NetworkIndex:
     def refresh(self) -> None:
         """Read the layers added since the last read; where the links have been read, read the new and the touched
         layers' inputs and outputs again and recompute liveness and consumers."""
-        network = self.network
         known = len(self.layers)
-        for position in range(known, network.num_layers):
-            layer = network.get_layer(position)
-            self.layers.append(layer)
-            self.types.append(layer.type)
-            if self._positions is not None:
-                self._positions[layer.name] = position
-        self.outputs = [network.get_output(i).name for i in range(network.num_outputs)]
+        self._read_new_layers()
         touched = self._touched
         if self._linked:
             if touched:  # their output names are read again below (a name may have moved to a new tensor)
@@ -265,14 +258,26 @@ class NetworkIndex:
             self._link()
         touched.clear()
 
+    def _read_new_layers(self) -> None:
+        """Every layer added since the last read, with its type; the network outputs again."""
+        network = self.network
+        for position in range(len(self.layers), network.num_layers):
+            layer = network.get_layer(position)
+            self.layers.append(layer)
+            self.types.append(layer.type)
+            if self._positions is not None:
+                self._positions[layer.name] = position
+        self.outputs = [network.get_output(i).name for i in range(network.num_outputs)]
+
     def read_links(self) -> None:
         """Read every layer's inputs and outputs (once), and who is live and consumes what.
 
-        Read before a network changes: a patch that needs the links (patching.patch_unit) reads them before it adds
-        its own layers, and fix_network before the first patch where any unit will need them, so that every
-        unit patched with this index sees the network as it was read (layers added since are read by `refresh`)."""
+        The network as it is now, every layer added since the index read its layers included. A patch that needs
+        the links (patching.patch_unit) reads them before it adds its own layers, and fix_network before its first
+        patch where any unit will need them; from then on `refresh` reads what patches add and touch."""
         if self._linked:
             return
+        self._read_new_layers()  # a patch made through another index may have added some
         self._linked = True
         self._inputs = [()] * len(self.layers)
         for position in range(len(self.layers)):
@@ -661,15 +666,17 @@ def read_unit(index: NetworkIndex, position: int, ends: AbstractSet[str] = froze
 
 def reread_padding(index: NetworkIndex, unit: DeconvolutionUnit) -> DeconvolutionUnit:
     """A unit of one deconvolution layer as it is after a patch of its padding alone: the padding mode, pre- and
-    post-padding read again from the layer. Everything else the patch left as it was read (the layer's kernel,
-    strides, dilations, input and bias), so `read_unit` would read the same: this is that read, without the reads a
-    padding patch cannot change."""
+    post-padding read again from the layer, and its input dims (a patch of a unit before it may have changed them).
+    The layer's kernel, strides, dilations, bias and neighbours are as the patch found them, so `read_unit` would
+    read the same: this is that read, without the reads a padding patch cannot change."""
     assert unit.alone, "a unit with layers around its deconvolution: read_unit"
     layer = as_deconvolution(index.layers[unit.index])
+    source = optional_input(layer, 0)
+    input_dims = index.share(dims_of(source)) if source is not None else ()
     geometry = unit.geometry
-    patched = _geometry(unit.input_dims[2:], geometry.kernel, geometry.strides, geometry.dilations,
+    patched = _geometry(input_dims[2:], geometry.kernel, geometry.strides, geometry.dilations,
                         layer.pre_padding[:], layer.post_padding[:], layer.padding_mode)
-    return unit.with_geometry(patched)
+    return unit.with_geometry(patched, input_dims)
 
 
 def find_units(
@@ -678,12 +685,23 @@ def find_units(
     """Every deconvolution unit of the network, in layer order (`index`: one already built for it; `ends`: the
     ConvTranspose nodes' ONNX output names, see read_unit).
 
-    Every deconvolution layer is a unit, whether or not its output reaches a network output: telling would take
-    reading every layer's inputs and outputs, which most networks never need (NetworkIndex). A unit TensorRT drops
-    when it builds is compared and patched like any other, and the patch changes nothing the engine computes."""
+    A deconvolution whose output reaches no network output is dead: TensorRT drops it when it builds. Where reading
+    its unit took the links (its output is not a ConvTranspose's ONNX output, so layers after it were looked for),
+    the index knows, and it is left out: the layers after a dead deconvolution are dead too, so its unit could not be
+    read whole. A unit that ends at its deconvolution is read without the links and kept, dead or not: it is the
+    layer alone either way, and a patch of it changes nothing the engine computes (telling would take reading every
+    layer's inputs and outputs, which most networks never need: NetworkIndex)."""
     index = index or NetworkIndex(network)
     deconvolution = trt.LayerType.DECONVOLUTION  # read once: a deep network has 10,000s of layers
-    return tuple(read_unit(index, position, ends) for position, kind in enumerate(index.types) if kind == deconvolution)
+    units = []
+    for position, kind in enumerate(index.types):
+        if kind != deconvolution:
+            continue
+        unit = read_unit(index, position, ends)
+        linked = not unit.alone or unit.output not in ends  # read_unit asked for the unit's consumers
+        if not linked or position in index.live:
+            units.append(unit)
+    return tuple(units)
 
 
 def layer_window_for(unit: DeconvolutionUnit, wanted: Sequence[AxisWindow]) -> Window:

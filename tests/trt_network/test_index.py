@@ -4,13 +4,14 @@ inputs and outputs; what it reads back is what a full read of the patched networ
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
 import pytest
 
 from benchmarks.network import build_chain
-from polygraphy_deconv.trt_network.patching import Action, fix_network
+from polygraphy_deconv.trt_network.patching import Action, Mode, fix_network
 from polygraphy_deconv.trt_network.units import NetworkIndex, find_units, read_unit
 from tests.standin import network as standin
 from tests.standin import producers
@@ -59,26 +60,53 @@ def test_units_with_neighbours_read_the_links_once(link_reads: list[int]) -> Non
     assert len(link_reads) == 1
 
 
-def test_a_deconvolution_reaching_no_output_is_a_unit_and_patched() -> None:
-    # Every deconvolution layer is a unit, whether or not TensorRT will drop it: deciding would take reading every
-    # layer's inputs and outputs. Its patch changes nothing the engine computes.
+def test_a_dead_deconvolution_alone_is_a_unit_and_patched() -> None:
+    # A ConvTranspose whose output the model never uses, built as its layer alone (its output carries its ONNX name):
+    # read without the links, compared and patched like any other; TensorRT drops it, so the patch changes nothing.
     network, nodes, _keep = build_chain(2)
     dangling: Any = network.add_deconvolution_nd(
         network.get_input(0), 4, standin.Dims([2, 2]), np.zeros((4, 4, 2, 2), np.float32), np.zeros(4, np.float32)
     )
     dangling.name = "unused"
     dangling.post_padding = standin.Dims([1, 1])
-    units = find_units(network)
+    dangling.get_output(0).name = "unused.out"
+    unused = dataclasses.replace(nodes[0], name="unused", index=2, output="unused.out")
+    units = find_units(network, ends=frozenset({"up0.out", "up1.out", "unused.out"}))
     assert [u.deconvolution for u in units] == ["up0", "up1", "unused"]
-    fix = fix_network(network, nodes)
-    assert [r.action for r in fix.results] == [Action.PATCHED, Action.PATCHED, Action.UNMATCHED]
+    fix = fix_network(network, [*nodes, unused])
+    assert [r.action for r in fix.results] == [Action.PATCHED] * 3
     network.check()
+
+
+@pytest.mark.parametrize("attributes, input_shape, weight_shape", [
+    ({"strides": [2]}, [1, 4, 5], [4, 2, 3]),  # 1D: unsqueeze, deconvolution, squeeze
+    ({"strides": [2, 2], "output_padding": [1, 1]}, [1, 4, 5, 6], [4, 2, 3, 3]),  # the parser's extension and bias add
+])
+def test_a_dead_deconvolution_with_layers_after_it_is_left_out(
+    attributes: dict[str, Any], input_shape: list[int], weight_shape: list[int]
+) -> None:
+    # Its layers after it are dead too, so its unit cannot be read whole (a 1D unit would read as 2D and fail
+    # --deconv-fix): reading it took the links, which say it is dead, and it is left out as TensorRT leaves it out.
+    node = conv_transpose_node(attributes, input_shape, weight_shape)
+    weight, bias = random_weights(weight_shape, 1)
+    network = producers.PRODUCERS["parser"].build(node.finding.attributes, input_shape, weight, bias,
+                                                  bias_kind=node.bias)
+    network.unmark_output(network.get_output(0))
+    other = network.add_shuffle(network.get_input(0))
+    other.get_output(0).name = "z"
+    network.mark_output(other.get_output(0))
+    assert find_units(network, ends=frozenset({node.output})) == ()
+    for mode in Mode:
+        assert fix_network(network, [node], mode).results == ()
+    # Used again, it is read whole.
+    network.unmark_output(other.get_output(0))
+    network.mark_output(network.get_layer(network.num_layers - 2).get_output(0))
+    (unit,) = find_units(network, ends=frozenset({node.output}))
+    assert unit.squeeze is not None or unit.fill_slice is not None
 
 
 def test_with_geometry_is_replace() -> None:
     # Every field given a value of its own: a field added to DeconvolutionUnit and not copied fails here.
-    import dataclasses
-
     from polygraphy_deconv.core.deconvolution import DeconvolutionGeometry
     from polygraphy_deconv.trt_network.units import DeconvolutionUnit, LayerBias
 
@@ -89,4 +117,4 @@ def test_with_geometry_is_replace() -> None:
     assert set(values) == {field.name for field in dataclasses.fields(DeconvolutionUnit)}
     unit = DeconvolutionUnit(**values)  # type: ignore[arg-type]
     patched = dataclasses.replace(geometry, pre_padding=(1, 0))
-    assert unit.with_geometry(patched) == dataclasses.replace(unit, geometry=patched)
+    assert unit.with_geometry(patched, (1, 4, 6)) == dataclasses.replace(unit, geometry=patched, input_dims=(1, 4, 6))
