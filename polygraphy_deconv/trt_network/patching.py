@@ -35,6 +35,7 @@ from polygraphy_deconv.core.deconvolution import (
     deconvolution_window,
     patched_window,
     plan_patch,
+    windows_differ_in_shape,
 )
 from polygraphy_deconv.core.model import ConvTransposeNode
 from polygraphy_deconv.core.window import Window, window_length
@@ -457,14 +458,20 @@ def fix_network(
         except UnpatchableUnit as error:
             results[position] = UnitResult(comparison, Action.UNPATCHABLE, error.reason)
     if planned:
-        # Read every patched unit back from the network as it now is: what the report shows is measured.
+        # Read every patched unit back from the network as it now is: what the report shows is measured. Where no
+        # patch changed a unit's output size, no input size changed either.
+        sizes_changed = any(windows_differ_in_shape(comparison.unit.window(), comparison.reference or ())
+                            for _, comparison, _ in planned)
         index.refresh()
         descriptions: dict[DeconvolutionPatch, str] = {}  # units share equal patches
         for position, comparison, patch in planned:
             if results[position] is not None:  # unpatchable after all
                 continue
             unit = comparison.unit
-            after = reread_padding(index, unit) if pads_alone(unit, patch) else read_unit(index, unit.index, ends)
+            if pads_alone(unit, patch):
+                after = reread_padding(index, unit, sizes_changed)
+            else:
+                after = read_unit(index, unit.index, ends)
             description = descriptions.get(patch)
             if description is None:
                 description = descriptions[patch] = patch.describe()

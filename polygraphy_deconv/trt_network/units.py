@@ -664,15 +664,16 @@ def read_unit(index: NetworkIndex, position: int, ends: AbstractSet[str] = froze
     )
 
 
-def reread_padding(index: NetworkIndex, unit: DeconvolutionUnit) -> DeconvolutionUnit:
+def reread_padding(index: NetworkIndex, unit: DeconvolutionUnit, sizes_changed: bool = True) -> DeconvolutionUnit:
     """A unit of one deconvolution layer as it is after a patch of its padding alone: the padding mode, pre- and
-    post-padding read again from the layer, and its input dims (a patch of a unit before it may have changed them).
-    The layer's kernel, strides, dilations, bias and neighbours are as the patch found them, so `read_unit` would
-    read the same: this is that read, without the reads a padding patch cannot change."""
+    post-padding read again from the layer, and its input dims where `sizes_changed` (a patch changed some unit's
+    output size, which may reach this unit's input; TensorRT then infers the shapes again, the costly read). The
+    layer's kernel, strides, dilations, bias and neighbours are as the patch found them, so `read_unit` would read
+    the same: this is that read, without the reads the patches cannot have changed."""
     assert unit.alone, "a unit with layers around its deconvolution: read_unit"
     layer = as_deconvolution(index.layers[unit.index])
-    source = optional_input(layer, 0)
-    input_dims = index.share(dims_of(source)) if source is not None else ()
+    source = optional_input(layer, 0) if sizes_changed else None
+    input_dims = index.share(dims_of(source)) if source is not None else unit.input_dims
     geometry = unit.geometry
     patched = _geometry(input_dims[2:], geometry.kernel, geometry.strides, geometry.dilations,
                         layer.pre_padding[:], layer.post_padding[:], layer.padding_mode)
