@@ -63,6 +63,19 @@ class Launcher:
             peaks.append(peak_kib / 1024)
         return ProcessCost(statistics.median(times), max(peaks))
 
+    def measure_pair(self, baseline: Sequence[str], ours: Sequence[str], repeats: int = 5
+                     ) -> tuple[ProcessCost, ProcessCost]:
+        """Both commands `repeats` times, one run of each in turn: a machine that slows down for a while slows
+        both alike, where all runs of one then all of the other would put the slow spell on one side."""
+        runs: tuple[list[ProcessCost], list[ProcessCost]] = ([], [])
+        for _ in range(repeats):
+            for command, costs in zip((baseline, ours), runs):
+                costs.append(self.measure(command, 1))
+        first, second = (
+            ProcessCost(statistics.median(c.seconds for c in costs), max(c.peak_mib for c in costs)) for costs in runs
+        )
+        return first, second
+
     def close(self) -> None:
         if self._process.stdin:
             self._process.stdin.close()

@@ -67,8 +67,7 @@ def inspect_rows(launcher: Launcher, workdir: str, repeats: int, blocks: int) ->
          "<= 1.5"),
     ]
     for name, model, target in models:
-        base = measure_process(baseline_command(model), repeats)
-        ours = measure_process(inspect_command(model, json_path), repeats)
+        base, ours = launcher.measure_pair(baseline_command(model), inspect_command(model, json_path), 2 * repeats - 1)
         rows.append(row(f"{name}: wall time", f"{ours.seconds:.2f} s", f"{base.seconds:.2f} s",
                         ours.seconds / base.seconds, target))
         rows.append(row(f"{name}: peak memory", f"{ours.peak_mib:.0f} MiB", f"{base.peak_mib:.0f} MiB",

@@ -232,9 +232,6 @@ def attribute_graphs(node: onnx.NodeProto) -> list[onnx.GraphProto]:
 _GRAPH, _GRAPHS = 5, 10  # onnx.AttributeProto.GRAPH, GRAPHS (onnx.proto: stable enum values)
 
 
-_GRAPH, _GRAPHS = 5, 10  # onnx.AttributeProto.GRAPH, GRAPHS (onnx.proto: stable enum values)
-
-
 _TENSOR, _TENSORS = 4, 9  # onnx.AttributeProto.TENSOR, TENSORS
 
 
