@@ -56,20 +56,6 @@ def check_output_path(path: str, what: str, inputs: Sequence[str] = ()) -> None:
         raise DeconvError(f"{what} {shown_path}: cannot write to the folder {shown(folder)} (permission denied or read-only)")
 
 
-def make_folders(folder: str, created: list[str]) -> None:
-    """os.makedirs, remembering each folder it made (parents first)."""
-    missing = []
-    while folder and not os.path.exists(folder):
-        missing.append(folder)
-        folder = os.path.dirname(folder)
-    for path in reversed(missing):
-        try:
-            os.mkdir(path)
-        except OSError as error:
-            raise DeconvError(f"cannot create the folder {shown(path)}: {error.strerror or error}") from None
-        created.append(path)
-
-
 def same_file(a: str, b: str) -> bool:
     if os.path.realpath(a) == os.path.realpath(b):
         return True

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 from polygraphy_deconv.core.window import AxisWindow, Window, full_length
 
-EXPLICIT_MODES = ("EXPLICIT_ROUND_DOWN", "EXPLICIT_ROUND_UP", "CAFFE_ROUND_DOWN", "CAFFE_ROUND_UP")
 SAME_MODES = ("SAME_UPPER", "SAME_LOWER")
 
 

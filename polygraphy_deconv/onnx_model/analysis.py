@@ -406,19 +406,6 @@ def infer_shapes(
     return model
 
 
-def tensor_dims(graph: onnx.GraphProto, names: AbstractSet[str] | None = None) -> dict[str, Dims | None]:
-    """Known dims of the named tensors of the graph (all when `names` is None): initializer dims, then
-    declared value infos.
-
-    A dim is None when it is dynamic or unknown; a tensor without a shape maps to None.
-    """
-    shapes = value_info_dims(graph, names)
-    for init in graph.initializer:
-        if names is None or init.name in names:
-            shapes[init.name] = tuple(init.dims)
-    return shapes
-
-
 def value_info_dims(graph: onnx.GraphProto, names: AbstractSet[str] | None = None) -> dict[str, Dims | None]:
     """Dims of the named tensors (all when `names` is None) as the graph's inputs, value infos and outputs
     declare them: the first declaration with a shape counts; a tensor declared without one maps to None."""

@@ -260,30 +260,6 @@ def report_lines(fix: NetworkFix, model: str, width: int) -> list[Line]:
     return lines
 
 
-def unit_row(result: UnitResult) -> tuple[str, str, str, str, str, str, str]:
-    """(node, layers, input, expected, actual, action, detail) as text, names shown escaped; the detail
-    in words for a unit whose window differs."""
-    comparison = result.comparison
-    unit = result.after if result.after is not None else result.unit
-    node = comparison.node
-    expected_text = _window(comparison.reference)
-    actual_text = _window(result.unit.window())
-    if result.after is not None:
-        actual_text += f"\n-> {_window(result.after.window())}"
-    detail = what_differs(result) or shown(result.detail)
-    if result.patch is not None:
-        detail += f"; patched: {result.patch.describe()}"
-    return (
-        "-" if node is None else shown(node.name),
-        "\n".join(shown(layer) for layer in unit.layers),
-        _dims(result.unit.input_dims),
-        expected_text,
-        actual_text,
-        result.action.value,
-        detail,
-    )
-
-
 def _logger_shows(severity_name: str) -> bool:
     from polygraphy.logger import G_LOGGER
 
