@@ -65,7 +65,7 @@ def unit_build(unit: DeconvolutionUnit) -> ParserBuild:
 def compare_unit(unit: DeconvolutionUnit, node: ConvTransposeNode, matched_by: str) -> UnitComparison:
     """The unit next to its node: can it be read as the node's, and what does the core's judge (the one `inspect`
     uses on the parser's predicted build) say of it."""
-    return UnitComparison(unit, node, matched_by, *_judged(unit, node))
+    return UnitComparison(unit, node, matched_by, *_judge(unit, node))
 
 
 # What compare_unit decides: status, reason, undecided axes, verdict.
@@ -80,10 +80,8 @@ def _judgement_key(unit: DeconvolutionUnit, node: ConvTransposeNode) -> Hashable
             finding.input_sizes)
 
 
-def _judged(unit: DeconvolutionUnit, node: ConvTransposeNode, memo: dict[Hashable, _Judgement] | None = None
-            ) -> _Judgement:
-    if memo is None:
-        return _judge(unit, node)
+def _judged(unit: DeconvolutionUnit, node: ConvTransposeNode, memo: dict[Hashable, _Judgement]) -> _Judgement:
+    """_judge, once per configuration in `memo`."""
     key = _judgement_key(unit, node)
     found = memo.get(key)
     if found is None:
