@@ -9,18 +9,16 @@ private; `copy_sparse` copies data files without filling their holes.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import shutil
-import signal
 import stat
 import tempfile
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import IO
 
 from polygraphy_deconv.errors import DeconvError
+from polygraphy_deconv.signal_hold import signals_held
 from polygraphy_deconv.text import shown
 
 
@@ -154,23 +152,6 @@ def stage_file(path: str, write: Callable[[IO[bytes]], object], *, like: str | N
             remove_quietly(temporary)
         raise
     return temporary
-
-
-CLEANUP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT") if hasattr(signal, name))
-
-
-@contextlib.contextmanager
-def signals_held() -> Iterator[None]:
-    """Hold back the cleanup signals (SIGINT, SIGTERM, SIGHUP, SIGQUIT) for a few statements; one that
-    arrives meanwhile is delivered right after. Where signals cannot be masked, a no-op."""
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, CLEANUP_SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def commit_files(staged: Sequence[tuple[str, str]]) -> None:

@@ -2,7 +2,8 @@
 
 Each raises `Interrupted` (a KeyboardInterrupt) wherever the program is, so every `finally` and
 `except BaseException` on the way out removes its temporary files and folders; main() then prints one
-line and exits with 128 + N. Stdlib only: this runs before anything else of the command is imported.
+line and exits with 128 + N. Stdlib only (and signal_hold.py, stdlib only too): this runs before anything else of
+the command is imported.
 
 Start-up: the console script imports polygraphy_deconv.cli first, which (for the console script only)
 records the cleanup signals from its first lines on: a signal arriving while the command's modules are
@@ -16,9 +17,7 @@ from __future__ import annotations
 
 import signal
 
-CLEANUP_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT") if hasattr(signal, name)
-)
+from polygraphy_deconv.signal_hold import CLEANUP_SIGNALS, hold_signal
 
 
 class Interrupted(KeyboardInterrupt):
@@ -30,6 +29,8 @@ class Interrupted(KeyboardInterrupt):
 
 
 def _raise(signum: int, frame: object) -> None:
+    if hold_signal(signum):  # inside signals_held: delivered at its end
+        return
     ignore()  # a second signal during the clean-up is not raised again: the first one is unwinding
     raise Interrupted(signum)
 
