@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from polygraphy_deconv.core.attributes import axis_names
 from polygraphy_deconv.core.finding import Verdict, judge
@@ -32,8 +32,7 @@ class Status(str, enum.Enum):
     UNMATCHED = "unmatched"
 
 
-@dataclass(frozen=True, slots=True)
-class UnitComparison:
+class UnitComparison(NamedTuple):  # a NamedTuple, as DeconvolutionUnit: thousands in a deep network
     unit: DeconvolutionUnit
     node: ConvTransposeNode | None
     matched_by: str  # "layer name" | "output name" | ""
@@ -41,6 +40,9 @@ class UnitComparison:
     reason: str
     undecided_axes: tuple[int, ...] = ()
     verdict: Verdict | None = None  # the core's judgement of the unit as built (where it was judged)
+    # Units of one configuration (a number compare_units gives; None where no node maps to the unit) are alike in
+    # everything the judgement reads of them and their nodes, and so in what a patch plans for them.
+    configuration: int | None = None
 
     @property
     def reference(self) -> Window | None:
@@ -72,20 +74,22 @@ def compare_unit(unit: DeconvolutionUnit, node: ConvTransposeNode, matched_by: s
 _Judgement = tuple[Status, str, tuple[int, ...], Verdict | None]
 
 
-def _judgement_key(unit: DeconvolutionUnit, node: ConvTransposeNode) -> Hashable:
-    """Everything _judge reads of a unit and its node: units of one configuration share a judgement."""
+def _configuration_key(unit: DeconvolutionUnit, node: ConvTransposeNode) -> Hashable:
+    """Everything _judge reads of a unit and its node, and everything a patch plans from (the geometry, the slice,
+    the bias and which roles the unit has: `alone` follows from slice, bias and one_dimensional)."""
     attributes, finding = node.finding.attributes, node.finding
     return (unit.geometry, unit.slice, unit.bias, unit.groups, unit.unreadable, unit.one_dimensional, node.bias,
             attributes.kernel_shape, attributes.strides, attributes.dilations, attributes.group, finding.reference,
             finding.input_sizes)
 
 
-def _judged(unit: DeconvolutionUnit, node: ConvTransposeNode, memo: dict[Hashable, _Judgement]) -> _Judgement:
-    """_judge, once per configuration in `memo`."""
-    key = _judgement_key(unit, node)
+def _judged(unit: DeconvolutionUnit, node: ConvTransposeNode, memo: dict[Hashable, tuple[_Judgement, int]]
+            ) -> tuple[_Judgement, int]:
+    """_judge, once per configuration in `memo`, and the configuration's number (in order of first appearance)."""
+    key = _configuration_key(unit, node)
     found = memo.get(key)
     if found is None:
-        found = memo[key] = _judge(unit, node)
+        found = memo[key] = (_judge(unit, node), len(memo))
     return found
 
 
@@ -162,13 +166,14 @@ def compare_units(units: Sequence[DeconvolutionUnit], nodes: Sequence[ConvTransp
     counts = Counter(node.name for node in nodes)
     by_name = {node.name: node for node in nodes if counts[node.name] == 1}
     comparisons = []
-    memo: dict[Hashable, _Judgement] = {}  # a deep network repeats a few configurations
+    memo: dict[Hashable, tuple[_Judgement, int]] = {}  # a deep network repeats a few configurations
     for unit in units:
         node, matched_by = by_output.get(unit.output), "output name"
         if node is None:
             node, matched_by = by_name.get(unit.deconvolution), "layer name"
         if node is not None:
-            comparisons.append(UnitComparison(unit, node, matched_by, *_judged(unit, node, memo)))
+            judgement, configuration = _judged(unit, node, memo)
+            comparisons.append(UnitComparison(unit, node, matched_by, *judgement, configuration))
         else:
             reason = (
                 f"several ConvTranspose nodes are named '{unit.deconvolution}' and the unit's output tensor "

@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import enum
 import functools
+import itertools
 import weakref
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from polygraphy_deconv.core.deconvolution import (
     DeconvolutionGeometry,
@@ -100,15 +102,22 @@ class UnpatchableUnit(DeconvError):
         self.reason = reason
 
 
-@dataclass(frozen=True, slots=True)
-class UnitResult:
-    """What was found and done for one unit."""
+_ALIKE_NUMBERS = itertools.count()  # UnitResult.alike
+
+
+class UnitResult(NamedTuple):
+    """What was found and done for one unit (a NamedTuple, as DeconvolutionUnit: thousands in a deep network)."""
 
     comparison: UnitComparison
     action: Action
     detail: str
     patch: DeconvolutionPatch | None = None
     after: DeconvolutionUnit | None = None  # the unit as read back after patching
+    # Results with one number are alike in everything but their names (layers, node, tensors) and layer positions:
+    # units of one configuration, alike in their input dims, action and detail, and in what was read back. Numbers
+    # are unique in the process (results of two fixes never share one). None: not numbered (the report then
+    # compares what it shows).
+    alike: int | None = None
 
     @property
     def unit(self) -> DeconvolutionUnit:
@@ -124,9 +133,21 @@ class NetworkFix:
     keep_alive: list[Any] = field(default_factory=list)
     library: str = ""  # the TensorRT library the network belongs to: "TensorRT-RTX 1.7.1.116", "TensorRT 10.16.1"
 
+    @functools.cached_property
+    def counts(self) -> Counter[Action]:
+        """How many units got each action."""
+        return Counter(result.action for result in self.results)
+
+    def with_action(self, *actions: Action) -> tuple[UnitResult, ...]:
+        """The results with one of these actions, in layer order (counts first: a deep network's results are many,
+        those of most actions none)."""
+        if not any(self.counts[action] for action in actions):
+            return ()
+        return tuple(result for result in self.results if result.action in actions)
+
     @property
     def needs_patch(self) -> tuple[UnitResult, ...]:
-        return tuple(r for r in self.results if r.action in (Action.NEEDS_PATCH, Action.UNPATCHABLE))
+        return self.with_action(Action.NEEDS_PATCH, Action.UNPATCHABLE)
 
 
 def _dims(values: Sequence[int]) -> trt.Dims:
@@ -226,16 +247,45 @@ def _apply(network: trt.INetworkDefinition, unit: DeconvolutionUnit, patch: Deco
     _connect(network, layers, tail)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """The patch of the units of one configuration (UnitComparison.configuration), worked out once for them all."""
+
+    patch: DeconvolutionPatch | None  # None: the units cannot be patched, for `problem`
+    problem: str
+    padding: tuple[Any, Any, Any] | None = None  # where the patch sets the padding alone: _padding's values
+    needs_links: bool = False  # see _needs_links
+    changes_size: bool = False  # the patch changes the units' output size
+    detail: str = ""  # the result's detail once a unit is patched
+
+    @staticmethod
+    def of(comparison: UnitComparison) -> _Plan:
+        unit = comparison.unit
+        try:
+            patch = _plan(unit, comparison.wanted_layer_window())
+        except UnpatchableUnit as error:
+            return _Plan(None, error.reason)
+        return _Plan(
+            patch,
+            "",
+            _padding(tensorrt(), patch) if pads_alone(unit, patch) else None,
+            _needs_links(unit, patch),
+            windows_differ_in_shape(unit.window(), comparison.reference or ()),
+            f"{comparison.reason} -> {patch.describe()}",
+        )
+
+
 def pads_alone(unit: DeconvolutionUnit, patch: DeconvolutionPatch) -> bool:
     """Whether the patch changes the deconvolution's padding and nothing else: a unit of one layer, no extension."""
     return unit.alone and not patch.needs_extension
 
 
 def _pad(deconvolution: trt.IDeconvolutionLayer, patch: DeconvolutionPatch) -> None:
-    mode, pre, post = _padding(tensorrt(), patch)
-    deconvolution.padding_mode = mode
-    deconvolution.pre_padding = pre
-    deconvolution.post_padding = post
+    _set_padding(deconvolution, _padding(tensorrt(), patch))
+
+
+def _set_padding(deconvolution: trt.IDeconvolutionLayer, padding: tuple[Any, Any, Any]) -> None:
+    deconvolution.padding_mode, deconvolution.pre_padding, deconvolution.post_padding = padding
 
 
 @functools.lru_cache(maxsize=256)
@@ -284,9 +334,9 @@ class _UnitLayers:
     @staticmethod
     def deconvolution_of(index: NetworkIndex, unit: DeconvolutionUnit) -> trt.IDeconvolutionLayer:
         """The unit's deconvolution layer, where the index read it."""
-        if unit.index >= len(index.layers) or index.layers[unit.index].name != unit.deconvolution:
+        if unit.position >= len(index.layers) or index.layers[unit.position].name != unit.deconvolution:
             raise UnpatchableUnit(unit.deconvolution, "the layer changed since the network was read")
-        return as_deconvolution(index.layers[unit.index])
+        return as_deconvolution(index.layers[unit.position])
 
     @classmethod
     def locate(cls, index: NetworkIndex, unit: DeconvolutionUnit) -> _UnitLayers:
@@ -295,7 +345,7 @@ class _UnitLayers:
         if None in found.values():
             raise UnpatchableUnit(unit.deconvolution, "the layer changed since the network was read")
         positions = {name: position for name, position in found.items() if position is not None}
-        positions[unit.deconvolution] = unit.index
+        positions[unit.deconvolution] = unit.position
         last_inner = unit.bias_add or unit.fill_slice
         inner_tail = deconv.get_output(0) if last_inner is None else index.layers[positions[last_inner]].get_output(0)
         if last_inner is not None:
@@ -343,7 +393,7 @@ def _bias_operand(network: trt.INetworkDefinition, layers: _UnitLayers, patch: D
     zeros_layer = network.add_elementwise(bias_tensor, bias_tensor, trt.ElementWiseOperation.SUB)
     zeros_layer.name = f"{layers.prefix}/bias_off"
     deconv.set_input(2, zeros_layer.get_output(0))
-    layers.index.touch(unit.index)
+    layers.index.touch(unit.position)
     return reshape.get_output(0)
 
 
@@ -434,50 +484,67 @@ def fix_network(
     ends = frozenset(node.output for node in nodes)
     comparisons = compare_units(find_units(network, index, ends), nodes)
     results: list[UnitResult | None] = []
-    planned: list[tuple[int, UnitComparison, DeconvolutionPatch]] = []
+    planned: list[tuple[int, UnitComparison, _Plan]] = []
+    plans: dict[int | None, _Plan] = {}  # by configuration: its units are planned alike (UnitComparison)
+    alike: dict[Hashable, int] = {}  # UnitResult.alike
+
+    def number(key: Hashable) -> int:
+        found = alike.get(key)
+        if found is None:
+            found = alike[key] = next(_ALIKE_NUMBERS)
+        return found
+
+    def unchanged(comparison: UnitComparison, action: Action, detail: str) -> UnitResult:
+        configuration = comparison.configuration
+        numbered = None if configuration is None else number((configuration, action, comparison.unit.input_dims))
+        return UnitResult(comparison, action, detail, alike=numbered)
+
     for comparison in comparisons:
         action = _ACTIONS.get(comparison.status)
         if action is not None:
-            results.append(UnitResult(comparison, action, comparison.reason))
+            results.append(unchanged(comparison, action, comparison.reason))
         elif not mode.patches:
-            results.append(UnitResult(comparison, Action.NEEDS_PATCH, comparison.reason))
+            results.append(unchanged(comparison, Action.NEEDS_PATCH, comparison.reason))
         else:
-            try:
-                patch = _plan(comparison.unit, comparison.wanted_layer_window())
-            except UnpatchableUnit as error:
-                results.append(UnitResult(comparison, Action.UNPATCHABLE, error.reason))
+            plan = plans.get(comparison.configuration)
+            if plan is None:
+                plan = plans[comparison.configuration] = _Plan.of(comparison)
+            if plan.patch is None:
+                results.append(unchanged(comparison, Action.UNPATCHABLE, plan.problem))
                 continue
-            planned.append((len(results), comparison, patch))
+            planned.append((len(results), comparison, plan))
             results.append(None)  # filled in once the unit is patched and read back
-    if any(_needs_links(comparison.unit, patch) for _, comparison, patch in planned):
+    if any(plan.needs_links for plan in plans.values()):
         index.read_links()  # before the first patch (see NetworkIndex.read_links)
     keep_alive: list[Any] = []
-    for position, comparison, patch in planned:
+    for position, comparison, plan in planned:
+        unit = comparison.unit
+        if plan.padding is not None:
+            # The padding alone, of the layer as the index read it here (patches only add layers after it).
+            _set_padding(cast("trt.IDeconvolutionLayer", index.layers[unit.position]), plan.padding)
+            continue
         try:
-            _apply(network, comparison.unit, patch, keep_alive, index)
+            _apply(network, unit, plan.patch, keep_alive, index)  # type: ignore[arg-type]  # planned: a patch
         except UnpatchableUnit as error:
             results[position] = UnitResult(comparison, Action.UNPATCHABLE, error.reason)
     if planned:
         # Read every patched unit back from the network as it now is: what the report shows is measured. Where no
         # patch changed a unit's output size, no input size changed either.
-        sizes_changed = any(windows_differ_in_shape(comparison.unit.window(), comparison.reference or ())
-                            for _, comparison, _ in planned)
+        sizes_changed = any(plan.changes_size for plan in plans.values())
         index.refresh()
-        descriptions: dict[DeconvolutionPatch, str] = {}  # units share equal patches
-        for position, comparison, patch in planned:
+        geometries: dict[Hashable, DeconvolutionGeometry] = {}  # read back: units of one configuration repeat them
+        for position, comparison, plan in planned:
             if results[position] is not None:  # unpatchable after all
                 continue
             unit = comparison.unit
-            if pads_alone(unit, patch):
-                after = reread_padding(index, unit, sizes_changed)
-            else:
-                after = read_unit(index, unit.index, ends)
-            description = descriptions.get(patch)
-            if description is None:
-                description = descriptions[patch] = patch.describe()
-            results[position] = UnitResult(
-                comparison, Action.PATCHED, f"{comparison.reason} -> {description}", patch, after
-            )
+            if plan.padding is None:
+                after = read_unit(index, unit.position, ends)
+                results[position] = UnitResult(comparison, Action.PATCHED, plan.detail, plan.patch, after)
+                continue
+            after = reread_padding(index, unit, sizes_changed, geometries)
+            # The layer alone, read back: its geometry and input dims are all that can differ.
+            key = (comparison.configuration, Action.PATCHED, unit.input_dims, after.geometry, after.input_dims)
+            results[position] = UnitResult(comparison, Action.PATCHED, plan.detail, plan.patch, after, number(key))
     done = tuple(r for r in results if r is not None)
     assert len(done) == len(results)
     return NetworkFix(done, keep_alive, str(library()))

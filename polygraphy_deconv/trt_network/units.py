@@ -23,8 +23,7 @@ import enum
 import functools
 from collections.abc import Hashable, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from polygraphy_deconv.core.deconvolution import DeconvolutionGeometry, deconvolution_window
 from polygraphy_deconv.core.window import AxisWindow, Window
@@ -45,11 +44,9 @@ class LayerBias(str, enum.Enum):
 
 
 _MISSING_DIM = -1
-_Value = TypeVar("_Value", bound=Hashable)
 
 
-@dataclass(frozen=True, slots=True)
-class DeconvolutionUnit:
+class DeconvolutionUnit(NamedTuple):
     """One deconvolution layer with the layers that belong to its window, each by its role (a layer name, None
     where the unit has no such layer):
 
@@ -58,10 +55,13 @@ class DeconvolutionUnit:
     `geometry` and `slice` are per spatial axis of the layer (for a 1D unit: the ONNX axis, then the
     added axis of size 1). `slice` holds (start, overhang) per axis of the fill-slice: it starts `start`
     elements into the deconvolution output and ends `overhang` elements past its end.
+
+    A NamedTuple, immutable as a frozen dataclass: a deep network reads thousands of units (twice, where they are
+    patched), and a frozen dataclass's __init__ costs five times a tuple's.
     """
 
     deconvolution: str  # layer name
-    index: int  # layer index of the deconvolution
+    position: int  # layer index of the deconvolution
     geometry: DeconvolutionGeometry
     slice: tuple[tuple[int, int], ...] | None
     bias: LayerBias
@@ -75,10 +75,10 @@ class DeconvolutionUnit:
     squeeze: str | None = None  # 1D: the 4D -> 3D reshape at the end
 
     def with_geometry(self, geometry: DeconvolutionGeometry, input_dims: tuple[int | None, ...]) -> DeconvolutionUnit:
-        """dataclasses.replace(self, geometry=geometry, input_dims=input_dims), at a third of its cost (a deep network
-        reads back thousands of units)."""
+        """self._replace(geometry=geometry, input_dims=input_dims), at a third of its cost (a deep network reads back
+        thousands of units)."""
         return DeconvolutionUnit(
-            self.deconvolution, self.index, geometry, self.slice, self.bias, self.output, input_dims,
+            self.deconvolution, self.position, geometry, self.slice, self.bias, self.output, input_dims,
             self.unreadable, self.groups, self.unsqueeze, self.fill_slice, self.bias_add, self.squeeze,
         )
 
@@ -140,7 +140,11 @@ def _layer_window(geometry: DeconvolutionGeometry, slice_axes: tuple[tuple[int, 
 
 def dims_of(tensor: trt.ITensor) -> tuple[int | None, ...]:
     """A tensor's dims with None for dynamic (-1) ones."""
-    return tuple([None if d == _MISSING_DIM else int(d) for d in tensor.shape[:]])  # Dims[:] is a tuple
+    return _dims(tensor.shape[:])  # Dims[:] is a tuple
+
+
+def _dims(values: tuple[int, ...]) -> tuple[int | None, ...]:
+    return tuple([None if d == _MISSING_DIM else int(d) for d in values])
 
 
 def weights_array(value: Any) -> Any:
@@ -220,22 +224,27 @@ class NetworkIndex:
         self.network = network
         self.layers: list[trt.ILayer] = []
         self.types: list[trt.LayerType] = []
+        self.deconvolutions: list[int] = []  # positions of the deconvolution layers
         self._positions: dict[str, int] | None = None  # layer name -> position, read where a name is looked up
         self._linked = False  # producers, consumers and liveness read (read_links)
         self._producer: dict[str, int] = {}
         # Each layer's inputs, read once: the tensor name per slot, None for an unset slot.
         self._inputs: list[tuple[str | None, ...]] = []
         self._touched: set[int] = set()
-        self._shared: dict[Any, Any] = {}
+        self._dims: dict[tuple[int, ...], tuple[int | None, ...]] = {}  # shape as read -> dims_of's value
         self._live: set[int] = set()
         self._consumers: dict[str, tuple[int, ...]] = {}  # tensor name -> (layer, slot, layer, slot, ...)
         self.outputs: list[str] = []
         self.refresh()
 
-    def share(self, value: _Value) -> _Value:
-        """One object per distinct value read (a frozen geometry, a shape): deep networks repeat a few,
-        and thousands of equal copies would only give the garbage collector more objects to walk."""
-        return cast("_Value", self._shared.setdefault(value, value))
+    def dims(self, tensor: trt.ITensor) -> tuple[int | None, ...]:
+        """dims_of(tensor), translated once per distinct shape read and one object for every tensor of that shape: a
+        deep network repeats a few, and thousands of equal copies would only give the collector more to walk."""
+        values = tensor.shape[:]  # a tuple: the key
+        dims = self._dims.get(values)
+        if dims is None:
+            dims = self._dims[values] = _dims(values)
+        return dims
 
     def touch(self, position: int) -> None:
         """Mark the layer at `position` as changed (an input set, an output tensor renamed) for `refresh`."""
@@ -260,13 +269,17 @@ class NetworkIndex:
 
     def _read_new_layers(self) -> None:
         """Every layer added since the last read, with its type; the network outputs again."""
-        network = self.network
-        for position in range(len(self.layers), network.num_layers):
-            layer = network.get_layer(position)
-            self.layers.append(layer)
-            self.types.append(layer.type)
-            if self._positions is not None:
-                self._positions[layer.name] = position
+        network, deconvolution, known = self.network, trt.LayerType.DECONVOLUTION, len(self.layers)
+        layers = [network.get_layer(position) for position in range(known, network.num_layers)]
+        types = [layer.type for layer in layers]
+        found = [known + i for i, kind in enumerate(types) if kind == deconvolution]
+        for position in found:
+            as_deconvolution(layers[position - known])  # cast once, here: finding, patching and reading back use it
+        self.layers += layers
+        self.types += types
+        self.deconvolutions += found
+        if self._positions is not None:
+            self._positions.update((layer.name, position) for position, layer in enumerate(layers, known))
         self.outputs = [network.get_output(i).name for i in range(network.num_outputs)]
 
     def read_links(self) -> None:
@@ -530,17 +543,20 @@ def _is_zero_tensor(index: NetworkIndex, tensor: trt.ITensor) -> bool:
 
 def deconvolution_bias(index: NetworkIndex, layer: trt.IDeconvolutionLayer) -> LayerBias:
     """Where the deconvolution's own bias is: TENSOR, WEIGHTS or NONE."""
-    tensor = optional_input(layer, 2)
-    if tensor is not None and not _is_zero_tensor(index, tensor):
-        return LayerBias.TENSOR
+    import numpy as np
+
+    if layer.num_inputs > 2:
+        tensor = layer.get_input(2)
+        if tensor is not None and not _is_zero_tensor(index, tensor):
+            return LayerBias.TENSOR
     bias = layer.bias
-    if not weights_size(bias):
-        return LayerBias.NONE
-    # All zeros is no bias: how this package's patch takes bias weights off a deconvolution (TensorRT-RTX
-    # refuses empty bias weights, "condition: biasWeights.values != nullptr", where TensorRT 10 documents
-    # count 0 as "no bias": include/NvInfer.h@release/10.8:2180-2186).
-    values = weights_array(bias)
-    return LayerBias.NONE if values is not None and not values.any() else LayerBias.WEIGHTS
+    if isinstance(bias, np.ndarray):
+        # All zeros is no bias: how this package's patch takes bias weights off a deconvolution (TensorRT-RTX
+        # refuses empty bias weights, "condition: biasWeights.values != nullptr", where TensorRT 10 documents
+        # count 0 as "no bias": include/NvInfer.h@release/10.8:2180-2186). count_nonzero: a quarter of any()'s cost.
+        return LayerBias.WEIGHTS if np.count_nonzero(bias) else LayerBias.NONE
+    # None, or a trt.Weights of a type numpy does not have (whose values are not read here).
+    return LayerBias.WEIGHTS if weights_size(bias) else LayerBias.NONE
 
 
 def deconvolution_geometry(
@@ -602,20 +618,23 @@ def read_unit(index: NetworkIndex, position: int, ends: AbstractSet[str] = froze
     tensor carrying such a name: whatever reads it (an ONNX Pad builds the same FILL slice as the parser's
     extension, onnxOpImporters.cpp@10.1-GA:3982-3999) belongs to another node.
     """
-    layer = as_deconvolution(index.layers[position])
-    source = optional_input(layer, 0)
-    source_dims = index.share(dims_of(source)) if source is not None else ()
+    layer = cast("trt.IDeconvolutionLayer", index.layers[position])  # cast by the index
+    source: trt.ITensor | None = layer.get_input(0)  # a deconvolution has its input 0 (None where unset)
+    source_dims = index.dims(source) if source is not None else ()
     geometry = deconvolution_geometry(layer, source_dims)
     unit_input = source
 
     tail = layer.get_output(0)
     tail_name = tail.name
     bias = deconvolution_bias(index, layer)
+    if tail_name in ends:  # the usual unit: the deconvolution alone, its output the node's
+        return DeconvolutionUnit(layer.name, position, geometry, None, bias, tail_name, source_dims, None,
+                                 int(layer.num_groups))
     slice_axes: tuple[tuple[int, int], ...] | None = None
     unreadable: str | None = None
     fill_slice = bias_add = squeeze = None
 
-    after = None if tail_name in ends else index.sole_consumer(tail)
+    after = index.sole_consumer(tail)
     # Only a FILL slice is an extension (the parser's, or a patch's); any other slice is the model's own
     # (an ONNX Slice after the ConvTranspose) and stays outside the unit.
     if after is not None and after.type == trt.LayerType.SLICE and as_slice(after).mode == trt.SampleMode.FILL:
@@ -647,36 +666,42 @@ def read_unit(index: NetworkIndex, position: int, ends: AbstractSet[str] = froze
             unit_input = optional_input(producer, 0)
             tail_name = after.get_output(0).name
 
-    return DeconvolutionUnit(
-        deconvolution=layer.name,
-        index=position,
-        geometry=geometry,
-        slice=slice_axes,
-        bias=bias,
-        output=tail_name,
-        groups=int(layer.num_groups),
-        input_dims=source_dims if unit_input is source else () if unit_input is None else dims_of(unit_input),
-        unreadable=unreadable,
-        unsqueeze=None if unsqueeze is None else unsqueeze.name,
-        fill_slice=fill_slice,
-        bias_add=bias_add,
-        squeeze=squeeze,
+    return DeconvolutionUnit(  # by position (a deep network reads thousands): the fields in their order
+        layer.name,  # deconvolution
+        position,
+        geometry,
+        slice_axes,  # slice
+        bias,
+        tail_name,  # output
+        source_dims if unit_input is source else () if unit_input is None else index.dims(unit_input),  # input_dims
+        unreadable,
+        int(layer.num_groups),  # groups
+        None if unsqueeze is None else unsqueeze.name,
+        fill_slice,
+        bias_add,
+        squeeze,
     )
 
 
-def reread_padding(index: NetworkIndex, unit: DeconvolutionUnit, sizes_changed: bool = True) -> DeconvolutionUnit:
+def reread_padding(index: NetworkIndex, unit: DeconvolutionUnit, sizes_changed: bool = True,
+                   geometries: dict[Hashable, DeconvolutionGeometry] | None = None) -> DeconvolutionUnit:
     """A unit of one deconvolution layer as it is after a patch of its padding alone: the padding mode, pre- and
     post-padding read again from the layer, and its input dims where `sizes_changed` (a patch changed some unit's
     output size, which may reach this unit's input; TensorRT then infers the shapes again, the costly read). The
     layer's kernel, strides, dilations, bias and neighbours are as the patch found them, so `read_unit` would read
-    the same: this is that read, without the reads the patches cannot have changed."""
+    the same: this is that read, without the reads the patches cannot have changed. `geometries`: the geometry for
+    each distinct (geometry before, input dims, padding read) from earlier calls, where a caller reads back many."""
     assert unit.alone, "a unit with layers around its deconvolution: read_unit"
-    layer = as_deconvolution(index.layers[unit.index])
-    source = optional_input(layer, 0) if sizes_changed else None
-    input_dims = index.share(dims_of(source)) if source is not None else unit.input_dims
-    geometry = unit.geometry
-    patched = _geometry(input_dims[2:], geometry.kernel, geometry.strides, geometry.dilations,
-                        layer.pre_padding[:], layer.post_padding[:], layer.padding_mode)
+    layer = cast("trt.IDeconvolutionLayer", index.layers[unit.position])  # cast by the index
+    source = layer.get_input(0) if sizes_changed else None
+    input_dims = index.dims(source) if source is not None else unit.input_dims
+    key = (unit.geometry, input_dims, layer.pre_padding[:], layer.post_padding[:], layer.padding_mode)
+    patched = None if geometries is None else geometries.get(key)
+    if patched is None:
+        geometry = unit.geometry
+        patched = _geometry(input_dims[2:], geometry.kernel, geometry.strides, geometry.dilations, *key[2:])
+        if geometries is not None:
+            geometries[key] = patched
     return unit.with_geometry(patched, input_dims)
 
 
@@ -693,14 +718,11 @@ def find_units(
     layer alone either way, and a patch of it changes nothing the engine computes (telling would take reading every
     layer's inputs and outputs, which most networks never need: NetworkIndex)."""
     index = index or NetworkIndex(network)
-    deconvolution = trt.LayerType.DECONVOLUTION  # read once: a deep network has 10,000s of layers
     units = []
-    for position, kind in enumerate(index.types):
-        if kind != deconvolution:
-            continue
+    for position in index.deconvolutions:
         unit = read_unit(index, position, ends)
-        linked = not unit.alone or unit.output not in ends  # read_unit asked for the unit's consumers
-        if not linked or position in index.live:
+        # Read without the links where it is the layer alone, ending at its node's output.
+        if (unit.output in ends and unit.alone) or position in index.live:
             units.append(unit)
     return tuple(units)
 

@@ -51,7 +51,7 @@ def test_a_patch_that_grows_a_unit_is_seen_by_the_next() -> None:
     fresh = NetworkIndex(network)
     fresh.read_links()
     for result, node in zip(fix.results, (first, second)):
-        assert result.after == read_unit(fresh, result.unit.index, frozenset({first.output, second.output}))
+        assert result.after == read_unit(fresh, result.unit.position, frozenset({first.output, second.output}))
         assert result.after is not None and lengths(result.after.window()) == lengths(node.finding.reference)
     assert fix.results[1].after.input_dims == (1, CHANNELS, SIZE + 1, SIZE + 1)  # type: ignore[union-attr]
     assert tuple(network.get_output(0).shape) == (1, CHANNELS, SIZE + 2, SIZE + 2)
@@ -87,5 +87,5 @@ def test_patch_unit_with_an_index_read_before_another_index_patched() -> None:
     keep: list[Any] = []
     patch_unit(network, comparisons[1].unit, comparisons[1].wanted_layer_window(), keep)
     patch_unit(network, comparisons[0].unit, comparisons[0].wanted_layer_window(), keep, index)
-    assert network.get_layer(comparisons[1].unit.index).get_input(0).name == "u1.out"
+    assert network.get_layer(comparisons[1].unit.position).get_input(0).name == "u1.out"
     network.check()

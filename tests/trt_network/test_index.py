@@ -44,7 +44,7 @@ def test_units_ending_at_their_deconvolution_are_patched_without_reading_links(l
     fresh = NetworkIndex(network)
     fresh.read_links()
     ends = frozenset(node.output for node in nodes)
-    assert [r.after for r in fix.results] == [read_unit(fresh, r.unit.index, ends) for r in fix.results]
+    assert [r.after for r in fix.results] == [read_unit(fresh, r.unit.position, ends) for r in fix.results]
     assert fix_network(network, nodes).results[0].action is Action.OK
 
 
@@ -111,10 +111,10 @@ def test_with_geometry_is_replace() -> None:
     from polygraphy_deconv.trt_network.units import DeconvolutionUnit, LayerBias
 
     geometry = DeconvolutionGeometry((5, 1), (2, 1), (3, 1), (1, 1), (0, 0), (0, 0))
-    values = {"deconvolution": "d", "index": 7, "geometry": geometry, "slice": ((0, 1), (0, 0)), "bias": LayerBias.ADD,
+    values = {"deconvolution": "d", "position": 7, "geometry": geometry, "slice": ((0, 1), (0, 0)), "bias": LayerBias.ADD,
               "output": "o", "input_dims": (1, 4, 5), "unreadable": "u", "groups": 2, "unsqueeze": "us",
               "fill_slice": "f", "bias_add": "b", "squeeze": "sq"}
-    assert set(values) == {field.name for field in dataclasses.fields(DeconvolutionUnit)}
+    assert set(values) == set(DeconvolutionUnit._fields)
     unit = DeconvolutionUnit(**values)  # type: ignore[arg-type]
     patched = dataclasses.replace(geometry, pre_padding=(1, 0))
-    assert unit.with_geometry(patched, (1, 4, 6)) == dataclasses.replace(unit, geometry=patched, input_dims=(1, 4, 6))
+    assert unit.with_geometry(patched, (1, 4, 6)) == unit._replace(geometry=patched, input_dims=(1, 4, 6))

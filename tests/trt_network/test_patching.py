@@ -157,7 +157,7 @@ class TestFixNetwork:
         (result,) = fix_network(network, [node]).results
         fresh = NetworkIndex(network)
         if result.action == Action.PATCHED:
-            assert result.after == read_unit(fresh, result.unit.index)
+            assert result.after == read_unit(fresh, result.unit.position)
         else:
             assert result.after is None
         assert [u.layers for u in find_units(network, fresh)] == [(result.after or result.unit).layers]

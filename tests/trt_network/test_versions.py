@@ -103,8 +103,6 @@ class TestGeometryMustMatch:
 
     def test_negative_groups_differ(self) -> None:
         """A layer with another group count than its node computes other values in the same window."""
-        import dataclasses
-
         from polygraphy_deconv.trt_network.comparison import Status, compare_unit
         from polygraphy_deconv.trt_network.units import find_units
 
@@ -113,5 +111,5 @@ class TestGeometryMustMatch:
         weight, bias = random_weights([4, 3, 3, 3], 2)
         (unit,) = find_units(producers.onnx_parser(node.finding.attributes, [1, 4, 5, 6], weight, bias))
         assert unit.groups == 2 and compare_unit(unit, node, "output name").status != Status.UNREADABLE
-        comparison = compare_unit(dataclasses.replace(unit, groups=1), node, "output name")
+        comparison = compare_unit(unit._replace(groups=1), node, "output name")
         assert comparison.status == Status.UNREADABLE and "groups 1 are not the node's" in comparison.reason
