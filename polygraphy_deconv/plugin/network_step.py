@@ -47,7 +47,7 @@ def patch_parsed_network(
     except DeconvError as error:
         G_LOGGER.critical(str(error))
 
-    unpatchable = [r for r in fix.results if r.action == Action.UNPATCHABLE]
+    unpatchable = fix.with_action(Action.UNPATCHABLE)
     if unpatchable and mode.patches:
         first = unpatchable[0]
         G_LOGGER.critical(

@@ -36,7 +36,7 @@ from polygraphy_deconv.report.schema import (
     document_text,
     findings_document,
     node_finding_record,
-    record_texts,
+    record_rests,
     verdict_counts,
     window_record,
 )
@@ -74,8 +74,7 @@ def _window(window: Window | None) -> str:
 
 def summary_line(fix: NetworkFix, mode: Mode | None = None, rewritten: Sequence[str] = ()) -> str:
     """One line; `rewritten`: the ConvTranspose nodes rewritten before the parse (the plugin's RewriteForParser)."""
-    counts = Counter(result.action for result in fix.results)
-    parts = [f"{counts[action]} {action.value}" for action in Action if counts[action]]
+    parts = [f"{fix.counts[action]} {action.value}" for action in Action if fix.counts[action]]
     verb = "fixed" if mode is None or mode.patches else "checked"
     library = f" on {shown(fix.library)}" if fix.library else ""
     line = f"Deconvolution {verb}{library}: {len(fix.results)} deconvolution unit(s)" + (f": {', '.join(parts)}" if parts else "")
@@ -205,8 +204,15 @@ def _unit_lines(group: Sequence[UnitResult], widths: tuple[int, int, int], width
 def report_lines(fix: NetworkFix, model: str, width: int) -> list[Line]:
     """The report for people as laid-out lines."""
     groups: dict[Hashable, list[UnitResult]] = {}
+    keys: dict[int, Hashable] = {}  # _result_key of each UnitResult.alike: results alike show alike
     for result in fix.results:
-        groups.setdefault(_result_key(result), []).append(result)
+        if result.alike is None:
+            key = _result_key(result)
+        else:
+            key = keys.get(result.alike)
+            if key is None:
+                key = keys[result.alike] = _result_key(result)
+        groups.setdefault(key, []).append(result)
     ordered = list(groups.values())
     ok_units = sum(len(g) for g in ordered if g[0].action == Action.OK)
     hide_ok = ok_units > OK_ROWS_SHOWN
@@ -301,9 +307,8 @@ def show_network_report(fix: NetworkFix, model: str, mode: Mode | None = None, r
         sys.stdout.flush()
     log_finish = getattr(G_LOGGER, "finish", G_LOGGER.info)
     log_finish(summary_line(fix, mode, rewritten))
-    for result in fix.results:
-        if result.action in (Action.UNPATCHABLE, Action.NEEDS_PATCH, Action.UNMATCHED, Action.UNDECIDED):
-            G_LOGGER.verbose(f"{shown(result.unit.deconvolution)}: {result.action.value}: {shown(result.detail)}")
+    for result in fix.with_action(Action.UNPATCHABLE, Action.NEEDS_PATCH, Action.UNMATCHED, Action.UNDECIDED):
+        G_LOGGER.verbose(f"{shown(result.unit.deconvolution)}: {result.action.value}: {shown(result.detail)}")
 
 
 def _node_results(fix: NetworkFix, analysis: ModelAnalysis) -> tuple[list[UnitResult | None], list[str]]:
@@ -350,21 +355,23 @@ def _network_parts(fix: NetworkFix, analysis: ModelAnalysis, rewritten: Sequence
 
 
 def _network_part_texts(fix: NetworkFix, analysis: ModelAnalysis, rewritten: Sequence[str]
-                        ) -> tuple[list[str], list[str], Counter[str]]:
-    """json.dumps of each node's "network" part, the layers mapped to no node, and the count of each action. Units
-    of one configuration differ in their layer names only ("layers", the part's first key): the rest of the text is
-    encoded once per configuration."""
+                        ) -> tuple[list[tuple[Sequence[str], str]], list[str], Counter[str]]:
+    """Each node's "network" part as JSON, in two pieces: its layer names ("layers", the part's first key) and the
+    text after them; the layers mapped to no node; the count of each action. Results alike (UnitResult.alike) differ
+    in their names only: the text after the layers is encoded once for them."""
     import json
-    from json.encoder import encode_basestring_ascii as quoted  # what json.dumps writes for a str
 
     found, unmatched_layers = _node_results(fix, analysis)
     rewritten_names = set(rewritten)
     rests: dict[Hashable, str] = {}
-    texts, actions = [], Counter[str]()
+    pieces: list[tuple[Sequence[str], str]] = []
+    actions = Counter[str]()
     for node, result in zip(analysis.nodes, found):
         flag = node.name in rewritten_names
         if result is None:
             key: Hashable = flag
+        elif result.alike is not None:
+            key = (result.alike, flag)
         else:
             after = result.after.window() if result.after is not None else None
             key = (result.unit.window(), after, result.action, result.detail, flag)
@@ -372,10 +379,9 @@ def _network_part_texts(fix: NetworkFix, analysis: ModelAnalysis, rewritten: Seq
         if rest is None:
             part = _network_part(result, flag)
             rest = rests[key] = json.dumps(part)[len('{"layers": ' + json.dumps(part["layers"])) :]
-        layers = [] if result is None else (result.after or result.unit).layers
-        texts.append('{"layers": [' + ", ".join(map(quoted, layers)) + "]" + rest)
+        pieces.append(((), rest) if result is None else ((result.after or result.unit).layers, rest))
         actions[Action.UNMATCHED.value if result is None else result.action.value] += 1
-    return texts, unmatched_layers, actions
+    return pieces, unmatched_layers, actions
 
 
 def _network_summary(fix: NetworkFix, analysis: ModelAnalysis, rewritten: Sequence[str], actions: Counter[str],
@@ -405,17 +411,26 @@ def network_document(fix: NetworkFix, analysis: ModelAnalysis, rewritten: Sequen
 
 
 def network_document_text(fix: NetworkFix, analysis: ModelAnalysis, rewritten: Sequence[str] = ()) -> str:
-    """document_text(network_document(...)), the same text in one pass: each node's finding from record_texts
+    """document_text(network_document(...)), the same text in one pass: each node's finding from record_rests
     (the nodes of one configuration encoded once, as `inspect --json` does), its "network" part encoded alone and
     put in as the record's last key. A deep network's thousands of record dicts would cost more to build, encode
-    one by one and collect than the patch itself."""
-    part_texts, unmatched_layers, actions = _network_part_texts(fix, analysis, rewritten)
-    texts = record_texts([node.finding for node in analysis.nodes], [node.bias for node in analysis.nodes],
-                         analysis.same_configuration)
-    # json.dumps(record) with "network" as its last key: the finding's text, then ', "network": {...}}'.
-    finding_texts = [f'{text[:-1]}, "network": {part}}}' for text, part in zip(texts, part_texts)]
+    one by one and collect than the patch itself; each record's line is put together once, from shared pieces."""
+    from json.encoder import encode_basestring_ascii as quoted  # what json.dumps writes for a str
+
+    parts, unmatched_layers, actions = _network_part_texts(fix, analysis, rewritten)
+    nodes = analysis.nodes
+    rests = record_rests([node.finding for node in nodes], [node.bias for node in nodes], analysis.same_configuration)
+    opened: dict[str, str] = {}  # each finding rest without its closing brace: one per configuration
+    texts = []
+    for node, rest, (layers, part) in zip(nodes, rests, parts):
+        head = opened.get(rest)
+        if head is None:
+            head = opened[rest] = rest[:-1]
+        # json.dumps(record) with "network" as its last key.
+        texts.append(f'{{"node": {quoted(node.finding.node)}{head}, "network": {{"layers": '
+                     f'[{", ".join(map(quoted, layers))}]{part}}}')
     summary = _network_summary(fix, analysis, rewritten, actions, unmatched_layers)
-    return document_text(findings_document("network", analysis.path, [], summary), finding_texts)
+    return document_text(findings_document("network", analysis.path, [], summary), texts)
 
 
 def write_network_report(fix: NetworkFix, analysis: ModelAnalysis, path: str, rewritten: Sequence[str] = ()) -> None:

@@ -143,24 +143,30 @@ def record_texts(findings: Sequence[NodeFinding], biases: Sequence[str], same_co
     the position of an earlier finding that differs from finding i in the node name only (i itself where
     there is none; empty: none anywhere): its text is reused with the name replaced, so a decoder's
     5,000 equal nodes are encoded once."""
-    import json
     from json.encoder import encode_basestring_ascii as quoted  # what json.dumps writes for a str
 
-    texts: list[str] = []
-    rests: dict[int, str] = {}  # the text after "node" of each configuration's first record
+    return [f'{{"node": {quoted(finding.node)}{rest}' for finding, rest in
+            zip(findings, record_rests(findings, biases, same_configuration))]
+
+
+def record_rests(findings: Sequence[NodeFinding], biases: Sequence[str], same_configuration: Sequence[int] = ()
+                 ) -> list[str]:
+    """For each finding, its record's JSON text after the node name: the record is '{"node": ' + the name as JSON +
+    this ("node" is every record's first key). One string per configuration (see record_texts), shared by its
+    findings."""
+    import json
+    from json.encoder import encode_basestring_ascii as quoted
+
+    rests: list[str] = []
     for position, (finding, bias) in enumerate(zip(findings, biases)):
         first = same_configuration[position] if same_configuration else position
         if first != position:
-            # "node" is the first key of every record: the rest of the text is the same.
-            rest = rests.get(first)
-            if rest is None:
-                head = '{"node": ' + quoted(findings[first].node)
-                rest = rests[first] = texts[first][len(head):] if texts[first].startswith(head) else ""
-            if rest:
-                texts.append('{"node": ' + quoted(finding.node) + rest)
-                continue
-        texts.append(json.dumps(node_finding_record(finding, bias)))
-    return texts
+            rests.append(rests[first])
+            continue
+        text, head = json.dumps(node_finding_record(finding, bias)), '{"node": ' + quoted(finding.node)
+        assert text.startswith(head), "node_finding_record's first key is the node"
+        rests.append(text[len(head):])
+    return rests
 
 
 def document_text(document: Mapping[str, Any], finding_texts: Sequence[str] | None = None) -> str:

@@ -114,8 +114,8 @@ def renamed(result: UnitResult, name: str) -> UnitResult:
     """The same unit result for another node (as a network of repeated blocks gives)."""
     node = result.comparison.node
     assert node is not None
-    comparison = dataclasses.replace(result.comparison, node=dataclasses.replace(node, name=name))
-    return dataclasses.replace(result, comparison=comparison)
+    comparison = result.comparison._replace(node=dataclasses.replace(node, name=name))
+    return result._replace(comparison=comparison)
 
 
 class TestGroupsAndCaps:
@@ -189,9 +189,9 @@ def test_json_text_in_one_pass_is_the_documents_text() -> None:
         node = result.comparison.node
         assert node is not None
         nodes.append(dataclasses.replace(node, index=position, finding=named(node.finding, node.name)))
-    results = [dataclasses.replace(r, comparison=dataclasses.replace(r.comparison, node=n)) for r, n in zip(results, nodes)]
-    unmatched_layer = dataclasses.replace(
-        results[0], comparison=dataclasses.replace(results[0].comparison, node=None, matched_by="")
+    results = [r._replace(comparison=r.comparison._replace(node=n)) for r, n in zip(results, nodes)]
+    unmatched_layer = results[0]._replace(
+        comparison=results[0].comparison._replace(node=None, matched_by="")
     )
     lonely = dataclasses.replace(nodes[0], name="lonely", index=len(nodes), output="lonely.out",
                                  finding=named(nodes[0].finding, "lonely"))
