@@ -281,20 +281,18 @@ def _group_lines(
     used: set[str],
 ) -> list[Line]:
     """The row of a configuration and its fields under it. `widths`: name, input, output, verdict, and the
-    attributes and window columns (0: not in the row but under it)."""
+    attributes and window columns (0: not in the row but under it; input and output go together)."""
     finding = findings[group[0]]
     name_width, input_width, output_width, verdict_width, attributes_width, window_width = widths
     name = shown(finding.node)
     short = shortened(name, name_width)
     attributes = _attributes(finding, bias)
     window = _ok_window(finding)
-    cells = [
-        (short, name_width, False, ""),
-        (f"{finding.attributes.rank}D", 4, True, ""),
-        (sizes_text(finding.input_sizes), input_width, True, ""),
-        (sizes_text(finding.output_sizes), output_width, True, ""),
-        (finding.verdict.value, verdict_width, False, VERDICT_STYLE[finding.verdict]),
-    ]
+    sizes = [sizes_text(finding.input_sizes), sizes_text(finding.output_sizes)]
+    cells = [(short, name_width, False, ""), (f"{finding.attributes.rank}D", 4, True, "")]
+    if input_width:
+        cells += [(sizes[0], input_width, True, ""), (sizes[1], output_width, True, "")]
+    cells.append((finding.verdict.value, verdict_width, False, VERDICT_STYLE[finding.verdict]))
     if attributes_width:
         cells.append((attributes, attributes_width, False, ""))
         if window_width and window is not None:
@@ -302,6 +300,8 @@ def _group_lines(
     lines: list[Line] = [columns_line(cells)]
     if short != name:
         lines += field("node", [name], width, LABEL_WIDTH)
+    if not input_width:
+        lines += field("input", [sizes[0]], width, LABEL_WIDTH) + field("output", [sizes[1]], width, LABEL_WIDTH)
     if len(group) > 1:
         others = [shown(findings[i].node) for i in group[1:]]
         lines += field("also", _also_atoms(others, all_rows), width, LABEL_WIDTH)
@@ -417,6 +417,9 @@ def print_inspect_report(
         output_width = max(6, *(cell_width(sizes_text(f.output_sizes)) for f in firsts))
         verdict_width = max(7, *(len(f.verdict.value) for f in firsts))
         rest = 4 + input_width + output_width + verdict_width + 4 * 2
+        if rest + 6 > width:  # the sizes leave no room for a name: they go under the row
+            input_width = output_width = 0
+            rest = 4 + verdict_width + 2 * 2
         longest = max(4, *(cell_width(shown(f.node)) for f in firsts))
         name_width = min(longest, max(width - rest, 6))  # a shortened name is shown whole in a field below
         # Where the width allows, the attributes (and an ok node's one window) stand in the row itself.
@@ -430,13 +433,10 @@ def print_inspect_report(
         elif in_row + 2 + window_width > width:
             window_width = 0
         widths = (name_width, input_width, output_width, verdict_width, attributes_width, window_width)
-        titles = [
-            ("node", name_width, False, "bold"),
-            ("rank", 4, True, "bold"),
-            ("input", input_width, True, "bold"),
-            ("output", output_width, True, "bold"),
-            ("verdict", verdict_width, False, "bold"),
-        ]
+        titles = [("node", name_width, False, "bold"), ("rank", 4, True, "bold")]
+        if input_width:
+            titles += [("input", input_width, True, "bold"), ("output", output_width, True, "bold")]
+        titles.append(("verdict", verdict_width, False, "bold"))
         if attributes_width:
             titles.append(("attributes", attributes_width, False, "bold"))
         if window_width:

@@ -296,6 +296,20 @@ def test_wrapped_lines_of_check() -> None:
     assert all(len(line) <= 80 and line == line.rstrip() for line in lines)
 
 
+def test_sizes_too_wide_for_the_row_go_under_it() -> None:
+    # Found by test_any_nodes_at_any_width: a 3D node's sizes and the verdict parse-error left a 6-column name no room
+    # in 40 columns (the row took 41).
+    attributes = {"strides": [1, 3, 3], "auto_pad": "SAME_UPPER", "pads": [0, 0, 0, 0, 0, 0]}
+    attrs = ConvTransposeAttributes.from_onnx("up", attributes, [1, 1, 1, 1, 1])
+    text = report([analyse_node(attrs, [1, 4, 4])], 40)
+    lines = text.splitlines()
+    assert all(cell_width(line) <= 40 for line in lines), text
+    assert lines[1].split() == ["node", "rank", "verdict"] and lines[2].split() == ["up", "3D", "parse-error"]
+    assert "    input       1x4x4" in lines and "    output      1x10x10" in lines
+    wide = report([analyse_node(attrs, [1, 4, 4])], 80).splitlines()
+    assert wide[1].split()[:5] == ["node", "rank", "input", "output", "verdict"]
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(st.tuples(conv_transposes(), st.text(min_size=1, max_size=120)), min_size=1, max_size=4),
