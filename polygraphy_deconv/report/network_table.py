@@ -141,20 +141,18 @@ def _also(names: Sequence[str]) -> list[str]:
 def _unit_lines(group: Sequence[UnitResult], widths: tuple[int, int, int], width: int, used: set[str]) -> list[Line]:
     result = group[0]
     comparison = result.comparison
-    name_width, input_width, action_width = widths
+    name_width, input_width, action_width = widths  # input_width 0: the input under the row
     name = _who(result)
     short = shortened(name, name_width)
-    lines: list[Line] = [
-        columns_line(
-            [
-                (short, name_width, False, ""),
-                (_dims(result.unit.input_dims), input_width, True, ""),
-                (result.action.value, action_width, False, ACTION_STYLES.get(result.action, "")),
-            ]
-        )
-    ]
+    cells = [(short, name_width, False, "")]
+    if input_width:
+        cells.append((_dims(result.unit.input_dims), input_width, True, ""))
+    cells.append((result.action.value, action_width, False, ACTION_STYLES.get(result.action, "")))
+    lines: list[Line] = [columns_line(cells)]
     if short != name:
         lines += field("node", [name], width, LABEL_WIDTH)
+    if not input_width:
+        lines += field("input", [_dims(result.unit.input_dims)], width, LABEL_WIDTH)
     if len(group) > 1:
         lines += field(
             "also",
@@ -231,17 +229,15 @@ def report_lines(fix: NetworkFix, model: str, width: int) -> list[Line]:
         input_width = max(5, *(cell_width(_dims(g[0].unit.input_dims)) for g in listed))
         action_width = max(6, *(len(g[0].action.value) for g in listed))
         longest = max(9, *(cell_width(n) for n in names))
-        name_width = min(longest, max(width - input_width - action_width - 4, 12))
+        if input_width + action_width + 4 + 12 > width:  # the input leaves a name no room: it goes under the row
+            input_width = 0
+        name_width = min(longest, max(width - input_width - action_width - (4 if input_width else 2), 12))
         widths = (name_width, input_width, action_width)
-        lines.append(
-            columns_line(
-                [
-                    ("ONNX node", name_width, False, "bold"),
-                    ("input", input_width, True, "bold"),
-                    ("action", action_width, False, "bold"),
-                ]
-            )
-        )
+        titles = [("ONNX node", name_width, False, "bold")]
+        if input_width:
+            titles.append(("input", input_width, True, "bold"))
+        titles.append(("action", action_width, False, "bold"))
+        lines.append(columns_line(titles))
         for group in listed:
             lines += _unit_lines(group, widths, width, used)
         if used:

@@ -110,6 +110,18 @@ class TestNetworkReport:
         assert all(line == line.rstrip() for line in text.splitlines())
 
 
+def test_input_too_wide_for_the_row_goes_under_it() -> None:
+    result = fixed(SHIFTED).results[0]
+    wide = result._replace(comparison=result.comparison._replace(
+        unit=result.unit._replace(input_dims=(1, 1024, 1000, 1000, 1000))))
+    fix = NetworkFix((wide._replace(alike=None),), library="")
+    lines = lines_of(render_table(fix, "m.onnx", terminal=False, width=40), 40)
+    assert lines[1].split() == ["ONNX", "node", "action"] and lines[2].split() == ["deconv", "patched"]
+    assert "    input     1x1024x1000x1000x1000" in lines
+    assert lines_of(render_table(fix, "m.onnx", terminal=False, width=80), 80)[2].split() == [
+        "deconv", "1x1024x1000x1000x1000", "patched"]
+
+
 def renamed(result: UnitResult, name: str) -> UnitResult:
     """The same unit result for another node (as a network of repeated blocks gives)."""
     node = result.comparison.node
