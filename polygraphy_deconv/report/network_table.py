@@ -361,7 +361,6 @@ def _network_part_texts(fix: NetworkFix, analysis: ModelAnalysis, rewritten: Seq
     rewritten_names = set(rewritten)
     rests: dict[Hashable, str] = {}
     pieces: list[tuple[Sequence[str], str]] = []
-    actions = Counter[str]()
     for node, result in zip(analysis.nodes, found):
         flag = node.name in rewritten_names
         if result is None:
@@ -376,8 +375,8 @@ def _network_part_texts(fix: NetworkFix, analysis: ModelAnalysis, rewritten: Seq
             part = _network_part(result, flag)
             rest = rests[key] = json.dumps(part)[len('{"layers": ' + json.dumps(part["layers"])) :]
         pieces.append(((), rest) if result is None else ((result.after or result.unit).layers, rest))
-        actions[Action.UNMATCHED.value if result is None else result.action.value] += 1
-    return pieces, unmatched_layers, actions
+    actions = Counter(Action.UNMATCHED if result is None else result.action for result in found)
+    return pieces, unmatched_layers, Counter({action.value: count for action, count in actions.items()})
 
 
 def _network_summary(fix: NetworkFix, analysis: ModelAnalysis, rewritten: Sequence[str], actions: Counter[str],

@@ -113,8 +113,8 @@ def node_finding_record(finding: NodeFinding, bias: str) -> dict[str, Any]:
 
 
 def verdict_counts(verdicts: Iterable[Verdict]) -> dict[str, int]:
-    counts = Counter(v.value for v in verdicts)
-    return {v.value: counts.get(v.value, 0) for v in Verdict}
+    counts = Counter(verdicts)
+    return {v.value: counts.get(v, 0) for v in Verdict}
 
 
 def findings_document(

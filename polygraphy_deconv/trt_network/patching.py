@@ -253,7 +253,8 @@ class _Plan:
 
     patch: DeconvolutionPatch | None  # None: the units cannot be patched, for `problem`
     problem: str
-    padding: tuple[Any, Any, Any] | None = None  # where the patch sets the padding alone: _padding's values
+    # Where the patch sets the padding alone: _padding's values (the mode None where the units have it already).
+    padding: tuple[Any, Any, Any] | None = None
     needs_links: bool = False  # see _needs_links
     changes_size: bool = False  # the patch changes the units' output size
     detail: str = ""  # the result's detail once a unit is patched
@@ -265,10 +266,15 @@ class _Plan:
             patch = _plan(unit, comparison.wanted_layer_window())
         except UnpatchableUnit as error:
             return _Plan(None, error.reason)
+        padding = None
+        if pads_alone(unit, patch):
+            mode, pre, post = _padding(tensorrt(), patch)
+            # The mode as read from the layer: where it is the patch's already, it is not set again.
+            padding = (None if unit.geometry.padding_mode == mode.name else mode, pre, post)
         return _Plan(
             patch,
             "",
-            _padding(tensorrt(), patch) if pads_alone(unit, patch) else None,
+            padding,
             _needs_links(unit, patch),
             windows_differ_in_shape(unit.window(), comparison.reference or ()),
             f"{comparison.reason} -> {patch.describe()}",
@@ -285,7 +291,10 @@ def _pad(deconvolution: trt.IDeconvolutionLayer, patch: DeconvolutionPatch) -> N
 
 
 def _set_padding(deconvolution: trt.IDeconvolutionLayer, padding: tuple[Any, Any, Any]) -> None:
-    deconvolution.padding_mode, deconvolution.pre_padding, deconvolution.post_padding = padding
+    """The padding mode (unless None), pre- and post-padding."""
+    mode, deconvolution.pre_padding, deconvolution.post_padding = padding
+    if mode is not None:
+        deconvolution.padding_mode = mode
 
 
 @functools.lru_cache(maxsize=256)

@@ -269,12 +269,15 @@ class NetworkIndex:
 
     def _read_new_layers(self) -> None:
         """Every layer added since the last read, with its type; the network outputs again."""
-        network, deconvolution, known = self.network, trt.LayerType.DECONVOLUTION, len(self.layers)
+        network, known = self.network, len(self.layers)
+        # Types compared by value: a third of the bindings' enum comparison (a deep network has 10,000s of layers).
+        deconvolution = trt.LayerType.DECONVOLUTION.value
         layers = [network.get_layer(position) for position in range(known, network.num_layers)]
         types = [layer.type for layer in layers]
-        found = [known + i for i, kind in enumerate(types) if kind == deconvolution]
+        found = [known + i for i, kind in enumerate(types) if kind.value == deconvolution]
+        cast_to = trt.IDeconvolutionLayer  # as Polygraphy casts; once, here: finding, patching and reading back use it
         for position in found:
-            as_deconvolution(layers[position - known])  # cast once, here: finding, patching and reading back use it
+            layers[position - known].__class__ = cast_to
         self.layers += layers
         self.types += types
         self.deconvolutions += found
