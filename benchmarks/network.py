@@ -215,7 +215,8 @@ def binding_floor_seconds(network: Any, trt: Any) -> float:
     """Seconds of the calls into TensorRT's bindings that any step finding, reading, padding and reading back every
     deconvolution of `network` makes, and nothing else: every layer and its type (which are deconvolutions); per
     deconvolution its input dims, kernel, strides, dilations, padding and mode, output name, bias, groups and name;
-    the three padding setters; the padding read back. What the step takes beyond this is the package's Python."""
+    the pre- and post-padding setters (and the mode's, where a layer's mode is not the patch's already: the chain's
+    are); the padding read back. What the step takes beyond this is the package's Python."""
     start = time.perf_counter()
     layers = [network.get_layer(i) for i in range(network.num_layers)]
     deconvolution = trt.LayerType.DECONVOLUTION
@@ -229,8 +230,9 @@ def binding_floor_seconds(network: Any, trt: Any) -> float:
         for layer in found
     ]
     mode, pre, post = trt.PaddingMode.EXPLICIT_ROUND_DOWN, trt.Dims([1, 1]), trt.Dims([0, 0])
-    for layer in found:
-        layer.padding_mode = mode
+    for layer, values in zip(found, read):
+        if values[6] != mode:
+            layer.padding_mode = mode
         layer.pre_padding = pre
         layer.post_padding = post
     back = [(layer.pre_padding[:], layer.post_padding[:], layer.padding_mode) for layer in found]

@@ -275,9 +275,11 @@ class NetworkIndex:
         layers = [network.get_layer(position) for position in range(known, network.num_layers)]
         types = [layer.type for layer in layers]
         found = [known + i for i, kind in enumerate(types) if kind.value == deconvolution]
-        cast_to = trt.IDeconvolutionLayer  # as Polygraphy casts; once, here: finding, patching and reading back use it
+        cast_to = trt.IDeconvolutionLayer  # as_deconvolution's cast, once, here: finding, patching and reading back use it
         for position in found:
-            layers[position - known].__class__ = cast_to
+            layer = layers[position - known]
+            if layer.__class__.__name__ != "IDeconvolutionLayer":
+                layer.__class__ = cast_to
         self.layers += layers
         self.types += types
         self.deconvolutions += found
