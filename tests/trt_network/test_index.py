@@ -118,3 +118,39 @@ def test_with_geometry_is_replace() -> None:
     unit = DeconvolutionUnit(**values)  # type: ignore[arg-type]
     patched = dataclasses.replace(geometry, pre_padding=(1, 0))
     assert unit.with_geometry(patched, (1, 4, 6)) == unit._replace(geometry=patched, input_dims=(1, 4, 6))
+
+
+@pytest.mark.parametrize("mode", [Mode.FIX, Mode.CHECK])
+def test_units_of_one_configuration_are_planned_and_numbered_alike(mode: Mode) -> None:
+    # The chain's units have one configuration, but for unit 2, whose padding is set to the window ONNX means: it is
+    # ok, a configuration of its own. Results alike share a number (one row of the table, one JSON text but for the
+    # names); no two fixes share one.
+    network, nodes, _keep = build_chain(5)
+    deconvolution = network.get_layer(8)
+    assert deconvolution.name == "up2"
+    deconvolution.pre_padding, deconvolution.post_padding = standin.Dims([1, 1]), standin.Dims([0, 0])
+    fix = fix_network(network, nodes, mode)
+    wrong = Action.PATCHED if mode is Mode.FIX else Action.NEEDS_PATCH
+    assert [r.action for r in fix.results] == [wrong, wrong, Action.OK, wrong, wrong]
+    assert [r.comparison.configuration for r in fix.results] == [0, 0, 1, 0, 0]
+    numbers = [r.alike for r in fix.results]
+    assert None not in numbers and len({*numbers[:2], *numbers[3:]}) == 1 and numbers[2] != numbers[0]
+    again, again_nodes, _again_keep = build_chain(5)
+    assert {r.alike for r in fix_network(again, again_nodes, mode).results}.isdisjoint(numbers)
+    if mode is Mode.FIX:  # what was read back is what a full read finds: the same for every patched unit
+        assert len({(r.after.geometry, r.after.input_dims) for r in fix.results if r.after is not None}) == 1
+
+
+def test_a_unit_already_in_the_patch_mode_keeps_it_and_one_in_another_gets_it() -> None:
+    # The plan leaves the padding mode alone where a unit has the patch's (EXPLICIT_ROUND_DOWN) already; a unit in
+    # another mode gets it: both read back in the patch's mode, with its padding.
+    network, nodes, _keep = build_chain(2)
+    network.get_layer(4).padding_mode = standin.PaddingMode.EXPLICIT_ROUND_UP
+    fix = fix_network(network, nodes)
+    assert [r.action for r in fix.results] == [Action.PATCHED, Action.PATCHED]
+    for result in fix.results:
+        assert result.after is not None
+        geometry = result.after.geometry
+        assert (geometry.padding_mode, geometry.pre_padding, geometry.post_padding) == ("EXPLICIT_ROUND_DOWN", (1, 1),
+                                                                                        (0, 0))
+    assert [r.unit.geometry.padding_mode for r in fix.results] == ["EXPLICIT_ROUND_DOWN", "EXPLICIT_ROUND_UP"]
