@@ -127,6 +127,28 @@ def rtx_floor_seconds(units: int) -> float | None:
     return binding_floor_seconds(network, tensorrt_rtx)
 
 
+def rtx_compare_seconds(units: int) -> float | None:
+    """Seconds compare_units takes on the units of a fresh chain of `units` units in TensorRT-RTX's network (read
+    first, not timed): the step's Python alone, next to the bindings' calls (None without tensorrt_rtx)."""
+    import importlib.util
+
+    if importlib.util.find_spec("tensorrt_rtx") is None:
+        return None
+    import tensorrt_rtx
+
+    with polygraphy_mode(rtx=True):
+        from polygraphy_deconv.trt_network.comparison import compare_units
+        from polygraphy_deconv.trt_network.units import find_units
+
+        network, nodes, _keep = build_chain(units, tensorrt_rtx)
+        found = find_units(network, ends=frozenset(node.output for node in nodes))
+        start = time.perf_counter()
+        comparisons = compare_units(found, nodes)
+        seconds = time.perf_counter() - start
+        assert len(comparisons) == units
+        return seconds
+
+
 def patch_seconds(units: int) -> float:
     """Seconds `fix_network` takes on a fresh chain of `units` units (4 layers each); asserts it patched all."""
     from tests.standin.network import tensorrt_module
