@@ -98,8 +98,8 @@ def rtx_network_patch_rows(repeats: int) -> list[str]:
         per_layer[units * 4] = seconds / (units * 4)
         floor = min(s for s in (rtx_floor_seconds(units) for _ in range(repeats)) if s is not None)
         floor_per_layer[units * 4] = floor / (units * 4)
-        compare[units * 4] = min(s for s in (rtx_compare_seconds(units) for _ in range(repeats)) if s is not None) / (
-            units * 4)
+        comparing = min(s for s in (rtx_compare_seconds(units) for _ in range(repeats)) if s is not None)
+        compare[units * 4] = comparing / (units * 4)
     return [
         row("plugin step after the parse (PatchDeconvolutions: compare, patch, read back, report table and JSON; the "
             "analysis handed on by RewriteForParser), 10,000-layer TensorRT-RTX network (2,500 units), against "

@@ -40,8 +40,9 @@ class UnitComparison(NamedTuple):  # a NamedTuple, as DeconvolutionUnit: thousan
     reason: str
     undecided_axes: tuple[int, ...] = ()
     verdict: Verdict | None = None  # the core's judgement of the unit as built (where it was judged)
-    # Units of one configuration (a number compare_units gives; None where no node maps to the unit) are alike in
-    # everything the judgement reads of them and their nodes, and so in what a patch plans for them.
+    # Units of one configuration (a number compare_units gives where a node maps to the unit; None otherwise, and
+    # from compare_unit) are alike in everything the judgement reads of them and their nodes, and so in what a patch
+    # plans for them.
     configuration: int | None = None
 
     @property

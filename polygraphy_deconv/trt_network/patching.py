@@ -113,10 +113,10 @@ class UnitResult(NamedTuple):
     detail: str
     patch: DeconvolutionPatch | None = None
     after: DeconvolutionUnit | None = None  # the unit as read back after patching
-    # Results with one number are alike in everything but their names (layers, node, tensors) and layer positions:
-    # units of one configuration, alike in their input dims, action and detail, and in what was read back. Numbers
-    # are unique in the process (results of two fixes never share one). None: not numbered (the report then
-    # compares what it shows).
+    # Results with one number are alike in everything the network report shows of them but names (layers, node,
+    # tensors): units of one configuration, alike in their input dims, action and detail, and in what was read back.
+    # Numbers are unique in the process (results of two fixes never share one). None: not numbered (the report then
+    # compares what it shows). A result made from another with anything it shows changed must have alike=None.
     alike: int | None = None
 
     @property
@@ -135,7 +135,7 @@ class NetworkFix:
 
     @functools.cached_property
     def counts(self) -> Counter[Action]:
-        """How many units got each action."""
+        """How many units got each action (counted once: `results` is not reassigned)."""
         return Counter(result.action for result in self.results)
 
     def with_action(self, *actions: Action) -> tuple[UnitResult, ...]:
@@ -292,9 +292,11 @@ def _pad(deconvolution: trt.IDeconvolutionLayer, patch: DeconvolutionPatch) -> N
 
 def _set_padding(deconvolution: trt.IDeconvolutionLayer, padding: tuple[Any, Any, Any]) -> None:
     """The padding mode (unless None), pre- and post-padding."""
-    mode, deconvolution.pre_padding, deconvolution.post_padding = padding
+    mode, pre, post = padding
     if mode is not None:
         deconvolution.padding_mode = mode
+    deconvolution.pre_padding = pre
+    deconvolution.post_padding = post
 
 
 @functools.lru_cache(maxsize=256)
@@ -493,8 +495,8 @@ def fix_network(
     ends = frozenset(node.output for node in nodes)
     comparisons = compare_units(find_units(network, index, ends), nodes)
     results: list[UnitResult | None] = []
-    planned: list[tuple[int, UnitComparison, _Plan]] = []
-    plans: dict[int | None, _Plan] = {}  # by configuration: its units are planned alike (UnitComparison)
+    planned: list[tuple[int, UnitComparison, _Plan, DeconvolutionPatch]] = []
+    plans: dict[int, _Plan] = {}  # by configuration: its units are planned alike (UnitComparison)
     alike: dict[Hashable, int] = {}  # UnitResult.alike
 
     def number(key: Hashable) -> int:
@@ -515,25 +517,28 @@ def fix_network(
         elif not mode.patches:
             results.append(unchanged(comparison, Action.NEEDS_PATCH, comparison.reason))
         else:
-            plan = plans.get(comparison.configuration)
+            configuration = comparison.configuration
+            assert configuration is not None, "a unit that differs from its node was compared by compare_units"
+            plan = plans.get(configuration)
             if plan is None:
-                plan = plans[comparison.configuration] = _Plan.of(comparison)
+                plan = plans[configuration] = _Plan.of(comparison)
             if plan.patch is None:
                 results.append(unchanged(comparison, Action.UNPATCHABLE, plan.problem))
                 continue
-            planned.append((len(results), comparison, plan))
+            planned.append((len(results), comparison, plan, plan.patch))
             results.append(None)  # filled in once the unit is patched and read back
     if any(plan.needs_links for plan in plans.values()):
         index.read_links()  # before the first patch (see NetworkIndex.read_links)
     keep_alive: list[Any] = []
-    for position, comparison, plan in planned:
+    for position, comparison, plan, patch in planned:
         unit = comparison.unit
         if plan.padding is not None:
-            # The padding alone, of the layer as the index read it here (patches only add layers after it).
+            # The padding alone, of the layer as the index read it here: patches only add layers, so it is the unit's
+            # (patch_unit, given an index read before, checks that by name: _UnitLayers.deconvolution_of).
             _set_padding(cast("trt.IDeconvolutionLayer", index.layers[unit.position]), plan.padding)
             continue
         try:
-            _apply(network, unit, plan.patch, keep_alive, index)  # type: ignore[arg-type]  # planned: a patch
+            _apply(network, unit, patch, keep_alive, index)
         except UnpatchableUnit as error:
             results[position] = UnitResult(comparison, Action.UNPATCHABLE, error.reason)
     if planned:
@@ -542,18 +547,18 @@ def fix_network(
         sizes_changed = any(plan.changes_size for plan in plans.values())
         index.refresh()
         geometries: dict[Hashable, DeconvolutionGeometry] = {}  # read back: units of one configuration repeat them
-        for position, comparison, plan in planned:
+        for position, comparison, plan, patch in planned:
             if results[position] is not None:  # unpatchable after all
                 continue
             unit = comparison.unit
             if plan.padding is None:
                 after = read_unit(index, unit.position, ends)
-                results[position] = UnitResult(comparison, Action.PATCHED, plan.detail, plan.patch, after)
+                results[position] = UnitResult(comparison, Action.PATCHED, plan.detail, patch, after)
                 continue
             after = reread_padding(index, unit, sizes_changed, geometries)
             # The layer alone, read back: its geometry and input dims are all that can differ.
             key = (comparison.configuration, Action.PATCHED, unit.input_dims, after.geometry, after.input_dims)
-            results[position] = UnitResult(comparison, Action.PATCHED, plan.detail, plan.patch, after, number(key))
+            results[position] = UnitResult(comparison, Action.PATCHED, plan.detail, patch, after, number(key))
     done = tuple(r for r in results if r is not None)
     assert len(done) == len(results)
     return NetworkFix(done, keep_alive, str(library()))

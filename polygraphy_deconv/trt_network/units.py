@@ -140,10 +140,11 @@ def _layer_window(geometry: DeconvolutionGeometry, slice_axes: tuple[tuple[int, 
 
 def dims_of(tensor: trt.ITensor) -> tuple[int | None, ...]:
     """A tensor's dims with None for dynamic (-1) ones."""
-    return _dims(tensor.shape[:])  # Dims[:] is a tuple
+    return _translated_dims(tensor.shape[:])  # Dims[:] is a tuple
 
 
-def _dims(values: tuple[int, ...]) -> tuple[int | None, ...]:
+def _translated_dims(values: tuple[int, ...]) -> tuple[int | None, ...]:
+    """A Dims getter's values with None for dynamic (-1) ones."""
     return tuple([None if d == _MISSING_DIM else int(d) for d in values])
 
 
@@ -174,8 +175,8 @@ def optional_input(layer: trt.ILayer, index: int) -> trt.ITensor | None:
 
 
 def as_deconvolution(layer: trt.ILayer) -> trt.IDeconvolutionLayer:
-    # The bindings hand out ILayer; Polygraphy casts the same way. A layer object cast before (the index keeps one
-    # per layer) keeps its class: the walk, the patch and the read-back each ask for the deconvolution.
+    # The bindings hand out ILayer; Polygraphy casts the same way. A layer object cast before keeps its class
+    # (NetworkIndex casts each deconvolution it reads, once).
     if layer.__class__.__name__ != "IDeconvolutionLayer":
         layer.__class__ = trt.IDeconvolutionLayer
     return cast("trt.IDeconvolutionLayer", layer)
@@ -231,7 +232,7 @@ class NetworkIndex:
         # Each layer's inputs, read once: the tensor name per slot, None for an unset slot.
         self._inputs: list[tuple[str | None, ...]] = []
         self._touched: set[int] = set()
-        self._dims: dict[tuple[int, ...], tuple[int | None, ...]] = {}  # shape as read -> dims_of's value
+        self._dims_by_shape: dict[tuple[int, ...], tuple[int | None, ...]] = {}  # shape as read -> dims_of's value
         self._live: set[int] = set()
         self._consumers: dict[str, tuple[int, ...]] = {}  # tensor name -> (layer, slot, layer, slot, ...)
         self.outputs: list[str] = []
@@ -241,9 +242,9 @@ class NetworkIndex:
         """dims_of(tensor), translated once per distinct shape read and one object for every tensor of that shape: a
         deep network repeats a few, and thousands of equal copies would only give the collector more to walk."""
         values = tensor.shape[:]  # a tuple: the key
-        dims = self._dims.get(values)
+        dims = self._dims_by_shape.get(values)
         if dims is None:
-            dims = self._dims[values] = _dims(values)
+            dims = self._dims_by_shape[values] = _translated_dims(values)
         return dims
 
     def touch(self, position: int) -> None:
@@ -275,11 +276,8 @@ class NetworkIndex:
         layers = [network.get_layer(position) for position in range(known, network.num_layers)]
         types = [layer.type for layer in layers]
         found = [known + i for i, kind in enumerate(types) if kind.value == deconvolution]
-        cast_to = trt.IDeconvolutionLayer  # as_deconvolution's cast, once, here: finding, patching and reading back use it
-        for position in found:
-            layer = layers[position - known]
-            if layer.__class__.__name__ != "IDeconvolutionLayer":
-                layer.__class__ = cast_to
+        for position in found:  # cast once, here: finding, patching and reading back take the layer from the index
+            as_deconvolution(layers[position - known])
         self.layers += layers
         self.types += types
         self.deconvolutions += found
@@ -560,7 +558,8 @@ def deconvolution_bias(index: NetworkIndex, layer: trt.IDeconvolutionLayer) -> L
         # refuses empty bias weights, "condition: biasWeights.values != nullptr", where TensorRT 10 documents
         # count 0 as "no bias": include/NvInfer.h@release/10.8:2180-2186). count_nonzero: a quarter of any()'s cost.
         return LayerBias.WEIGHTS if np.count_nonzero(bias) else LayerBias.NONE
-    # None, or a trt.Weights of a type numpy does not have (whose values are not read here).
+    # None, or a trt.Weights of a type numpy does not have (whose values are not read here); the bindings hand out
+    # nothing else.
     return LayerBias.WEIGHTS if weights_size(bias) else LayerBias.NONE
 
 
@@ -700,11 +699,11 @@ def reread_padding(index: NetworkIndex, unit: DeconvolutionUnit, sizes_changed: 
     layer = cast("trt.IDeconvolutionLayer", index.layers[unit.position])  # cast by the index
     source = layer.get_input(0) if sizes_changed else None
     input_dims = index.dims(source) if source is not None else unit.input_dims
-    key = (unit.geometry, input_dims, layer.pre_padding[:], layer.post_padding[:], layer.padding_mode)
+    geometry, pre, post, mode = unit.geometry, layer.pre_padding[:], layer.post_padding[:], layer.padding_mode
+    key = (geometry, input_dims, pre, post, mode)
     patched = None if geometries is None else geometries.get(key)
     if patched is None:
-        geometry = unit.geometry
-        patched = _geometry(input_dims[2:], geometry.kernel, geometry.strides, geometry.dilations, *key[2:])
+        patched = _geometry(input_dims[2:], geometry.kernel, geometry.strides, geometry.dilations, pre, post, mode)
         if geometries is not None:
             geometries[key] = patched
     return unit.with_geometry(patched, input_dims)
