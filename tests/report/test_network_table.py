@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from polygraphy_deconv.report.network_table import OK_ROWS_SHOWN, render_table
 from polygraphy_deconv.trt_network.patching import Mode, NetworkFix, UnitResult, fix_network
@@ -120,6 +122,26 @@ def test_input_too_wide_for_the_row_goes_under_it() -> None:
     assert "    input     1x1024x1000x1000x1000" in lines
     assert lines_of(render_table(fix, "m.onnx", terminal=False, width=80), 80)[2].split() == [
         "deconv", "1x1024x1000x1000x1000", "patched"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(st.tuples(st.sampled_from(["shifted", "extension", "check"]), st.text(min_size=1, max_size=80),
+                       st.lists(st.integers(1, 10**6), min_size=3, max_size=5)), min_size=1, max_size=4),
+    st.integers(40, 220),  # 40: the report's minimum width
+)
+def test_any_units_at_any_width(drawn: list[tuple[str, str, list[int]]], width: int) -> None:
+    made = {"shifted": lambda: fixed(SHIFTED), "extension": lambda: fixed(EXTENSION, bias="tensor"),
+            "check": lambda: fixed(SHIFTED, check_only=True)}
+    results = []
+    for kind, name, dims in drawn:
+        result = renamed(made[kind]().results[0], name)
+        unit = result.unit._replace(input_dims=tuple(dims))
+        results.append(result._replace(comparison=result.comparison._replace(unit=unit), alike=None))
+    text = render_table(NetworkFix(tuple(results), library="TensorRT 10.8.0.43+standin"), "m.onnx", terminal=False,
+                        width=width)
+    lines_of(text, width)
+    assert all(c.isprintable() for line in text.splitlines() for c in line)
 
 
 def renamed(result: UnitResult, name: str) -> UnitResult:
