@@ -262,7 +262,7 @@ def run_steps(args: argparse.Namespace, console: Any, results: list[tuple[str, s
         print_rule(console, "inspect")
         print_inspect_report(  # the model as the user named it (the JSON has its absolute path)
             findings, model=args.model, biases=[n.bias for n in analysis.nodes], model_notes=analysis.notes,
-            console=console,
+            console=console, same_configuration=analysis.same_configuration,
         )
         if result.refused:  # after the table, which shows why; check writes nothing, so nothing to say about that
             results.append((FIX_STEP, RUNNING))

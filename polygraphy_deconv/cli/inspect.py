@@ -75,6 +75,6 @@ def run(args: argparse.Namespace) -> int:
 
     print_inspect_report(  # the model as the user named it (the JSON has its absolute path)
         findings, model=args.model, biases=[n.bias for n in analysis.nodes], model_notes=analysis.notes,
-        all_rows=args.all_rows,
+        all_rows=args.all_rows, same_configuration=analysis.same_configuration,
     )
     return 0

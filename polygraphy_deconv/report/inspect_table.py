@@ -183,15 +183,25 @@ def group_findings(
 ) -> list[list[int]]:
     """Positions of the findings, grouped by everything but the node name, in the order of each group's
     first node. `same_configuration` (ModelAnalysis.same_configuration: per node the position of the
-    first node with its configuration) saves comparing the findings where the analysis already knows."""
+    first node with its configuration) saves comparing the findings where the analysis already knows: the
+    findings are compared once per configuration (two configurations can still give equal findings)."""
+    def key(position: int) -> Hashable:
+        return _configuration_key(findings[position], None if biases is None else biases[position])
+
     groups: dict[Hashable, list[int]] = {}
     if len(same_configuration) == len(findings):
+        by_first: dict[int, list[int]] = {}
         for position, first in enumerate(same_configuration):
-            groups.setdefault(first, []).append(position)
+            by_first.setdefault(first, []).append(position)
+        for first, positions in by_first.items():
+            group = groups.setdefault(key(first), [])
+            interleaved = bool(group) and group[-1] > positions[0]  # two configurations, equal findings
+            group += positions
+            if interleaved:
+                group.sort()
     else:
-        for position, finding in enumerate(findings):
-            key = _configuration_key(finding, None if biases is None else biases[position])
-            groups.setdefault(key, []).append(position)
+        for position in range(len(findings)):
+            groups.setdefault(key(position), []).append(position)
     return list(groups.values())
 
 

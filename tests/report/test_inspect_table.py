@@ -176,6 +176,8 @@ class TestGroupsAndCaps:
         findings = [finding(f"up{i}", output_shape=[10, 12]) for i in range(8)] + [finding("ok", pads=[1, 1, 1, 1])]
         assert group_findings(findings) == [list(range(8)), [8]]
         assert group_findings(findings, same_configuration=[0] * 8 + [8]) == [list(range(8)), [8]]
+        # Two configurations of the analysis (say, attributes in another order) with equal findings: one block.
+        assert group_findings(findings, same_configuration=[0, 1, 0, 1, 0, 1, 0, 1, 8]) == [list(range(8)), [8]]
         text = report(findings)
         assert sum(line.startswith("up") and " shifted " in line for line in text.splitlines()) == 1
         assert "    also        up1, up2, up3, up4, up5, and 2 more (--all lists them)" in text
