@@ -420,13 +420,17 @@ class VerificationShapes:
 
     shapes: dict[str, tuple[int | str | None, ...]]
     chosen: tuple[tuple[str, int], ...] = ()  # (dim label, size) chosen here, in order
-    checked: bool = True  # False: nothing could judge the sizes (all 1, as Polygraphy picks)
     template: str = ""  # the --input-shapes arguments naming each dynamic dim, e.g. "x:[1,3,H,W]"
     dims: tuple[str, ...] = ()  # the labels of the dynamic dims to bind (the batch left out where others exist)
     arguments: str = ""  # the chosen shapes of the inputs with dynamic dims, in --input-shapes syntax
     # what judged the chosen sizes: "inference+onnxruntime", "inference" (onnxruntime could not load the model, or
     # the sizes are over the memory limit), "onnxruntime" (shape inference cannot judge the model) or "" (nothing)
     judged_by: str = "inference+onnxruntime"
+
+    @property
+    def checked(self) -> bool:
+        """Something judged the sizes (else they are all 1, as Polygraphy picks)."""
+        return bool(self.judged_by)
 
     def describe(self) -> str:
         """One line for the output: which sizes were chosen and how ("" when none were)."""
@@ -524,7 +528,7 @@ def verification_shapes(
         shapes = shapes_for(sizes)
         arguments = " ".join(f"{name}:[{','.join(str(d) for d in shapes[name])}]" for name in dynamic_inputs)
         chosen = tuple((label, sizes[label]) for label in variables)
-        return VerificationShapes(shapes, chosen, bool(judged_by), template, to_bind, arguments, judged_by)
+        return VerificationShapes(shapes, chosen, template, to_bind, arguments, judged_by)
 
     baseline = _strict_inference(bound)
     empty = _empty_dims(baseline.graph) if baseline is not None else set()

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from polygraphy_deconv.core.window import Window, describe_window
+from polygraphy_deconv.core.window import describe_window
 from polygraphy_deconv.report.layout import (
     Line,
     block_lines,
@@ -66,10 +66,6 @@ def _dims(dims: tuple[int | None, ...] | None) -> str:
     if dims is None:
         return "-"
     return "x".join("?" if d is None else str(d) for d in dims)
-
-
-def _window(window: Window | None) -> str:
-    return "-" if window is None else describe_window(window)
 
 
 def summary_line(fix: NetworkFix, mode: Mode | None = None, rewritten: Sequence[str] = ()) -> str:

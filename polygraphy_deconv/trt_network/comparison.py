@@ -38,7 +38,6 @@ class UnitComparison(NamedTuple):  # a NamedTuple, as DeconvolutionUnit: thousan
     matched_by: str  # "layer name" | "output name" | ""
     status: Status
     reason: str
-    undecided_axes: tuple[int, ...] = ()
     verdict: Verdict | None = None  # the core's judgement of the unit as built (where it was judged)
     # Units of one configuration (a number compare_units gives where a node maps to the unit; None otherwise, and
     # from compare_unit) are alike in everything the judgement reads of them and their nodes, and so in what a patch
@@ -71,8 +70,8 @@ def compare_unit(unit: DeconvolutionUnit, node: ConvTransposeNode, matched_by: s
     return UnitComparison(unit, node, matched_by, *_judge(unit, node))
 
 
-# What compare_unit decides: status, reason, undecided axes, verdict.
-_Judgement = tuple[Status, str, tuple[int, ...], Verdict | None]
+# What compare_unit decides: status, reason, verdict.
+_Judgement = tuple[Status, str, Verdict | None]
 
 
 def _configuration_key(unit: DeconvolutionUnit, node: ConvTransposeNode) -> Hashable:
@@ -97,9 +96,8 @@ def _judged(unit: DeconvolutionUnit, node: ConvTransposeNode, memo: dict[Hashabl
 def _judge(unit: DeconvolutionUnit, node: ConvTransposeNode) -> _Judgement:
     finding = node.finding
 
-    def result(status: Status, reason: str, undecided: tuple[int, ...] = (), verdict: Verdict | None = None
-               ) -> _Judgement:
-        return status, reason, undecided, verdict
+    def result(status: Status, reason: str, verdict: Verdict | None = None) -> _Judgement:
+        return status, reason, verdict
 
     if unit.unreadable is not None:
         return result(Status.UNREADABLE, unit.unreadable)
@@ -131,7 +129,6 @@ def _judge(unit: DeconvolutionUnit, node: ConvTransposeNode) -> _Judgement:
             Status.UNDECIDABLE,
             f"the reference window depends on the input size of {axes} (output_shape with a dynamic "
             "input); bind it with --input-shapes",
-            undecided,
         )
     actual = unit.window()
     if not unit.added_axis_is_identity():
